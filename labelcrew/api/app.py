@@ -1,0 +1,33 @@
+"""The FastAPI application: routers, error mapping, the database handle."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.responses import ORJSONResponse
+
+from labelcrew import __version__
+from labelcrew.api import errors
+from labelcrew.api.routes import accounts, guidelines, items, projects, work
+from labelcrew.config import Settings, get_settings
+from labelcrew.db.engine import make_engine
+from labelcrew.services.uow import Database
+
+
+def create_app(db: Database | None = None, settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    if db is None:
+        db = Database(make_engine(settings.resolved_database_url))
+    app = FastAPI(title="labelcrew", version=__version__, default_response_class=ORJSONResponse,
+                  description="Runs a data-labeling team: schemas, guidelines, assignment, "
+                              "quality, feedback loops and releases.")
+    app.state.db = db
+    app.state.settings = settings
+    errors.install(app)
+    for module in (accounts, projects, guidelines, work, items):
+        app.include_router(module.router)
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    return app

@@ -1,0 +1,70 @@
+"""Typed errors to HTTP: one place that maps each error class to a status and a JSON body
+`{"code", "message", "field"?, "details"?}`. Nothing else in the API builds error responses."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import ORJSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from labelcrew.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    LabelcrewError,
+    NotFound,
+    Unauthenticated,
+    ValidationFailed,
+)
+
+log = logging.getLogger("labelcrew.api")
+
+STATUS: dict[type[LabelcrewError], int] = {
+    BadRequest: 400,
+    Unauthenticated: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    ValidationFailed: 422,
+}
+
+
+def status_for(exc: LabelcrewError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]  # type: ignore[index]
+    return 400
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(LabelcrewError)
+    async def _domain(_: Request, exc: LabelcrewError) -> ORJSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
+        return ORJSONResponse(exc.to_dict(), status_code=status_for(exc), headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> ORJSONResponse:
+        errors = exc.errors()
+        first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
+        loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "header")]
+        field = ".".join(loc) or None
+        body = {"code": "validation_failed", "message": f"{field or 'request'}: {first['msg']}",
+                "field": field, "details": {"errors": [
+                    {"loc": [str(p) for p in e.get("loc", ())], "msg": e.get("msg")}
+                    for e in errors[:20]]}}
+        return ORJSONResponse(body, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> ORJSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return ORJSONResponse({"code": code, "message": str(exc.detail)},
+                              status_code=exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> ORJSONResponse:
+        log.exception("unexpected error", exc_info=exc)
+        return ORJSONResponse({"code": "internal", "message": "internal error; see the server log"},
+                              status_code=500)

@@ -1,0 +1,99 @@
+"""Who is calling (bearer token or signed session cookie) and may they do this (the table)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from fastapi import Request
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from labelcrew.domain.permissions import Action, allowed
+from labelcrew.errors import Forbidden, NotFound, Unauthenticated
+from labelcrew.services import accounts, projects
+from labelcrew.services.accounts import Actor
+from labelcrew.services.uow import Database
+
+SESSION_COOKIE = "labelcrew_session"
+
+
+@dataclass(frozen=True)
+class Ctx:
+    """The authorised caller of a project route."""
+
+    actor: Actor
+    project_id: int
+    roles: frozenset[str]
+
+
+def db_of(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def session_serializer(request: Request) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(request.app.state.settings.secret_key, salt="session")
+
+
+def current_actor(request: Request) -> Actor:
+    db = db_of(request)
+    header = request.headers.get("authorization", "")
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise Unauthenticated("Authorization header must be 'Bearer <token>'",
+                                  code="invalid_token", field="Authorization")
+        return accounts.actor_for_token(db, token.strip())
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        max_age = request.app.state.settings.session_hours * 3600
+        try:
+            data = session_serializer(request).loads(cookie, max_age=max_age)
+        except SignatureExpired:
+            raise Unauthenticated("your session expired; sign in again",
+                                  code="session_expired") from None
+        except BadSignature:
+            raise Unauthenticated("invalid session", code="invalid_session") from None
+        return accounts.actor_for_user_id(db, int(data["uid"]))
+    raise Unauthenticated("sign in or send 'Authorization: Bearer <token>'",
+                          code="unauthenticated")
+
+
+def require(action: Action) -> Callable[[Request], Ctx]:
+    """Dependency for a project route: the caller must hold a role the table allows."""
+
+    def dependency(request: Request) -> Ctx:
+        actor = current_actor(request)
+        raw = request.path_params.get("project_id")
+        if raw is None or not str(raw).isdigit():
+            raise NotFound(f"no project {raw!r}", code="project_not_found", field="project_id")
+        project_id = int(raw)
+        roles = projects.member_roles(db_of(request), project_id, actor.user_id)
+        if roles is None and not actor.is_admin:
+            # Not a member: the project is invisible rather than forbidden.
+            raise NotFound(f"no project {project_id}", code="project_not_found",
+                           field="project_id")
+        if not allowed(action, roles or frozenset(), is_admin=actor.is_admin):
+            raise Forbidden(f"your roles ({', '.join(sorted(roles or ())) or 'none'}) may not "
+                            f"{action.value}", code="forbidden", details={"action": action.value})
+        return Ctx(actor, project_id, roles or frozenset())
+
+    dependency.labelcrew_action = action.value  # type: ignore[attr-defined]
+    return dependency
+
+
+def require_admin(request: Request) -> Actor:
+    actor = current_actor(request)
+    if not actor.is_admin:
+        raise Forbidden("only administrators may do this", code="admin_only")
+    return actor
+
+
+require_admin.labelcrew_action = "admin"  # type: ignore[attr-defined]
+
+
+def require_user(request: Request) -> Actor:
+    return current_actor(request)
+
+
+require_user.labelcrew_action = "authenticated"  # type: ignore[attr-defined]

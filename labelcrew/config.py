@@ -1,0 +1,44 @@
+"""Settings from the environment, one prefix: LABELCREW_."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "dev-only-secret-change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LABELCREW_", extra="ignore")
+
+    environment: str = "development"
+    data_dir: Path = Path("labelcrew-data")
+    database_url: str = ""
+    secret_key: str = DEV_SECRET
+    lease_seconds: int = 900
+    session_hours: int = 12
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    @model_validator(mode="after")
+    def _check(self) -> Settings:
+        if self.environment != "development" and self.secret_key == DEV_SECRET:
+            raise ValueError(
+                "LABELCREW_SECRET_KEY must be set outside development "
+                f"(LABELCREW_ENVIRONMENT={self.environment})"
+            )
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'labelcrew.db').resolve()}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,80 @@
+"""The permission table: which project roles may perform which action. Every route names one
+action; `tests/integration/test_route_roles.py` walks every route with every role."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    ANNOTATOR = "annotator"
+    REVIEWER = "reviewer"
+    QA = "qa"
+    LEAD = "lead"
+    GUIDELINE_OWNER = "guideline_owner"
+
+
+class Action(StrEnum):
+    PROJECT_READ = "project.read"
+    PROJECT_UPDATE = "project.update"
+    MEMBER_READ = "member.read"
+    MEMBER_MANAGE = "member.manage"
+    SCHEMA_READ = "schema.read"
+    SCHEMA_UPDATE = "schema.update"
+    GUIDELINE_READ = "guideline.read"
+    GUIDELINE_EDIT = "guideline.edit"
+    GUIDELINE_PUBLISH = "guideline.publish"
+    GUIDELINE_ACKNOWLEDGE = "guideline.acknowledge"
+    ITEM_IMPORT = "item.import"
+    ITEM_READ = "item.read"
+    GOLD_MANAGE = "gold.manage"
+    BATCH_READ = "batch.read"
+    BATCH_MANAGE = "batch.manage"
+    BATCH_TRANSITION = "batch.transition"
+    TASK_WORK = "task.work"
+    ANNOTATION_READ = "annotation.read"
+    EXPORT = "export"
+    AUDIT_READ = "audit.read"
+
+
+ALL_ROLES = frozenset(Role)
+STAFF = frozenset({Role.REVIEWER, Role.QA, Role.LEAD, Role.GUIDELINE_OWNER})
+
+PERMISSIONS: dict[Action, frozenset[Role]] = {
+    Action.PROJECT_READ: ALL_ROLES,
+    Action.PROJECT_UPDATE: frozenset({Role.LEAD}),
+    Action.MEMBER_READ: STAFF,
+    Action.MEMBER_MANAGE: frozenset({Role.LEAD}),
+    Action.SCHEMA_READ: ALL_ROLES,
+    Action.SCHEMA_UPDATE: frozenset({Role.LEAD, Role.GUIDELINE_OWNER}),
+    Action.GUIDELINE_READ: ALL_ROLES,
+    Action.GUIDELINE_EDIT: frozenset({Role.LEAD, Role.GUIDELINE_OWNER}),
+    Action.GUIDELINE_PUBLISH: frozenset({Role.GUIDELINE_OWNER}),
+    Action.GUIDELINE_ACKNOWLEDGE: ALL_ROLES,
+    Action.ITEM_IMPORT: frozenset({Role.LEAD}),
+    Action.ITEM_READ: STAFF,
+    Action.GOLD_MANAGE: frozenset({Role.LEAD, Role.QA}),
+    Action.BATCH_READ: ALL_ROLES,
+    Action.BATCH_MANAGE: frozenset({Role.LEAD}),
+    Action.BATCH_TRANSITION: frozenset({Role.LEAD, Role.REVIEWER}),
+    Action.TASK_WORK: frozenset({Role.ANNOTATOR}),
+    Action.ANNOTATION_READ: STAFF,
+    Action.EXPORT: frozenset({Role.LEAD}),
+    Action.AUDIT_READ: frozenset({Role.LEAD}),
+}
+
+
+def allowed(action: Action, roles: frozenset[str] | set[str], *, is_admin: bool = False) -> bool:
+    """Admins may do everything; anyone else needs one project role the table lists."""
+    if is_admin:
+        return True
+    return any(role in PERMISSIONS[action] for role in roles)
+
+
+def parse_roles(values: list[str] | tuple[str, ...]) -> list[str]:
+    """Validate role names; raises ValueError naming the unknown one."""
+    known = {r.value for r in Role}
+    for value in values:
+        if value not in known:
+            raise ValueError(f"unknown role {value!r}; expected one of {sorted(known)}")
+    return sorted(set(values))

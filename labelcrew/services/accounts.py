@@ -1,0 +1,172 @@
+"""Users, passwords (argon2) and revocable API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+
+from labelcrew.db.models import ApiToken, User
+from labelcrew.errors import Conflict, NotFound, Unauthenticated, ValidationFailed
+from labelcrew.services.events import audit
+from labelcrew.services.uow import Database
+
+_hasher = PasswordHasher()
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,63}$")
+TOKEN_PREFIX = "lc_"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is calling: resolved once per request from a token or a session cookie."""
+
+    user_id: int
+    username: str
+    is_admin: bool
+
+
+@dataclass(frozen=True)
+class UserOut:
+    id: int
+    username: str
+    display_name: str
+    is_admin: bool
+    is_active: bool
+
+
+def _out(user: User) -> UserOut:
+    return UserOut(user.id, user.username, user.display_name, user.is_admin, user.is_active)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_user(
+    db: Database,
+    actor: Actor | None,
+    *,
+    username: str,
+    password: str,
+    display_name: str = "",
+    is_admin: bool = False,
+) -> UserOut:
+    if not USERNAME.match(username):
+        raise ValidationFailed(
+            f"username {username!r} must be 2-64 lowercase letters, digits, '.', '_' or '-'",
+            field="username",
+        )
+    if len(password) < 8:
+        raise ValidationFailed("password must have at least 8 characters", field="password")
+    with db.uow() as uow:
+        if uow.session.scalar(select(User.id).where(User.username == username)) is not None:
+            raise Conflict(f"user {username!r} already exists", code="user_exists", field="username")
+        user = User(
+            username=username,
+            display_name=display_name or username,
+            password_hash=_hasher.hash(password),
+            is_admin=is_admin,
+            created_at=uow.now,
+        )
+        uow.session.add(user)
+        uow.session.flush()
+        audit(
+            uow,
+            actor_id=actor.user_id if actor else None,
+            action="user.create",
+            entity_type="user",
+            entity_id=user.id,
+            after={"username": username, "is_admin": is_admin},
+        )
+        uow.commit()
+        return _out(user)
+
+
+def list_users(db: Database) -> list[UserOut]:
+    with db.uow(read_only=True) as uow:
+        return [_out(u) for u in uow.session.scalars(select(User).order_by(User.id))]
+
+
+def get_user_by_name(db: Database, username: str) -> UserOut:
+    with db.uow(read_only=True) as uow:
+        user = uow.session.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise NotFound(f"no user {username!r}", field="username")
+        return _out(user)
+
+
+def check_password(db: Database, username: str, password: str) -> Actor:
+    with db.uow(read_only=True) as uow:
+        user = uow.session.scalar(select(User).where(User.username == username))
+        if user is None or not user.is_active:
+            raise Unauthenticated("wrong username or password", code="bad_credentials")
+        try:
+            _hasher.verify(user.password_hash, password)
+        except (VerificationError, InvalidHashError):
+            raise Unauthenticated("wrong username or password", code="bad_credentials") from None
+        return Actor(user.id, user.username, user.is_admin)
+
+
+def issue_token(db: Database, actor: Actor | None, *, user_id: int, name: str = "default") -> str:
+    """Create a token for a user; only its hash is stored, so it is shown once."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with db.uow() as uow:
+        if uow.session.get(User, user_id) is None:
+            raise NotFound(f"no user with id {user_id}", field="user_id")
+        row = ApiToken(user_id=user_id, name=name, token_hash=hash_token(token), created_at=uow.now)
+        uow.session.add(row)
+        uow.session.flush()
+        audit(
+            uow,
+            actor_id=actor.user_id if actor else None,
+            action="token.issue",
+            entity_type="api_token",
+            entity_id=row.id,
+            after={"user_id": user_id, "name": name},
+        )
+        uow.commit()
+    return token
+
+
+def revoke_token(db: Database, actor: Actor, token_id: int) -> None:
+    with db.uow() as uow:
+        row = uow.session.get(ApiToken, token_id)
+        if row is None or (row.user_id != actor.user_id and not actor.is_admin):
+            raise NotFound(f"no token with id {token_id}", field="token_id")
+        if row.revoked_at is None:
+            row.revoked_at = uow.now
+            audit(
+                uow,
+                actor_id=actor.user_id,
+                action="token.revoke",
+                entity_type="api_token",
+                entity_id=row.id,
+                before={"revoked": False},
+                after={"revoked": True},
+            )
+        uow.commit()
+
+
+def actor_for_token(db: Database, token: str) -> Actor:
+    with db.uow(read_only=True) as uow:
+        row = uow.session.execute(
+            select(User.id, User.username, User.is_admin, User.is_active, ApiToken.revoked_at)
+            .join(ApiToken, ApiToken.user_id == User.id)
+            .where(ApiToken.token_hash == hash_token(token))
+        ).one_or_none()
+    if row is None or row.revoked_at is not None or not row.is_active:
+        raise Unauthenticated("invalid or revoked token", code="invalid_token")
+    return Actor(row.id, row.username, row.is_admin)
+
+
+def actor_for_user_id(db: Database, user_id: int) -> Actor:
+    with db.uow(read_only=True) as uow:
+        user = uow.session.get(User, user_id)
+        if user is None or not user.is_active:
+            raise Unauthenticated("session user no longer exists", code="invalid_session")
+        return Actor(user.id, user.username, user.is_admin)

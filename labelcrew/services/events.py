@@ -1,0 +1,40 @@
+"""Append-only records written inside the caller's unit of work: audit events and outbox events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from labelcrew.db.models import AuditEvent, OutboxEvent
+from labelcrew.services.uow import UnitOfWork
+
+
+def audit(
+    uow: UnitOfWork,
+    *,
+    actor_id: int | None,
+    action: str,
+    entity_type: str,
+    entity_id: object | None = None,
+    project_id: int | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
+    uow.session.add(
+        AuditEvent(
+            at=uow.now,
+            actor_id=actor_id,
+            project_id=project_id,
+            action=action,
+            entity_type=entity_type,
+            entity_id=None if entity_id is None else str(entity_id),
+            before=before,
+            after=after,
+        )
+    )
+
+
+def emit(uow: UnitOfWork, *, project_id: int | None, event_type: str, payload: dict[str, Any]) -> None:
+    """Queue an event for webhooks and background work, in the same transaction as the change."""
+    uow.session.add(
+        OutboxEvent(project_id=project_id, event_type=event_type, payload=payload, created_at=uow.now)
+    )

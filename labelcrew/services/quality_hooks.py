@@ -1,0 +1,67 @@
+"""Where the quality engine plugs into the hot path, inside the submit's unit of work.
+
+- `after_label`: the overlap policy decides whether the item needs another label
+  (fixed overlap, or dynamic overlap driven by the posterior confidence of its labels).
+- `after_gold_answer`: the membership rules look at the member's recent gold answers and may
+  move them (probation -> active, -> paused); every move is audited with its evidence.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Integer, cast, func, select
+
+from labelcrew.db.models import Annotation, Item, Member, Project
+from labelcrew.domain import membership
+from labelcrew.domain.overlap import DynamicOverlap
+from labelcrew.domain.schema import LabelSchema
+from labelcrew.services.events import audit, emit
+from labelcrew.services.uow import UnitOfWork
+
+DEFAULT_POLICY = membership.MembershipPolicy()
+
+
+def after_label(uow: UnitOfWork, project: Project, item: Item, schema: LabelSchema) -> None:
+    if item.annotation_count < item.overlap_target:
+        return
+    primary = schema.primary_field
+    if project.overlap_policy != "dynamic" or primary is None:
+        item.state = "done"
+        return
+    categories = schema.categories(primary.name)
+    rows = uow.session.execute(select(Annotation.annotator_id, Annotation.value).where(
+        Annotation.item_id == item.id, Annotation.superseded_at.is_(None))).all()
+    answers = [categories.index(v[primary.name]) for _, v in rows
+               if v.get(primary.name) in categories]
+    accuracy = dict(uow.session.execute(
+        select(Annotation.annotator_id, func.avg(cast(Annotation.gold_correct, Integer)))
+        .where(Annotation.project_id == project.id, Annotation.gold_correct.is_not(None),
+               Annotation.annotator_id.in_([a for a, _ in rows]))
+        .group_by(Annotation.annotator_id)).all())
+    policy = DynamicOverlap(target_confidence=project.target_confidence,
+                            min_overlap=project.overlap, max_overlap=project.max_overlap)
+    worker_acc = [float(accuracy[a]) if accuracy.get(a) is not None else None for a, _ in rows]
+    known = None if all(w is None for w in worker_acc) else [
+        w if w is not None else policy.default_accuracy for w in worker_acc]
+    if policy.needs_more(answers, known, len(categories)):
+        item.overlap_target += 1
+    else:
+        item.state = "done"
+
+
+def after_gold_answer(uow: UnitOfWork, project: Project, member: Member, annotation: Annotation) -> None:
+    window = max(DEFAULT_POLICY.window, DEFAULT_POLICY.probation_min_answers)
+    recent = list(reversed(uow.session.scalars(
+        select(Annotation.gold_correct).where(
+            Annotation.project_id == project.id, Annotation.annotator_id == member.user_id,
+            Annotation.gold_correct.is_not(None)).order_by(Annotation.id.desc()).limit(window)
+    ).all()))
+    move = membership.evaluate(member.status, [bool(x) for x in recent], DEFAULT_POLICY)
+    if move is None:
+        return
+    member.status = move.to_state
+    audit(uow, actor_id=None, action="member.status", entity_type="member", entity_id=member.id,
+          project_id=project.id, before={"status": move.from_state},
+          after={"status": move.to_state, "reason": move.reason, "evidence": move.evidence})
+    emit(uow, project_id=project.id, event_type="member.status_changed",
+         payload={"user_id": member.user_id, "from": move.from_state, "to": move.to_state,
+                  "reason": move.reason})

@@ -1,0 +1,118 @@
+"""Shared fixtures: a fresh, migrated database per test on each backend.
+
+Backends come from LABELCREW_TEST_BACKENDS (default "sqlite,postgres"). PostgreSQL is at
+LABELCREW_TEST_PG (default postgresql://postgres@127.0.0.1:5432/test); when it is unreachable
+the PostgreSQL cases are skipped locally but fail under CI=true. Each backend is migrated once
+into a template (a file for SQLite, a template database for PostgreSQL) that each test copies.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from labelcrew.db.engine import make_engine
+from labelcrew.db.migrate import upgrade
+from labelcrew.services.uow import Database
+
+BACKENDS = [b for b in os.environ.get("LABELCREW_TEST_BACKENDS", "sqlite,postgres").split(",") if b]
+PG_URL = os.environ.get("LABELCREW_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _admin_engine():  # type: ignore[no-untyped-def]
+    url = make_url(PG_URL).set(drivername="postgresql+psycopg")
+    return create_engine(url, isolation_level="AUTOCOMMIT")
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str | None]:
+    if "postgres" not in BACKENDS:
+        yield None
+        return
+    try:
+        admin = _admin_engine()
+        with admin.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:
+        if IN_CI:
+            pytest.fail(f"PostgreSQL is required in CI but unreachable at {PG_URL}: {exc}")
+        yield None
+        return
+    name = f"lc_tmpl_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = make_engine(str(make_url(PG_URL).set(database=name)))
+    upgrade(engine)
+    engine.dispose()
+    yield name
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path,
+           pg_template: str | None) -> Iterator[str]:
+    if request.param == "sqlite":
+        path = tmp_path / "labelcrew.db"
+        shutil.copy(sqlite_template, path)
+        yield f"sqlite:///{path}"
+        return
+    if pg_template is None:
+        pytest.skip("PostgreSQL unreachable (set CI=true to make this a failure)")
+    name = f"lc_t_{uuid.uuid4().hex[:12]}"
+    admin = _admin_engine()
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"'))
+    yield str(make_url(PG_URL).set(database=name).render_as_string(hide_password=False))
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+class Clock:
+    """A clock tests can move."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        from datetime import timedelta
+
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def db(db_url: str, clock: Clock) -> Iterator[Database]:
+    engine = make_engine(db_url)
+    yield Database(engine, clock=clock, rng=random.Random(7))
+    engine.dispose()
