@@ -236,10 +236,9 @@ class Ranking(Field):
         for g, group in enumerate(groups):
             if not group:
                 raise value_error(f"{path}[{g}]", "a tied group cannot be empty")
+            nested = self.allow_ties and isinstance(order[g], list | tuple)
             for j, index in enumerate(group):
-                where = (
-                    f"{path}[{g}][{j}]" if isinstance(order[g], list | tuple) else f"{path}[{g}]"
-                )
+                where = f"{path}[{g}][{j}]" if nested else f"{path}[{g}]"
                 if not is_int(index) or not 0 <= index < self.candidates:
                     raise value_error(
                         where, f"{index!r} is not a candidate index in 0..{self.candidates - 1}"
