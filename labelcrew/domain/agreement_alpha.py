@@ -120,7 +120,9 @@ def krippendorff_alpha(
         return float("nan")
     if level == "ratio" and values.dtype.kind in "iuf" and values.min() < 0:
         raise ValidationFailed(
-            "ratio-level values must be non-negative", code="agreement_negative_ratio", field="value"
+            "ratio-level values must be non-negative",
+            code="agreement_negative_ratio",
+            field="value",
         )
     if level != "nominal" and values.dtype.kind not in "iufb":
         raise ValidationFailed(

@@ -44,7 +44,9 @@ def factorize(
     categories = np.asarray(list(order))
     lookup = {label: code for code, label in enumerate(categories.tolist())}
     if len(lookup) != len(categories):
-        raise ValidationFailed("order lists a category twice", code="agreement_bad_order", field="order")
+        raise ValidationFailed(
+            "order lists a category twice", code="agreement_bad_order", field="order"
+        )
     codes = np.empty(array.size, dtype=np.intp)
     for row, label in enumerate(array.reshape(-1).tolist()):
         code = lookup.get(label)
@@ -128,18 +130,15 @@ def unit_value_counts(units: IntArray, n_units: int, values: IntArray, n_values:
     return counts.reshape(n_units, n_values).astype(np.float64)
 
 
-def check_unique_pairs(item: IntArray, rater: IntArray, n_raters: int) -> None:
-    """Raise ValidationFailed if a rater rated the same item twice (a row repeated)."""
-    key = item.astype(np.int64) * n_raters + rater
-    key.sort()
-    repeated = np.flatnonzero(key[1:] == key[:-1])
-    if repeated.size:
-        first = int(key[repeated[0]])
-        raise ValidationFailed(
-            f"rater code {first % n_raters} rated item code {first // n_raters} more than once",
-            code="agreement_duplicate_rating",
-            field="rater",
-        )
+def compact_codes(values: npt.NDArray[Any]) -> tuple[IntArray, npt.NDArray[Any]]:
+    """Codes ``0..K-1`` over the values that occur (no gaps) and those values, sorted."""
+    codes, domain = codes_of(values, max_span=max(2 * values.size, _DIRECT_VALUE_SPAN))
+    if values.size and values.dtype.kind in "iub":
+        present = np.bincount(codes, minlength=len(domain)) > 0
+        if not present.all():
+            remap = np.cumsum(present) - 1
+            return remap[codes], domain[present]
+    return codes, domain
 
 
 # Above this many unit x value cells the count table is kept sparse (scipy CSR) instead of
