@@ -1,0 +1,1 @@
+"""Benchmarks behind `labelcrew bench`: each times labelcrew against a named reference."""
