@@ -200,13 +200,12 @@ def estimate_baseline(
 
 @dataclass(frozen=True)
 class DriftOptions:
-    """How the accuracy CUSUM is tuned; the defaults meet the goals measured in the tests.
+    """How the accuracy CUSUM is tuned (figures for these defaults: module docstring).
 
     ``shift``: accuracy drop to detect. ``target_arl0``: in-control ARL (false alarms at most
-    one per that many gold answers). ``warmup``: answers before any alarm. The baseline is
-    self-starting (after Hawkins 1987): every answer that arrives while the chart sits at zero
-    (so, before the answer, nothing suggests a change) joins the member's baseline counts,
-    which go through :func:`estimate_baseline`. A fixed ``baseline_accuracy`` replaces this.
+    one per that many gold answers). ``warmup``: baseline answers before any alarm. ``lag``:
+    how long an in-control answer waits before joining the baseline. ``prior_*`` and
+    ``caution``: see :func:`estimate_baseline`. A fixed ``baseline_accuracy`` replaces all this.
     """
 
     shift: float = 0.2

@@ -104,7 +104,6 @@ def test_ids_must_match_the_stream() -> None:
     assert caught.value.code == "drift_ids_mismatch"
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("accuracy", [0.9, 0.75])
 def test_steady_members_raise_at_most_one_false_alarm_per_10000_gold(accuracy: float) -> None:
     rng = np.random.default_rng(20240 + int(accuracy * 100))
