@@ -28,9 +28,9 @@ standard deviations (:func:`estimate_baseline`); no alarm until ``warmup`` answe
 
 Measured (tests/domain/test_drift.py, defaults): false alarms 0.66 per 10,000 gold answers for
 steady 0.9 members and 0.92 for steady 0.75 members; a drop 0.9 -> 0.7 after 300 answers is
-flagged after a median 39 answers (32 with the true baseline given). A median of 30 at one
+flagged after a median 39 answers (33 with the true baseline given). A median of 30 at one
 false alarm per 10,000 is out of reach of any test: Lorden's bound puts the delay near
-``ln(ARL0) / KL(0.3 || 0.1)``, and the exact optimum CUSUM with a known baseline gives 32.
+``ln(ARL0) / KL(0.3 || 0.1)``, and the exact optimum CUSUM with a known baseline gives 32-33.
 
 Label shift
 -----------
