@@ -20,6 +20,9 @@ class Settings(BaseSettings):
     secret_key: str = DEV_SECRET
     lease_seconds: int = 900
     session_hours: int = 12
+    # argon2id cost (RFC 9106's second recommendation by default); tests lower it for speed.
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
     host: str = "127.0.0.1"
     port: int = 8000
 

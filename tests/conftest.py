@@ -24,6 +24,10 @@ from labelcrew.db.engine import make_engine
 from labelcrew.db.migrate import upgrade
 from labelcrew.services.uow import Database
 
+# Cheap password hashing in tests; production keeps the strong default.
+os.environ.setdefault("LABELCREW_ARGON2_TIME_COST", "1")
+os.environ.setdefault("LABELCREW_ARGON2_MEMORY_KIB", "1024")
+
 BACKENDS = [b for b in os.environ.get("LABELCREW_TEST_BACKENDS", "sqlite,postgres").split(",") if b]
 PG_URL = os.environ.get("LABELCREW_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -65,9 +69,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.db"
     engine = make_engine(f"sqlite:///{path}")
     upgrade(engine)
-    with engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    engine.dispose()
+    engine.dispose()  # closing the last connection checkpoints the WAL into the file
     return path
 
 

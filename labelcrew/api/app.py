@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from fastapi.responses import ORJSONResponse
 
 from labelcrew import __version__
 from labelcrew.api import errors
+from labelcrew.api.responses import FastJSON
 from labelcrew.api.routes import accounts, guidelines, items, projects, work
 from labelcrew.config import Settings, get_settings
 from labelcrew.db.engine import make_engine
@@ -17,8 +17,7 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
     settings = settings or get_settings()
     if db is None:
         db = Database(make_engine(settings.resolved_database_url))
-    app = FastAPI(title="labelcrew", version=__version__, default_response_class=ORJSONResponse,
-                  description="Runs a data-labeling team: schemas, guidelines, assignment, "
+    app = FastAPI(default_response_class=FastJSON, title="labelcrew", version=__version__, description="Runs a data-labeling team: schemas, guidelines, assignment, "
                               "quality, feedback loops and releases.")
     app.state.db = db
     app.state.settings = settings

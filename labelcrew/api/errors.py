@@ -7,9 +7,9 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import ORJSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from labelcrew.api.responses import FastJSON
 from labelcrew.errors import (
     BadRequest,
     Conflict,
@@ -41,12 +41,12 @@ def status_for(exc: LabelcrewError) -> int:
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(LabelcrewError)
-    async def _domain(_: Request, exc: LabelcrewError) -> ORJSONResponse:
+    async def _domain(_: Request, exc: LabelcrewError) -> FastJSON:
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
-        return ORJSONResponse(exc.to_dict(), status_code=status_for(exc), headers=headers)
+        return FastJSON(exc.to_dict(), status_code=status_for(exc), headers=headers)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, exc: RequestValidationError) -> ORJSONResponse:
+    async def _invalid(_: Request, exc: RequestValidationError) -> FastJSON:
         errors = exc.errors()
         first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
         loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "header")]
@@ -55,16 +55,16 @@ def install(app: FastAPI) -> None:
                 "field": field, "details": {"errors": [
                     {"loc": [str(p) for p in e.get("loc", ())], "msg": e.get("msg")}
                     for e in errors[:20]]}}
-        return ORJSONResponse(body, status_code=422)
+        return FastJSON(body, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> ORJSONResponse:
+    async def _http(_: Request, exc: StarletteHTTPException) -> FastJSON:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return ORJSONResponse({"code": code, "message": str(exc.detail)},
+        return FastJSON({"code": code, "message": str(exc.detail)},
                               status_code=exc.status_code)
 
     @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> ORJSONResponse:
+    async def _unexpected(_: Request, exc: Exception) -> FastJSON:
         log.exception("unexpected error", exc_info=exc)
-        return ORJSONResponse({"code": "internal", "message": "internal error; see the server log"},
+        return FastJSON({"code": "internal", "message": "internal error; see the server log"},
                               status_code=500)

@@ -23,6 +23,7 @@ app.add_typer(bench, name="bench")
 COMMAND_MODULES: tuple[str, ...] = (
     # -- command modules --
     "labelcrew.cli.agreement",
+    "labelcrew.cli.core",
 )
 
 

@@ -6,17 +6,26 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
+from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 
+from labelcrew.config import get_settings
 from labelcrew.db.models import ApiToken, User
 from labelcrew.errors import Conflict, NotFound, Unauthenticated, ValidationFailed
 from labelcrew.services.events import audit
 from labelcrew.services.uow import Database
 
-_hasher = PasswordHasher()
+
+
+@lru_cache(maxsize=1)
+def _hasher() -> PasswordHasher:
+    settings = get_settings()
+    return PasswordHasher(time_cost=settings.argon2_time_cost,
+                          memory_cost=settings.argon2_memory_kib)
+
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,63}$")
 TOKEN_PREFIX = "lc_"
 
@@ -69,7 +78,7 @@ def create_user(
         user = User(
             username=username,
             display_name=display_name or username,
-            password_hash=_hasher.hash(password),
+            password_hash=_hasher().hash(password),
             is_admin=is_admin,
             created_at=uow.now,
         )
@@ -106,7 +115,7 @@ def check_password(db: Database, username: str, password: str) -> Actor:
         if user is None or not user.is_active:
             raise Unauthenticated("wrong username or password", code="bad_credentials")
         try:
-            _hasher.verify(user.password_hash, password)
+            _hasher().verify(user.password_hash, password)
         except (VerificationError, InvalidHashError):
             raise Unauthenticated("wrong username or password", code="bad_credentials") from None
         return Actor(user.id, user.username, user.is_admin)

@@ -1,0 +1,326 @@
+"""Item import: a JSONL, CSV or Label Studio file streamed into a project in one transaction.
+
+Rows are parsed (`labelcrew.domain.item_rows`), checked and inserted in chunks of
+`CHUNK_ROWS`, so memory stays bounded whatever the file size (apart from the parser's set of
+ids seen, about 100 bytes per row). The whole file is one unit of work:
+
+- by default any bad row refuses the import: every row is still read and checked, each bad
+  line is reported (up to `max_errors`, with the total count), and nothing is committed;
+- with `skip_invalid` the good rows are imported and each bad row is written to `rejects`
+  as a JSON line `{"line", "field", "error", "raw"}` (`raw` is the row's source text for
+  JSONL and CSV; a Label Studio task has no line of its own, so it is null there).
+
+Re-importing is idempotent: an external id the project already has is left as it is and
+counted as unchanged, never duplicated or overwritten. A row with `gold` gets a GoldAnswer
+checked against the project's current schema and its item is marked gold.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any, BinaryIO
+
+import orjson
+from sqlalchemy import insert, select
+
+from labelcrew.db.models import Batch, GoldAnswer, Item
+from labelcrew.domain.item_rows import (
+    HEAD_BYTES,
+    ItemRow,
+    RowError,
+    detect_format,
+    parse_csv_lines,
+    parse_jsonl_lines,
+    parse_rows,
+)
+from labelcrew.domain.schema import LabelSchema
+from labelcrew.errors import ValidationFailed
+from labelcrew.services.accounts import Actor
+from labelcrew.services.batches import get_or_create
+from labelcrew.services.events import audit, emit
+from labelcrew.services.importing_writers import Writer, make_writer
+from labelcrew.services.projects import load_project
+from labelcrew.services.submission import schema_for
+from labelcrew.services.uow import Database, UnitOfWork
+
+CHUNK_ROWS = 5000
+READ_BUFFER = 1 << 20
+# Limits of the items and batches columns (String(200)); the parser allows longer ids.
+MAX_EXTERNAL_ID = 200
+MAX_BATCH_NAME = 200
+# PostgreSQL text and jsonb cannot hold NUL; refusing it on both backends keeps a project
+# movable between them.
+NUL_JSON = b"\\u0000"
+EMPTY_LIST_JSON = "[]"
+
+
+@dataclass
+class ImportReport:
+    format: str
+    filename: str
+    rows_read: int = 0
+    created: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    error_count: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    batches_created: int = 0
+    gold_set: int = 0
+    bytes_read: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class _CountingReader(io.RawIOBase):
+    """The upload as a raw stream: first the bytes read to sniff the format, then the rest;
+    counts the bytes handed on, for progress."""
+
+    def __init__(self, head: bytes, rest: BinaryIO) -> None:
+        self._head = memoryview(head)
+        self._rest = rest
+        self.bytes_read = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._head:
+            n = min(len(buffer), len(self._head))
+            buffer[:n] = self._head[:n]
+            self._head = self._head[n:]
+        else:
+            data = self._rest.read(len(buffer))
+            n = len(data)
+            buffer[:n] = data
+        self.bytes_read += n
+        return n
+
+
+class _LineLog:
+    """Remembers the lines read since the last row, so a rejected row can quote its source."""
+
+    def __init__(self, lines: Iterable[bytes]) -> None:
+        self._lines = lines
+        self.recent: list[tuple[int, bytes]] = []
+
+    def __iter__(self) -> Iterator[bytes]:
+        for number, line in enumerate(self._lines, 1):
+            self.recent.append((number, line))
+            yield line
+
+    def take(self, first_line: int) -> str:
+        raw = b"".join(line for number, line in self.recent if number >= first_line)
+        self.recent.clear()
+        return raw.decode("utf-8", errors="replace").rstrip("\r\n")
+
+
+class _Import:
+    """The state of one import inside its unit of work."""
+
+    def __init__(
+        self, uow: UnitOfWork, actor: Actor, project_id: int, schema: LabelSchema | None,
+        writer: Writer, report: ImportReport, *, skip_invalid: bool, max_errors: int,
+        rejects: BinaryIO | None,
+    ) -> None:
+        self.uow, self.actor, self.project_id, self.schema = uow, actor, project_id, schema
+        self.writer, self.report = writer, report
+        self.skip_invalid, self.max_errors, self.rejects = skip_invalid, max_errors, rejects
+        self.batch_ids: dict[str, int] = {}
+        self.rows: list[tuple[Any, ...]] = []
+        self.gold: list[tuple[str, dict[str, Any]]] = []
+
+    @property
+    def refused(self) -> bool:
+        """Whether the import will roll back, so writing more rows is wasted work."""
+        return not self.skip_invalid and self.report.error_count > 0
+
+    def reject(self, error: RowError, raw: str | None) -> None:
+        report = self.report
+        report.error_count += 1
+        if len(report.errors) < self.max_errors:
+            report.errors.append({"line": error.line, "field": error.field,
+                                  "message": error.message})
+        if self.skip_invalid:
+            report.rejected += 1
+            if self.rejects is not None:
+                self.rejects.write(orjson.dumps({"line": error.line, "field": error.field,
+                                                 "error": error.message, "raw": raw}) + b"\n")
+
+    def add(self, row: ItemRow) -> RowError | None:
+        """Check what the parser cannot (column limits, gold against the schema) and stage the
+        row; a problem comes back as a RowError."""
+        if len(row.external_id) > MAX_EXTERNAL_ID:
+            return RowError(row.line, "id", f"id is {len(row.external_id)} characters long; "
+                                            f"at most {MAX_EXTERNAL_ID}")
+        try:
+            payload = orjson.dumps(row.payload)
+        except orjson.JSONEncodeError as exc:
+            return RowError(row.line, "data", f"data cannot be stored: {exc}")
+        skills = orjson.dumps(row.required_skills).decode() if row.required_skills else None
+        if "\x00" in row.external_id or NUL_JSON in payload or (skills and "\\u0000" in skills):
+            return RowError(row.line, None, "the row holds a NUL character (\\u0000), which "
+                                            "labelcrew does not store")
+        gold = None
+        if row.gold is not None:
+            gold_or_error = self._check_gold(row)
+            if isinstance(gold_or_error, RowError):
+                return gold_or_error
+            gold = gold_or_error
+        batch_id = None
+        if row.batch is not None:
+            if len(row.batch) > MAX_BATCH_NAME or "\x00" in row.batch:
+                return RowError(row.line, "batch", f"batch name {row.batch[:40]!r}... must be "
+                                                   f"at most {MAX_BATCH_NAME} characters")
+            if self.refused:
+                return None
+            batch_id = self._batch_id(row.batch)
+        if self.refused:
+            return None
+        self.rows.append((row.external_id, payload.decode(), row.priority,
+                          skills or EMPTY_LIST_JSON, batch_id, row.difficulty or "normal",
+                          gold is not None))
+        if gold is not None:
+            self.gold.append((row.external_id, gold))
+        return None
+
+    def _check_gold(self, row: ItemRow) -> dict[str, Any] | RowError:
+        if self.schema is None:
+            return RowError(row.line, "gold", "the project has no label schema yet; define it "
+                                              "before importing gold answers")
+        try:
+            return self.schema.validate(row.gold or {}, row.payload)
+        except ValidationFailed as exc:
+            problems = exc.details.get("errors") or [{"field": exc.field, "message": exc.message}]
+            where = f"gold.{exc.field}" if exc.field else "gold"
+            return RowError(row.line, where, "gold answer: " + "; ".join(
+                str(p["message"]) for p in problems))
+
+    def _batch_id(self, name: str) -> int:
+        found = self.batch_ids.get(name)
+        if found is None:
+            exists = self.uow.session.scalar(select(Batch.id).where(
+                Batch.project_id == self.project_id, Batch.name == name))
+            if exists is None:
+                found = get_or_create(self.uow, self.project_id, name)
+                self.report.batches_created += 1
+            else:
+                found = exists
+            self.batch_ids[name] = found
+        return found
+
+    def flush(self) -> None:
+        """Write the staged chunk (unless the import is already refused) and its gold answers."""
+        rows, gold = self.rows, self.gold
+        self.rows, self.gold = [], []
+        if self.refused or not rows:
+            return
+        session = self.uow.session
+        existing: set[str] = set()
+        if gold:
+            # Items that already exist keep their gold state: find them before inserting.
+            existing = set(session.scalars(select(Item.external_id).where(
+                Item.project_id == self.project_id,
+                Item.external_id.in_([external_id for external_id, _ in gold]))))
+        created = self.writer.insert(rows)
+        self.report.created += created
+        self.report.unchanged += len(rows) - created
+        new_gold = {external_id: value for external_id, value in gold
+                    if external_id not in existing}
+        if not new_gold:
+            return
+        ids = session.execute(select(Item.external_id, Item.id).where(
+            Item.project_id == self.project_id, Item.external_id.in_(list(new_gold))))
+        created_by = self.actor.user_id if self.actor.user_id > 0 else None
+        session.execute(insert(GoldAnswer), [
+            {"item_id": item_id, "value": new_gold[external_id], "rule_number": None,
+             "created_by": created_by, "created_at": self.uow.now}
+            for external_id, item_id in ids])
+        self.report.gold_set += len(new_gold)
+
+
+def _rows(
+    stream: io.BufferedReader, fmt: str, want_raw: bool
+) -> tuple[Iterator[ItemRow | RowError], _LineLog | None]:
+    if want_raw and fmt in ("jsonl", "csv"):
+        log = _LineLog(stream)
+        parse = parse_jsonl_lines if fmt == "jsonl" else parse_csv_lines
+        return parse(log), log
+    return parse_rows(stream, fmt), None
+
+
+def import_items(
+    db: Database,
+    actor: Actor,
+    project_ref: int | str,
+    fp: BinaryIO,
+    *,
+    filename: str,
+    fmt: str | None = None,
+    skip_invalid: bool = False,
+    rejects: BinaryIO | None = None,
+    max_errors: int = 100,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Import the items in `fp` (binary, read once, front to back) into a project.
+
+    Raises ValidationFailed with code `import_rejected` (details: errors, error_count,
+    rows_read) when any row is bad and `skip_invalid` is off; nothing is imported then.
+    """
+    if max_errors < 0:
+        raise ValidationFailed("max_errors must be 0 or more", field="max_errors")
+    head = fp.read(HEAD_BYTES)
+    chosen = fmt or detect_format(filename, head)
+    counter = _CountingReader(head, fp)
+    stream = io.BufferedReader(counter, READ_BUFFER)
+    report = ImportReport(format=chosen, filename=filename)
+    rows, log = _rows(stream, chosen, want_raw=skip_invalid and rejects is not None)
+    with db.uow() as uow:
+        project = load_project(uow, project_ref)
+        schema = (None if project.schema_version is None
+                  else schema_for(uow, project.id, project.schema_version))
+        connection = uow.session.connection()
+        writer = make_writer(connection, project.id, project.overlap, uow.now)
+        job = _Import(uow, actor, project.id, schema, writer, report, skip_invalid=skip_invalid,
+                      max_errors=max_errors, rejects=rejects)
+        try:
+            for result in rows:
+                report.rows_read += 1
+                error = result if isinstance(result, RowError) else job.add(result)
+                if error is not None:
+                    job.reject(error, log.take(error.line) if log is not None else None)
+                elif log is not None:
+                    log.recent.clear()
+                if len(job.rows) >= CHUNK_ROWS:
+                    job.flush()
+                    if progress is not None:
+                        progress(counter.bytes_read)
+            job.flush()
+        finally:
+            writer.close()
+        report.bytes_read = counter.bytes_read
+        if progress is not None:
+            progress(counter.bytes_read)
+        if job.refused:
+            raise _refusal(report)
+        summary = {k: v for k, v in report.to_dict().items() if k != "errors"}
+        audit(uow, actor_id=actor.user_id, action="items.import", entity_type="project",
+              entity_id=project.id, project_id=project.id, after=summary)
+        emit(uow, project_id=project.id, event_type="items.imported", payload=summary)
+        uow.commit()
+    return report
+
+
+def _refusal(report: ImportReport) -> ValidationFailed:
+    first = report.errors[0] if report.errors else None
+    where = f"; first on line {first['line']}: {first['message']}" if first else ""
+    return ValidationFailed(
+        f"{report.filename}: {report.error_count} bad row(s) of {report.rows_read}; nothing "
+        f"was imported{where}",
+        code="import_rejected",
+        field="file",
+        details={"errors": report.errors, "error_count": report.error_count,
+                 "rows_read": report.rows_read, "format": report.format},
+    )
