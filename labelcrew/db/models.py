@@ -100,6 +100,7 @@ class Member(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     roles: Mapped[list[Any]] = mapped_column(default=list)
     status: Mapped[str] = mapped_column(String(20), default="active")
+    status_since: Mapped[datetime | None]
     skills: Mapped[dict[str, Any]] = mapped_column(default=dict)
     wip_limit: Mapped[int | None] = mapped_column(Integer)
     gold_rate: Mapped[float | None] = mapped_column(Float)

@@ -98,10 +98,12 @@ def _pick(uow: UnitOfWork, project: Project, member: Member, *, gold: bool,
 
 
 def _serve_gold(uow: UnitOfWork, project: Project, member: Member) -> bool:
+    """Onboarding members get only gold (their qualification test); others at their rate."""
+    if member.status == "onboarding":
+        return True
     rate = member.gold_rate
     if rate is None:
-        rate = project.probation_gold_rate if member.status in ("probation", "onboarding") \
-            else project.gold_rate
+        rate = project.probation_gold_rate if member.status == "probation" else project.gold_rate
     return gold_policy.should_serve_gold(uow.db.rng, rate, member.served_since_gold)
 
 
@@ -127,7 +129,7 @@ def next_item(db: Database, actor: Actor, project_id: int, *, another: bool = Fa
                            "submit, skip or release one first", code="wip_limit_reached")
         item = _pick(uow, project, member, gold=True, batch_ids=None) \
             if _serve_gold(uow, project, member) else None
-        if item is None:
+        if item is None and member.status != "onboarding":
             claimed = list(uow.session.scalars(select(BatchClaim.batch_id).where(
                 BatchClaim.user_id == member.user_id).join(Item, Item.batch_id == BatchClaim.batch_id)
                 .where(Item.project_id == project.id).distinct()))

@@ -184,11 +184,12 @@ def set_member(
         before = None if member is None else member_dict(member, username)
         if member is None:
             member = Member(project_id=project.id, user_id=user.id, created_at=uow.now,
-                            status=status or "active", skills=skills or {}, roles=clean_roles)
+                            status=status or "active", status_since=uow.now,
+                            skills=skills or {}, roles=clean_roles)
             uow.session.add(member)
         member.roles = clean_roles
-        if status is not None:
-            member.status = status
+        if status is not None and status != member.status:
+            member.status, member.status_since = status, uow.now
         if skills is not None:
             member.skills = skills
         if wip_limit is not None:

@@ -18,6 +18,7 @@ from labelcrew.services.events import audit, emit
 from labelcrew.services.uow import UnitOfWork
 
 DEFAULT_POLICY = membership.MembershipPolicy()
+QUALIFICATION_SIZE = 10
 
 
 def after_label(uow: UnitOfWork, project: Project, item: Item, schema: LabelSchema) -> None:
@@ -49,16 +50,36 @@ def after_label(uow: UnitOfWork, project: Project, item: Item, schema: LabelSche
 
 
 def after_gold_answer(uow: UnitOfWork, project: Project, member: Member, annotation: Annotation) -> None:
+    # The rules judge the gold answers given since the member entered their current state.
     window = max(DEFAULT_POLICY.window, DEFAULT_POLICY.probation_min_answers)
+    query = select(Annotation.gold_correct).where(
+        Annotation.project_id == project.id, Annotation.annotator_id == member.user_id,
+        Annotation.gold_correct.is_not(None))
+    if member.status_since is not None:
+        query = query.where(Annotation.created_at >= member.status_since)
+    if member.status == "onboarding":
+        size = int(project.settings.get("qualification_size", QUALIFICATION_SIZE))
+        window = size
     recent = list(reversed(uow.session.scalars(
-        select(Annotation.gold_correct).where(
-            Annotation.project_id == project.id, Annotation.annotator_id == member.user_id,
-            Annotation.gold_correct.is_not(None)).order_by(Annotation.id.desc()).limit(window)
-    ).all()))
-    move = membership.evaluate(member.status, [bool(x) for x in recent], DEFAULT_POLICY)
+        query.order_by(Annotation.id.desc()).limit(window)).all()))
+    if member.status == "onboarding":
+        if len(recent) < window:
+            return
+        result = membership.grade_qualification([bool(x) for x in recent],
+                                                DEFAULT_POLICY.pass_mark)
+        move = membership.qualification_transition(result)
+        if move is None:  # failed: the next attempt starts now
+            member.status_since = uow.now
+            audit(uow, actor_id=None, action="member.qualification_failed", entity_type="member",
+                  entity_id=member.id, project_id=project.id,
+                  after={"score": result.score, "n": result.n,
+                         "pass_mark": DEFAULT_POLICY.pass_mark})
+            return
+    else:
+        move = membership.evaluate(member.status, [bool(x) for x in recent], DEFAULT_POLICY)
     if move is None:
         return
-    member.status = move.to_state
+    member.status, member.status_since = move.to_state, uow.now
     audit(uow, actor_id=None, action="member.status", entity_type="member", entity_id=member.id,
           project_id=project.id, before={"status": move.from_state},
           after={"status": move.to_state, "reason": move.reason, "evidence": move.evidence})

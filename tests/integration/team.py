@@ -35,6 +35,8 @@ def user(db: Database, name: str, *, admin: bool = False) -> Actor:
 
 def add_items(db: Database, project_id: int, n: int, *, overlap: int = 1, start: int = 0,
               priority: int = 0, **extra: Any) -> None:
+    if n == 0:
+        return
     with db.uow() as uow:
         uow.session.execute(insert(Item), [
             {"project_id": project_id, "external_id": f"x{start + i}",

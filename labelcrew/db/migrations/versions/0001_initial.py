@@ -140,6 +140,7 @@ def upgrade() -> None:
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('roles', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('status_since', labelcrew.db.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('skills', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('wip_limit', sa.Integer(), nullable=True),
     sa.Column('gold_rate', sa.Float(), nullable=True),
