@@ -121,8 +121,16 @@ class _Import:
     """The state of one import inside its unit of work."""
 
     def __init__(
-        self, uow: UnitOfWork, actor: Actor, project_id: int, schema: LabelSchema | None,
-        writer: Writer, report: ImportReport, *, skip_invalid: bool, max_errors: int,
+        self,
+        uow: UnitOfWork,
+        actor: Actor,
+        project_id: int,
+        schema: LabelSchema | None,
+        writer: Writer,
+        report: ImportReport,
+        *,
+        skip_invalid: bool,
+        max_errors: int,
         rejects: BinaryIO | None,
     ) -> None:
         self.uow, self.actor, self.project_id, self.schema = uow, actor, project_id, schema
@@ -141,28 +149,44 @@ class _Import:
         report = self.report
         report.error_count += 1
         if len(report.errors) < self.max_errors:
-            report.errors.append({"line": error.line, "field": error.field,
-                                  "message": error.message})
+            report.errors.append(
+                {"line": error.line, "field": error.field, "message": error.message}
+            )
         if self.skip_invalid:
             report.rejected += 1
             if self.rejects is not None:
-                self.rejects.write(orjson.dumps({"line": error.line, "field": error.field,
-                                                 "error": error.message, "raw": raw}) + b"\n")
+                self.rejects.write(
+                    orjson.dumps(
+                        {
+                            "line": error.line,
+                            "field": error.field,
+                            "error": error.message,
+                            "raw": raw,
+                        }
+                    )
+                    + b"\n"
+                )
 
     def add(self, row: ItemRow) -> RowError | None:
         """Check what the parser cannot (column limits, gold against the schema) and stage the
         row; a problem comes back as a RowError."""
         if len(row.external_id) > MAX_EXTERNAL_ID:
-            return RowError(row.line, "id", f"id is {len(row.external_id)} characters long; "
-                                            f"at most {MAX_EXTERNAL_ID}")
+            return RowError(
+                row.line,
+                "id",
+                f"id is {len(row.external_id)} characters long; at most {MAX_EXTERNAL_ID}",
+            )
         try:
             payload = orjson.dumps(row.payload)
         except orjson.JSONEncodeError as exc:
             return RowError(row.line, "data", f"data cannot be stored: {exc}")
         skills = orjson.dumps(row.required_skills).decode() if row.required_skills else None
         if "\x00" in row.external_id or NUL_JSON in payload or (skills and "\\u0000" in skills):
-            return RowError(row.line, None, "the row holds a NUL character (\\u0000), which "
-                                            "labelcrew does not store")
+            return RowError(
+                row.line,
+                None,
+                "the row holds a NUL character (\\u0000), which labelcrew does not store",
+            )
         gold = None
         if row.gold is not None:
             gold_or_error = self._check_gold(row)
@@ -172,37 +196,53 @@ class _Import:
         batch_id = None
         if row.batch is not None:
             if len(row.batch) > MAX_BATCH_NAME or "\x00" in row.batch:
-                return RowError(row.line, "batch", f"batch name {row.batch[:40]!r}... must be "
-                                                   f"at most {MAX_BATCH_NAME} characters")
+                return RowError(
+                    row.line,
+                    "batch",
+                    f"batch name {row.batch[:40]!r}... must be at most {MAX_BATCH_NAME} characters",
+                )
             if self.refused:
                 return None
             batch_id = self._batch_id(row.batch)
         if self.refused:
             return None
-        self.rows.append((row.external_id, payload.decode(), row.priority,
-                          skills or EMPTY_LIST_JSON, batch_id, row.difficulty or "normal",
-                          gold is not None))
+        self.rows.append(
+            (
+                row.external_id,
+                payload.decode(),
+                row.priority,
+                skills or EMPTY_LIST_JSON,
+                batch_id,
+                row.difficulty or "normal",
+                gold is not None,
+            )
+        )
         if gold is not None:
             self.gold.append((row.external_id, gold))
         return None
 
     def _check_gold(self, row: ItemRow) -> dict[str, Any] | RowError:
         if self.schema is None:
-            return RowError(row.line, "gold", "the project has no label schema yet; define it "
-                                              "before importing gold answers")
+            return RowError(
+                row.line,
+                "gold",
+                "the project has no label schema yet; define it before importing gold answers",
+            )
         try:
             return self.schema.validate(row.gold or {}, row.payload)
         except ValidationFailed as exc:
             problems = exc.details.get("errors") or [{"field": exc.field, "message": exc.message}]
             where = f"gold.{exc.field}" if exc.field else "gold"
-            return RowError(row.line, where, "gold answer: " + "; ".join(
-                str(p["message"]) for p in problems))
+            return RowError(
+                row.line, where, "gold answer: " + "; ".join(str(p["message"]) for p in problems)
+            )
 
     def _batch_id(self, name: str) -> int:
         found = self.batch_ids.get(name)
         if found is None:
-            exists = self.uow.session.scalar(select(Batch.id).where(
-                Batch.project_id == self.project_id, Batch.name == name))
+            exists = self.uow.session.scalar(
+                select(Batch.id).where(Batch.project_id == self.project_id, Batch.name == name)
+            )
             if exists is None:
                 found = get_or_create(self.uow, self.project_id, name)
                 self.report.batches_created += 1
@@ -221,28 +261,46 @@ class _Import:
         existing: set[str] = set()
         if gold:
             # Items that already exist keep their gold state: find them before inserting.
-            existing = set(session.scalars(select(Item.external_id).where(
-                Item.project_id == self.project_id,
-                Item.external_id.in_([external_id for external_id, _ in gold]))))
+            existing = set(
+                session.scalars(
+                    select(Item.external_id).where(
+                        Item.project_id == self.project_id,
+                        Item.external_id.in_([external_id for external_id, _ in gold]),
+                    )
+                )
+            )
         created = self.writer.insert(rows)
         self.report.created += created
         self.report.unchanged += len(rows) - created
-        new_gold = {external_id: value for external_id, value in gold
-                    if external_id not in existing}
+        new_gold = {
+            external_id: value for external_id, value in gold if external_id not in existing
+        }
         if not new_gold:
             return
-        ids = session.execute(select(Item.external_id, Item.id).where(
-            Item.project_id == self.project_id, Item.external_id.in_(list(new_gold))))
+        ids = session.execute(
+            select(Item.external_id, Item.id).where(
+                Item.project_id == self.project_id, Item.external_id.in_(list(new_gold))
+            )
+        )
         created_by = self.actor.user_id if self.actor.user_id > 0 else None
-        session.execute(insert(GoldAnswer), [
-            {"item_id": item_id, "value": new_gold[external_id], "rule_number": None,
-             "created_by": created_by, "created_at": self.uow.now}
-            for external_id, item_id in ids])
+        session.execute(
+            insert(GoldAnswer),
+            [
+                {
+                    "item_id": item_id,
+                    "value": new_gold[external_id],
+                    "rule_number": None,
+                    "created_by": created_by,
+                    "created_at": self.uow.now,
+                }
+                for external_id, item_id in ids
+            ],
+        )
         self.report.gold_set += len(new_gold)
 
 
 def _rows(
-    stream: io.BufferedReader, fmt: str, want_raw: bool
+    stream: BinaryIO, fmt: str, want_raw: bool
 ) -> tuple[Iterator[ItemRow | RowError], _LineLog | None]:
     if want_raw and fmt in ("jsonl", "csv"):
         log = _LineLog(stream)
@@ -279,12 +337,24 @@ def import_items(
     rows, log = _rows(stream, chosen, want_raw=skip_invalid and rejects is not None)
     with db.uow() as uow:
         project = load_project(uow, project_ref)
-        schema = (None if project.schema_version is None
-                  else schema_for(uow, project.id, project.schema_version))
+        schema = (
+            None
+            if project.schema_version is None
+            else schema_for(uow, project.id, project.schema_version)
+        )
         connection = uow.session.connection()
         writer = make_writer(connection, project.id, project.overlap, uow.now)
-        job = _Import(uow, actor, project.id, schema, writer, report, skip_invalid=skip_invalid,
-                      max_errors=max_errors, rejects=rejects)
+        job = _Import(
+            uow,
+            actor,
+            project.id,
+            schema,
+            writer,
+            report,
+            skip_invalid=skip_invalid,
+            max_errors=max_errors,
+            rejects=rejects,
+        )
         try:
             for result in rows:
                 report.rows_read += 1
@@ -306,8 +376,15 @@ def import_items(
         if job.refused:
             raise _refusal(report)
         summary = {k: v for k, v in report.to_dict().items() if k != "errors"}
-        audit(uow, actor_id=actor.user_id, action="items.import", entity_type="project",
-              entity_id=project.id, project_id=project.id, after=summary)
+        audit(
+            uow,
+            actor_id=actor.user_id,
+            action="items.import",
+            entity_type="project",
+            entity_id=project.id,
+            project_id=project.id,
+            after=summary,
+        )
         emit(uow, project_id=project.id, event_type="items.imported", payload=summary)
         uow.commit()
     return report
@@ -321,6 +398,10 @@ def _refusal(report: ImportReport) -> ValidationFailed:
         f"was imported{where}",
         code="import_rejected",
         field="file",
-        details={"errors": report.errors, "error_count": report.error_count,
-                 "rows_read": report.rows_read, "format": report.format},
+        details={
+            "errors": report.errors,
+            "error_count": report.error_count,
+            "rows_read": report.rows_read,
+            "format": report.format,
+        },
     )

@@ -64,7 +64,7 @@ class SqliteWriter:
     def __init__(self, conn: Connection, project_id: int, overlap: int, now: datetime) -> None:
         names = ("project_id", *ROW_COLUMNS, *TAIL_COLUMNS)
         statement = (
-            sqlite.insert(Item.__table__)
+            sqlite.insert(Item)
             .values({name: bindparam(name) for name in names})
             .on_conflict_do_nothing(index_elements=CONFLICT_KEY)
         )
@@ -101,19 +101,25 @@ class PostgresWriter:
             " is_gold boolean) ON COMMIT DROP"
         )
         staged = table(TEMP_TABLE, column("line"), *(column(name) for name in ROW_COLUMNS))
+        constants = {
+            "project_id": project_id,
+            "overlap_target": overlap,
+            "annotation_count": 0,
+            "state": "open",
+        }
         source = select(
-            bindparam("project_id", project_id),
+            bindparam("project_id"),
             *(staged.c[name] for name in ROW_COLUMNS),
-            bindparam("overlap_target", overlap),
-            bindparam("annotation_count", 0),
-            bindparam("state", "open"),
-            bindparam("created_at", now, type_=Item.__table__.c.created_at.type),
+            *(bindparam(name) for name in TAIL_COLUMNS),
         ).order_by(staged.c.line)
-        self._move = (
-            postgresql.insert(Item.__table__)
+        move = (
+            postgresql.insert(Item)
             .from_select(["project_id", *ROW_COLUMNS, *TAIL_COLUMNS], source)
             .on_conflict_do_nothing(index_elements=CONFLICT_KEY)
         )
+        # Run as driver SQL: a Core INSERT ... SELECT without RETURNING reports rowcount -1.
+        self._move_sql = move.compile(dialect=conn.dialect).string
+        self._move_params = {**constants, "created_at": _bound_now(conn, now)}
         self._copy_sql = f"COPY {TEMP_TABLE} (line, {', '.join(ROW_COLUMNS)}) FROM STDIN"
         self._conn = conn
         self._line = 0
@@ -124,13 +130,13 @@ class PostgresWriter:
         cursor = self._conn.connection.cursor()
         try:
             # `line` keeps the file's order, so item ids follow it as on SQLite.
-            with cursor.copy(self._copy_sql) as copy:  # type: ignore[attr-defined]
+            with cursor.copy(self._copy_sql) as copy:
                 for row in rows:
                     self._line += 1
                     copy.write_row((self._line, *row))
         finally:
             cursor.close()
-        created = self._conn.execute(self._move).rowcount
+        created = self._conn.exec_driver_sql(self._move_sql, self._move_params).rowcount
         self._conn.exec_driver_sql(f"TRUNCATE {TEMP_TABLE}")
         return int(created)
 
