@@ -56,10 +56,9 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        try:
-            self.session.rollback()
-        finally:
-            self.session.close()
+        # close() rolls back whatever was not committed, and (unlike rollback()) leaves the
+        # loaded objects readable for the caller.
+        self.session.close()
 
     def commit(self) -> None:
         self.session.commit()
