@@ -1,0 +1,402 @@
+"""Benchmark: the assignment hot path over real HTTP, next -> submit, against Label Studio.
+
+A fresh database (a SQLite file in a temporary directory, or a throwaway PostgreSQL database
+created and dropped here) is seeded through the services with one project, N annotators with
+API tokens and M items. A real server process (uvicorn, the production app factory) serves it on
+a free local port; N HTTP clients, one thread each, spread over several processes when N >= 8 so
+the client side is not the bottleneck, loop next -> submit for S seconds. Afterwards the database
+is checked for duplicates: items with more live annotations than the overlap, and (item,
+annotator) pairs labeled twice.
+
+Reference: Label Studio 1.23 serves 3.2 items/s to one annotator and double-assigns under 8
+concurrent annotators; the JSON gives the ratio of our per-annotator rate to 3.2.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+from sqlalchemy import create_engine, func, insert, select, text
+from sqlalchemy.engine import make_url
+
+from labelcrew.db.engine import make_engine
+from labelcrew.db.migrate import upgrade
+from labelcrew.db.models import Annotation, Item
+from labelcrew.services import accounts, projects
+from labelcrew.services.accounts import Actor
+from labelcrew.services.uow import Database
+
+REFERENCE = "Label Studio 1.23"
+REFERENCE_ITEMS_PER_S = 3.2
+REFERENCE_NOTE = (
+    "Label Studio 1.23 serves 3.2 items/s to one annotator and double-assigns "
+    "under 8 concurrent annotators"
+)
+SCHEMA: dict[str, Any] = {
+    "fields": [
+        {
+            "name": "sentiment",
+            "kind": "single_choice",
+            "options": ["positive", "negative", "neutral"],
+        },
+    ]
+}
+VALUE = {"value": {"sentiment": "positive"}}
+CLIENTS_PER_PROCESS = 4
+
+
+@dataclass
+class Seeded:
+    url: str
+    project_id: int
+    tokens: list[str]
+
+
+@contextmanager
+def fresh_database(backend: str, pg_admin_url: str, data_dir: str | None = None) -> Iterator[str]:
+    """A migrated, empty database URL; removed afterwards. `data_dir` places the SQLite file
+    (default: the system temp dir); a tmpfs there shows the cost without fsync."""
+    if backend == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="lc-bench-", dir=data_dir) as tmp:
+            url = f"sqlite:///{Path(tmp) / 'bench.db'}"
+            _migrate(url)
+            yield url
+        return
+    if backend != "postgres":
+        raise ValueError(f"--db must be sqlite or postgres, not {backend!r}")
+    admin_url = make_url(pg_admin_url).set(drivername="postgresql+psycopg")
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    name = f"lc_bench_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        url = admin_url.set(database=name).render_as_string(hide_password=False)
+        _migrate(url)
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _migrate(url: str) -> None:
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+
+
+def seed(url: str, *, annotators: int, items: int, overlap: int) -> Seeded:
+    """One project, `annotators` members with tokens, `items` open items (bulk inserted)."""
+    engine = make_engine(url)
+    db = Database(engine)
+    try:
+        password = uuid.uuid4().hex
+        admin_user = accounts.create_user(
+            db, None, username="bench-admin", password=password, is_admin=True
+        )
+        admin = Actor(admin_user.id, admin_user.username, True)
+        project = projects.create_project(
+            db,
+            admin,
+            slug="bench",
+            name="Assignment benchmark",
+            schema=SCHEMA,
+            overlap=overlap,
+            gold_rate=0.0,
+            probation_gold_rate=0.0,
+        )
+        tokens = []
+        for i in range(annotators):
+            user = accounts.create_user(db, admin, username=f"annotator{i}", password=password)
+            projects.set_member(
+                db, admin, project["id"], username=user.username, roles=["annotator"]
+            )
+            tokens.append(accounts.issue_token(db, admin, user_id=user.id, name="bench"))
+        now = datetime.now(UTC)
+        with db.uow() as uow:
+            for start in range(0, items, 5_000):
+                uow.session.execute(
+                    insert(Item),
+                    [
+                        {
+                            "project_id": project["id"],
+                            "external_id": f"b{i}",
+                            "payload": {"text": f"benchmark item {i}"},
+                            "priority": 0,
+                            "required_skills": [],
+                            "overlap_target": overlap,
+                            "created_at": now,
+                        }
+                        for i in range(start, min(items, start + 5_000))
+                    ],
+                )
+            uow.commit()
+        return Seeded(url, project["id"], tokens)
+    finally:
+        engine.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def server(url: str, *, workers: int) -> Iterator[str]:
+    """A real uvicorn process on a free port, up once /healthz answers."""
+    port = free_port()
+    env = {**os.environ, "LABELCREW_DATABASE_URL": url}
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "labelcrew.api.app:create_app",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
+    proc = subprocess.Popen(command, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"the server exited with code {proc.returncode}")
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1.0).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("the server did not answer /healthz within 60 s")
+            time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def annotate(base: str, project_id: int, token: str, seconds: float) -> dict[str, Any]:
+    """One annotator's loop: next, then submit with a fresh Idempotency-Key, until time is up
+    or the queue is empty. Latencies in seconds; non-2xx answers other than queue_empty count
+    as errors, by code."""
+    nexts: list[float] = []
+    submits: list[float] = []
+    errors: Counter[str] = Counter()
+    done = 0
+    emptied = False
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=base, headers=headers, timeout=60.0) as client:
+        deadline = time.perf_counter() + seconds
+        while time.perf_counter() < deadline:
+            t0 = time.perf_counter()
+            got = client.post(f"/api/v1/projects/{project_id}/next")
+            nexts.append(time.perf_counter() - t0)
+            if got.status_code == 404 and got.json().get("code") == "queue_empty":
+                emptied = True
+                break
+            if got.status_code != 200:
+                errors[f"next:{got.status_code}:{_code(got)}"] += 1
+                continue
+            item_id = got.json()["item"]["id"]
+            t0 = time.perf_counter()
+            sent = client.post(
+                f"/api/v1/projects/{project_id}/items/{item_id}/annotations",
+                json=VALUE,
+                headers={"Idempotency-Key": uuid.uuid4().hex},
+            )
+            submits.append(time.perf_counter() - t0)
+            if sent.status_code == 201:
+                done += 1
+            else:
+                errors[f"submit:{sent.status_code}:{_code(sent)}"] += 1
+    return {
+        "next": nexts,
+        "submit": submits,
+        "errors": dict(errors),
+        "done": done,
+        "emptied": emptied,
+    }
+
+
+def _code(response: httpx.Response) -> str:
+    try:
+        return str(response.json().get("code", "?"))
+    except ValueError:
+        return "?"
+
+
+def _client_process(
+    base: str, project_id: int, tokens: list[str], seconds: float, ready: Any, go: Any, results: Any
+) -> None:
+    ready.wait()
+    go.wait()
+    results.put(_run_threads(base, project_id, tokens, seconds))
+
+
+def _run_threads(
+    base: str, project_id: int, tokens: list[str], seconds: float
+) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = [{} for _ in tokens]
+
+    def one(i: int) -> None:
+        out[i] = annotate(base, project_id, tokens[i], seconds)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(tokens))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return out
+
+
+def drive(
+    base: str, project_id: int, tokens: list[str], seconds: float
+) -> tuple[list[dict[str, Any]], float]:
+    """Run every annotator; returns their results and the wall time from start to last finish."""
+    if len(tokens) < 8:
+        start = time.perf_counter()
+        return _run_threads(base, project_id, tokens, seconds), time.perf_counter() - start
+    ctx = mp.get_context("spawn")
+    groups = [
+        tokens[i : i + CLIENTS_PER_PROCESS] for i in range(0, len(tokens), CLIENTS_PER_PROCESS)
+    ]
+    ready, go, results = ctx.Barrier(len(groups) + 1), ctx.Event(), ctx.Queue()
+    procs = [
+        ctx.Process(
+            target=_client_process, args=(base, project_id, group, seconds, ready, go, results)
+        )
+        for group in groups
+    ]
+    for p in procs:
+        p.start()
+    ready.wait()  # every process has imported httpx and is waiting
+    start = time.perf_counter()
+    go.set()
+    collected = [r for _ in procs for r in results.get()]
+    elapsed = time.perf_counter() - start
+    for p in procs:
+        p.join()
+    return collected, elapsed
+
+
+def check(url: str, project_id: int, overlap: int) -> dict[str, int]:
+    """Duplicates as the database sees them after the run."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            live = (
+                select(Annotation.item_id, func.count().label("n"))
+                .where(Annotation.project_id == project_id, Annotation.superseded_at.is_(None))
+                .group_by(Annotation.item_id)
+                .subquery()
+            )
+            over = conn.scalar(select(func.count()).select_from(live).where(live.c.n > overlap))
+            pairs = (
+                select(Annotation.item_id)
+                .where(Annotation.project_id == project_id)
+                .group_by(Annotation.item_id, Annotation.annotator_id)
+                .having(func.count() > 1)
+                .subquery()
+            )
+            twice = conn.scalar(select(func.count()).select_from(pairs))
+            stored = conn.scalar(
+                select(func.count())
+                .select_from(Annotation)
+                .where(Annotation.project_id == project_id)
+            )
+    finally:
+        engine.dispose()
+    return {
+        "items_over_overlap": int(over or 0),
+        "pairs_twice": int(twice or 0),
+        "stored": int(stored or 0),
+    }
+
+
+def _ms(values: list[float], q: float) -> float | None:
+    return round(float(np.percentile(values, q)) * 1000, 2) if values else None
+
+
+def run(
+    backend: str,
+    annotators: int,
+    items: int,
+    seconds: float,
+    overlap: int,
+    *,
+    pg_admin_url: str = "postgresql://postgres@127.0.0.1:5432/postgres",
+    server_workers: int = 1,
+    data_dir: str | None = None,
+) -> dict[str, Any]:
+    with fresh_database(backend, pg_admin_url, data_dir) as url:
+        seeded = seed(url, annotators=annotators, items=items, overlap=overlap)
+        with server(url, workers=server_workers) as base:
+            results, elapsed = drive(base, seeded.project_id, seeded.tokens, seconds)
+        found = check(url, seeded.project_id, overlap)
+    nexts = [x for r in results for x in r["next"]]
+    submits = [x for r in results for x in r["submit"]]
+    errors: Counter[str] = Counter()
+    for r in results:
+        errors.update(r["errors"])
+    done = sum(r["done"] for r in results)
+    rate = done / elapsed if elapsed > 0 else 0.0
+    per_annotator = rate / annotators
+    return {
+        "benchmark": "assign",
+        "db": backend,
+        "annotators": annotators,
+        "items": items,
+        "overlap": overlap,
+        "seconds": seconds,
+        "server_workers": server_workers,
+        "data_dir": (data_dir or tempfile.gettempdir()) if backend == "sqlite" else None,
+        "elapsed_s": round(elapsed, 3),
+        "submitted": done,
+        "queue_emptied": any(r["emptied"] for r in results),
+        "items_per_s": round(rate, 1),
+        "items_per_s_per_annotator": round(per_annotator, 1),
+        "next_p50_ms": _ms(nexts, 50),
+        "next_p95_ms": _ms(nexts, 95),
+        "submit_p50_ms": _ms(submits, 50),
+        "submit_p95_ms": _ms(submits, 95),
+        "duplicates": found["items_over_overlap"] + found["pairs_twice"],
+        "items_over_overlap": found["items_over_overlap"],
+        "pairs_twice": found["pairs_twice"],
+        "acknowledged_not_stored": max(0, done - found["stored"]),
+        "errors": sum(errors.values()),
+        "error_codes": dict(errors),
+        "reference": REFERENCE_NOTE,
+        "reference_items_per_s": REFERENCE_ITEMS_PER_S,
+        "ratio_per_annotator_vs_reference": round(per_annotator / REFERENCE_ITEMS_PER_S, 1),
+    }
