@@ -22,8 +22,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from labelcrew.db.engine import make_engine
-from labelcrew.db.models import Base
 from labelcrew.db.migrate import upgrade
+from labelcrew.db.models import Base
 from labelcrew.services.uow import Database
 
 # Cheap password hashing in tests; production keeps the strong default.
@@ -76,8 +76,9 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(params=BACKENDS)
-def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path,
-           pg_template: str | None) -> Iterator[str]:
+def db_url(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path, pg_template: str | None
+) -> Iterator[str]:
     if request.param == "sqlite":
         path = tmp_path / "labelcrew.db"
         shutil.copy(sqlite_template, path)

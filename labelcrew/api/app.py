@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from labelcrew import __version__
 from labelcrew.api import errors
 from labelcrew.api.responses import FastJSON
-from labelcrew.api.routes import accounts, guidelines, items, projects, work
+from labelcrew.api.routes import accounts, guidelines, imports, items, projects, work
 from labelcrew.config import Settings, get_settings
 from labelcrew.db.engine import make_engine
 from labelcrew.services.uow import Database
@@ -17,12 +17,17 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
     settings = settings or get_settings()
     if db is None:
         db = Database(make_engine(settings.resolved_database_url))
-    app = FastAPI(default_response_class=FastJSON, title="labelcrew", version=__version__, description="Runs a data-labeling team: schemas, guidelines, assignment, "
-                              "quality, feedback loops and releases.")
+    app = FastAPI(
+        default_response_class=FastJSON,
+        title="labelcrew",
+        version=__version__,
+        description="Runs a data-labeling team: schemas, guidelines, assignment, "
+        "quality, feedback loops and releases.",
+    )
     app.state.db = db
     app.state.settings = settings
     errors.install(app)
-    for module in (accounts, projects, guidelines, work, items):
+    for module in (accounts, projects, guidelines, work, items, imports):
         app.include_router(module.router)
 
     @app.get("/healthz", tags=["ops"])

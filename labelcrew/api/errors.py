@@ -35,7 +35,7 @@ STATUS: dict[type[LabelcrewError], int] = {
 def status_for(exc: LabelcrewError) -> int:
     for cls in type(exc).__mro__:
         if cls in STATUS:
-            return STATUS[cls]  # type: ignore[index]
+            return STATUS[cls]
     return 400
 
 
@@ -51,20 +51,27 @@ def install(app: FastAPI) -> None:
         first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
         loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "header")]
         field = ".".join(loc) or None
-        body = {"code": "validation_failed", "message": f"{field or 'request'}: {first['msg']}",
-                "field": field, "details": {"errors": [
+        body = {
+            "code": "validation_failed",
+            "message": f"{field or 'request'}: {first['msg']}",
+            "field": field,
+            "details": {
+                "errors": [
                     {"loc": [str(p) for p in e.get("loc", ())], "msg": e.get("msg")}
-                    for e in errors[:20]]}}
+                    for e in errors[:20]
+                ]
+            },
+        }
         return FastJSON(body, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> FastJSON:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return FastJSON({"code": code, "message": str(exc.detail)},
-                              status_code=exc.status_code)
+        return FastJSON({"code": code, "message": str(exc.detail)}, status_code=exc.status_code)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> FastJSON:
         log.exception("unexpected error", exc_info=exc)
-        return FastJSON({"code": "internal", "message": "internal error; see the server log"},
-                              status_code=500)
+        return FastJSON(
+            {"code": "internal", "message": "internal error; see the server log"}, status_code=500
+        )

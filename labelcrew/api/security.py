@@ -41,8 +41,11 @@ def current_actor(request: Request) -> Actor:
     if header:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:
-            raise Unauthenticated("Authorization header must be 'Bearer <token>'",
-                                  code="invalid_token", field="Authorization")
+            raise Unauthenticated(
+                "Authorization header must be 'Bearer <token>'",
+                code="invalid_token",
+                field="Authorization",
+            )
         return accounts.actor_for_token(db, token.strip())
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
@@ -50,13 +53,13 @@ def current_actor(request: Request) -> Actor:
         try:
             data = session_serializer(request).loads(cookie, max_age=max_age)
         except SignatureExpired:
-            raise Unauthenticated("your session expired; sign in again",
-                                  code="session_expired") from None
+            raise Unauthenticated(
+                "your session expired; sign in again", code="session_expired"
+            ) from None
         except BadSignature:
             raise Unauthenticated("invalid session", code="invalid_session") from None
         return accounts.actor_for_user_id(db, int(data["uid"]))
-    raise Unauthenticated("sign in or send 'Authorization: Bearer <token>'",
-                          code="unauthenticated")
+    raise Unauthenticated("sign in or send 'Authorization: Bearer <token>'", code="unauthenticated")
 
 
 def require(action: Action) -> Callable[[Request], Ctx]:
@@ -71,11 +74,13 @@ def require(action: Action) -> Callable[[Request], Ctx]:
         roles = projects.member_roles(db_of(request), project_id, actor.user_id)
         if roles is None and not actor.is_admin:
             # Not a member: the project is invisible rather than forbidden.
-            raise NotFound(f"no project {project_id}", code="project_not_found",
-                           field="project_id")
+            raise NotFound(f"no project {project_id}", code="project_not_found", field="project_id")
         if not allowed(action, roles or frozenset(), is_admin=actor.is_admin):
-            raise Forbidden(f"your roles ({', '.join(sorted(roles or ())) or 'none'}) may not "
-                            f"{action.value}", code="forbidden", details={"action": action.value})
+            raise Forbidden(
+                f"your roles ({', '.join(sorted(roles or ())) or 'none'}) may not {action.value}",
+                code="forbidden",
+                details={"action": action.value},
+            )
         return Ctx(actor, project_id, roles or frozenset())
 
     dependency.labelcrew_action = action.value  # type: ignore[attr-defined]

@@ -46,8 +46,9 @@ def init(
     """Create the database (running migrations) and the first administrator; print a token."""
     db = get_db()
     try:
-        user = accounts.create_user(db, None, username=admin, password=_password(password),
-                                    is_admin=True)
+        user = accounts.create_user(
+            db, None, username=admin, password=_password(password), is_admin=True
+        )
     except LabelcrewError as exc:
         fail(exc)
     token = accounts.issue_token(db, None, user_id=user.id, name="cli")
@@ -72,12 +73,19 @@ def serve(
         from labelcrew.services import demo as demo_service
 
         summary = demo_service.seed(db)
-        console.print(f"demo project [bold]{summary['project']}[/bold]: sign in as "
-                      f"{summary['admin']} / {summary['password']} (every demo user has this "
-                      "password)")
+        console.print(
+            f"demo project [bold]{summary['project']}[/bold]: sign in as "
+            f"{summary['admin']} / {summary['password']} (every demo user has this "
+            "password)"
+        )
     app = create_app(db=db, settings=settings)
-    uvicorn.run(app, host=host or settings.host, port=port or settings.port,
-                log_level="warning", access_log=False)
+    uvicorn.run(
+        app,
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level="warning",
+        access_log=False,
+    )
 
 
 @db_app.command("upgrade")
@@ -99,9 +107,14 @@ def user_add(
     """Create a user account."""
     db = get_db()
     try:
-        user = accounts.create_user(db, system_actor(db), username=username,
-                                    password=_password(password), is_admin=admin,
-                                    display_name=display_name)
+        user = accounts.create_user(
+            db,
+            system_actor(db),
+            username=username,
+            password=_password(password),
+            is_admin=admin,
+            display_name=display_name,
+        )
     except LabelcrewError as exc:
         fail(exc)
     console.print(f"user {user.username} created (id {user.id})")
@@ -117,7 +130,9 @@ def user_list() -> None:
 
 
 @user_app.command("token")
-def user_token(username: str, name: str = typer.Option("cli", help="A label for the token.")) -> None:
+def user_token(
+    username: str, name: str = typer.Option("cli", help="A label for the token.")
+) -> None:
     """Issue an API token for a user (printed once)."""
     db = get_db()
     try:
@@ -138,8 +153,9 @@ def project_create(
     db = get_db()
     definition = json.loads(schema.read_text()) if schema else None
     try:
-        p = projects.create_project(db, system_actor(db), slug=slug, name=name,
-                                    schema=definition, overlap=overlap)
+        p = projects.create_project(
+            db, system_actor(db), slug=slug, name=name, schema=definition, overlap=overlap
+        )
     except LabelcrewError as exc:
         fail(exc)
     console.print(f"project {p['slug']} created (id {p['id']})")
@@ -151,8 +167,14 @@ def project_list() -> None:
     db = get_db()
     table = Table("id", "slug", "name", "overlap", "schema", "guideline")
     for p in projects.list_projects(db, system_actor(db)):
-        table.add_row(str(p["id"]), p["slug"], p["name"], str(p["overlap"]),
-                      str(p["schema_version"]), str(p["guideline_version"]))
+        table.add_row(
+            str(p["id"]),
+            p["slug"],
+            p["name"],
+            str(p["overlap"]),
+            str(p["schema_version"]),
+            str(p["guideline_version"]),
+        )
     console.print(table)
 
 
@@ -160,8 +182,9 @@ def project_list() -> None:
 def member_add(
     project: str,
     username: str,
-    role: list[str] = typer.Option(..., help="Role: annotator, reviewer, qa, lead, "
-                                             "guideline_owner (repeat for several)."),
+    role: list[str] = typer.Option(
+        ..., help="Role: annotator, reviewer, qa, lead, guideline_owner (repeat for several)."
+    ),
     skill: list[str] = typer.Option([], help="Skill as name or name:level (repeatable)."),
     status: str = typer.Option(None, help="onboarding, probation, active or paused."),
 ) -> None:
@@ -169,8 +192,15 @@ def member_add(
     db = get_db()
     skills = {s.partition(":")[0]: int(s.partition(":")[2] or 1) for s in skill} or None
     try:
-        m = projects.set_member(db, system_actor(db), project, username=username, roles=role,
-                                skills=skills, status=status)
+        m = projects.set_member(
+            db,
+            system_actor(db),
+            project,
+            username=username,
+            roles=role,
+            skills=skills,
+            status=status,
+        )
     except LabelcrewError as exc:
         fail(exc)
     console.print(f"{m['username']} in {project}: {', '.join(m['roles'])} ({m['status']})")

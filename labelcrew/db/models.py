@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -48,7 +48,11 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {dict[str, Any]: Json, list[Any]: Json, datetime: UTCDateTime()}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        dict[str, Any]: Json,
+        list[Any]: Json,
+        datetime: UTCDateTime(),
+    }
 
 
 class User(Base):
@@ -172,7 +176,9 @@ class BatchClaim(Base):
     batch_id: Mapped[int] = mapped_column(
         ForeignKey("batches.id", ondelete="CASCADE"), primary_key=True
     )
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
     claimed_at: Mapped[datetime]
 
 
@@ -200,7 +206,9 @@ class Item(Base):
 
 class GoldAnswer(Base):
     __tablename__ = "gold_answers"
-    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), primary_key=True)
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("items.id", ondelete="CASCADE"), primary_key=True
+    )
     value: Mapped[dict[str, Any]]
     rule_number: Mapped[str | None] = mapped_column(String(20))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -19,12 +19,13 @@ from labelcrew.services.events import audit
 from labelcrew.services.uow import Database
 
 
-
 @lru_cache(maxsize=1)
 def _hasher() -> PasswordHasher:
     settings = get_settings()
-    return PasswordHasher(time_cost=settings.argon2_time_cost,
-                          memory_cost=settings.argon2_memory_kib)
+    return PasswordHasher(
+        time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib
+    )
+
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,63}$")
 TOKEN_PREFIX = "lc_"
@@ -74,7 +75,9 @@ def create_user(
         raise ValidationFailed("password must have at least 8 characters", field="password")
     with db.uow() as uow:
         if uow.session.scalar(select(User.id).where(User.username == username)) is not None:
-            raise Conflict(f"user {username!r} already exists", code="user_exists", field="username")
+            raise Conflict(
+                f"user {username!r} already exists", code="user_exists", field="username"
+            )
         user = User(
             username=username,
             display_name=display_name or username,

@@ -57,15 +57,22 @@ def gate(project: Project, member: Member | None) -> Member:
 
 
 def _own_lease(uow: UnitOfWork, project: Project, member: Member) -> Assignment | None:
-    leases = uow.session.scalars(select(Assignment).where(
-        Assignment.project_id == project.id, Assignment.annotator_id == member.user_id,
-        Assignment.state == "leased").order_by(Assignment.leased_at, Assignment.id)).all()
+    leases = uow.session.scalars(
+        select(Assignment)
+        .where(
+            Assignment.project_id == project.id,
+            Assignment.annotator_id == member.user_id,
+            Assignment.state == "leased",
+        )
+        .order_by(Assignment.leased_at, Assignment.id)
+    ).all()
     for lease in leases:
         if lease.expires_at > uow.now:
             return lease
         # Stable ownership: an expired lease comes back to its annotator if nobody took the slot.
         if _lock_item(uow, lease.item_id) and has_free_slot(
-                uow.session, lease.item_id, member.user_id, uow.now):
+            uow.session, lease.item_id, member.user_id, uow.now
+        ):
             lease.expires_at = uow.now + timedelta(seconds=project.lease_seconds)
             return lease
         lease.state, lease.finished_at = "expired", uow.now
@@ -75,22 +82,38 @@ def _own_lease(uow: UnitOfWork, project: Project, member: Member) -> Assignment 
 def _lock_item(uow: UnitOfWork, item_id: int) -> bool:
     if uow.db.is_sqlite:
         return True
-    return uow.session.scalar(
-        select(Item.id).where(Item.id == item_id).with_for_update(skip_locked=True)) is not None
+    return (
+        uow.session.scalar(
+            select(Item.id).where(Item.id == item_id).with_for_update(skip_locked=True)
+        )
+        is not None
+    )
 
 
-def _pick(uow: UnitOfWork, project: Project, member: Member, *, gold: bool,
-          batch_ids: list[int] | None) -> Item | None:
+def _pick(
+    uow: UnitOfWork, project: Project, member: Member, *, gold: bool, batch_ids: list[int] | None
+) -> Item | None:
     skip_locked = not uow.db.is_sqlite
     for scan in range(MAX_SCANS):
-        rows = candidate_ids(uow.session, project_id=project.id, user_id=member.user_id,
-                             now=uow.now, overlap=project.overlap, gold=gold, batch_ids=batch_ids,
-                             skip_locked=skip_locked, offset=scan * 16)
+        rows = candidate_ids(
+            uow.session,
+            project_id=project.id,
+            user_id=member.user_id,
+            now=uow.now,
+            overlap=project.overlap,
+            gold=gold,
+            batch_ids=batch_ids,
+            skip_locked=skip_locked,
+            offset=scan * 16,
+        )
         for item_id, required, _batch in rows:
             if required and not skills_match(required, member.skills):
                 continue
-            if gold or uow.db.is_sqlite or has_free_slot(uow.session, item_id, member.user_id,
-                                                         uow.now):
+            if (
+                gold
+                or uow.db.is_sqlite
+                or has_free_slot(uow.session, item_id, member.user_id, uow.now)
+            ):
                 return uow.session.get(Item, item_id)
         if len(rows) < 16:
             return None
@@ -107,7 +130,9 @@ def _serve_gold(uow: UnitOfWork, project: Project, member: Member) -> bool:
     return gold_policy.should_serve_gold(uow.db.rng, rate, member.served_since_gold)
 
 
-def next_item(db: Database, actor: Actor, project_id: int, *, another: bool = False) -> dict[str, Any]:
+def next_item(
+    db: Database, actor: Actor, project_id: int, *, another: bool = False
+) -> dict[str, Any]:
     with db.uow() as uow:
         project = uow.session.get(Project, project_id)
         if project is None:
@@ -120,19 +145,38 @@ def next_item(db: Database, actor: Actor, project_id: int, *, another: bool = Fa
             result = lease_dict(own, item, project, member)
             uow.commit()
             return result
-        held = uow.session.scalar(select(Assignment.id).where(
-            Assignment.project_id == project.id, Assignment.annotator_id == member.user_id,
-            Assignment.state == "leased", Assignment.expires_at > uow.now).limit(
-            member.wip_limit or project.wip_limit).offset((member.wip_limit or project.wip_limit) - 1))
+        held = uow.session.scalar(
+            select(Assignment.id)
+            .where(
+                Assignment.project_id == project.id,
+                Assignment.annotator_id == member.user_id,
+                Assignment.state == "leased",
+                Assignment.expires_at > uow.now,
+            )
+            .limit(member.wip_limit or project.wip_limit)
+            .offset((member.wip_limit or project.wip_limit) - 1)
+        )
         if held is not None:
-            raise Conflict(f"you hold {member.wip_limit or project.wip_limit} items already; "
-                           "submit, skip or release one first", code="wip_limit_reached")
-        item = _pick(uow, project, member, gold=True, batch_ids=None) \
-            if _serve_gold(uow, project, member) else None
+            raise Conflict(
+                f"you hold {member.wip_limit or project.wip_limit} items already; "
+                "submit, skip or release one first",
+                code="wip_limit_reached",
+            )
+        item = (
+            _pick(uow, project, member, gold=True, batch_ids=None)
+            if _serve_gold(uow, project, member)
+            else None
+        )
         if item is None and member.status != "onboarding":
-            claimed = list(uow.session.scalars(select(BatchClaim.batch_id).where(
-                BatchClaim.user_id == member.user_id).join(Item, Item.batch_id == BatchClaim.batch_id)
-                .where(Item.project_id == project.id).distinct()))
+            claimed = list(
+                uow.session.scalars(
+                    select(BatchClaim.batch_id)
+                    .where(BatchClaim.user_id == member.user_id)
+                    .join(Item, Item.batch_id == BatchClaim.batch_id)
+                    .where(Item.project_id == project.id)
+                    .distinct()
+                )
+            )
             if claimed:
                 item = _pick(uow, project, member, gold=False, batch_ids=claimed)
             if item is None:
@@ -148,39 +192,69 @@ def next_item(db: Database, actor: Actor, project_id: int, *, another: bool = Fa
 
 def _lease(uow: UnitOfWork, project: Project, member: Member, item: Item) -> Assignment:
     expires = uow.now + timedelta(seconds=project.lease_seconds)
-    lease = uow.session.scalar(select(Assignment).where(
-        Assignment.item_id == item.id, Assignment.annotator_id == member.user_id))
+    lease = uow.session.scalar(
+        select(Assignment).where(
+            Assignment.item_id == item.id, Assignment.annotator_id == member.user_id
+        )
+    )
     if lease is None:
-        lease = Assignment(project_id=project.id, item_id=item.id, annotator_id=member.user_id,
-                           queue="annotation", state="leased", leased_at=uow.now,
-                           expires_at=expires)
+        lease = Assignment(
+            project_id=project.id,
+            item_id=item.id,
+            annotator_id=member.user_id,
+            queue="annotation",
+            state="leased",
+            leased_at=uow.now,
+            expires_at=expires,
+        )
         uow.session.add(lease)
     else:  # a released item taken up again
-        lease.state, lease.leased_at, lease.expires_at, lease.finished_at = \
-            "leased", uow.now, expires, None
+        lease.state, lease.leased_at, lease.expires_at, lease.finished_at = (
+            "leased",
+            uow.now,
+            expires,
+            None,
+        )
     member.served_since_gold = 0 if item.is_gold else member.served_since_gold + 1
-    if item.batch_id is not None and uow.session.get(
-            BatchClaim, (item.batch_id, member.user_id)) is None:
-        uow.session.add(BatchClaim(batch_id=item.batch_id, user_id=member.user_id,
-                                   claimed_at=uow.now))
+    if (
+        item.batch_id is not None
+        and uow.session.get(BatchClaim, (item.batch_id, member.user_id)) is None
+    ):
+        uow.session.add(
+            BatchClaim(batch_id=item.batch_id, user_id=member.user_id, claimed_at=uow.now)
+        )
     uow.session.flush()
     return lease
 
 
-def give_back(db: Database, actor: Actor, project_id: int, item_id: int, *, skip: bool) -> dict[str, Any]:
+def give_back(
+    db: Database, actor: Actor, project_id: int, item_id: int, *, skip: bool
+) -> dict[str, Any]:
     """Skip (never serve it to me again) or release (back to the pool for anyone, me included)."""
     with db.uow() as uow:
         lock_member(uow.session, project_id, actor.user_id)
-        lease = uow.session.scalar(select(Assignment).where(
-            Assignment.project_id == project_id, Assignment.item_id == item_id,
-            Assignment.annotator_id == actor.user_id, Assignment.state == "leased"))
+        lease = uow.session.scalar(
+            select(Assignment).where(
+                Assignment.project_id == project_id,
+                Assignment.item_id == item_id,
+                Assignment.annotator_id == actor.user_id,
+                Assignment.state == "leased",
+            )
+        )
         if lease is None:
             raise NotFound(f"you hold no lease on item {item_id}", code="no_lease", field="item_id")
         lease.state = "skipped" if skip else "released"
         lease.finished_at = uow.now
-        audit(uow, actor_id=actor.user_id, action="assignment.skip" if skip else "assignment.release",
-              entity_type="assignment", entity_id=lease.id, project_id=project_id,
-              before={"state": "leased"}, after={"state": lease.state})
+        audit(
+            uow,
+            actor_id=actor.user_id,
+            action="assignment.skip" if skip else "assignment.release",
+            entity_type="assignment",
+            entity_id=lease.id,
+            project_id=project_id,
+            before={"state": "leased"},
+            after={"state": lease.state},
+        )
         uow.commit()
         return {"item_id": item_id, "state": lease.state}
 
@@ -190,17 +264,30 @@ def release_batch(db: Database, actor: Actor, project_id: int, batch_id: int) ->
     with db.uow() as uow:
         claim = uow.session.get(BatchClaim, (batch_id, actor.user_id))
         if claim is None:
-            raise NotFound(f"you hold no claim on batch {batch_id}", code="no_claim",
-                           field="batch_id")
+            raise NotFound(
+                f"you hold no claim on batch {batch_id}", code="no_claim", field="batch_id"
+            )
         uow.session.delete(claim)
-        leases = uow.session.scalars(select(Assignment).join(Item, Item.id == Assignment.item_id)
-                                     .where(Item.batch_id == batch_id,
-                                            Assignment.annotator_id == actor.user_id,
-                                            Assignment.state == "leased")).all()
+        leases = uow.session.scalars(
+            select(Assignment)
+            .join(Item, Item.id == Assignment.item_id)
+            .where(
+                Item.batch_id == batch_id,
+                Assignment.annotator_id == actor.user_id,
+                Assignment.state == "leased",
+            )
+        ).all()
         for lease in leases:
             lease.state, lease.finished_at = "released", uow.now
-        audit(uow, actor_id=actor.user_id, action="batch.release_claim", entity_type="batch",
-              entity_id=batch_id, project_id=project_id, before={"claimed": True},
-              after={"claimed": False, "released_leases": len(leases)})
+        audit(
+            uow,
+            actor_id=actor.user_id,
+            action="batch.release_claim",
+            entity_type="batch",
+            entity_id=batch_id,
+            project_id=project_id,
+            before={"claimed": True},
+            after={"claimed": False, "released_leases": len(leases)},
+        )
         uow.commit()
         return {"batch_id": batch_id, "released_leases": len(leases)}

@@ -24,7 +24,9 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 def _progress(uow: UnitOfWork, batch_ids: list[int]) -> dict[int, tuple[int, int]]:
     rows = uow.session.execute(
         select(Item.batch_id, func.count(), func.sum(case((Item.state == "done", 1), else_=0)))
-        .where(Item.batch_id.in_(batch_ids)).group_by(Item.batch_id))
+        .where(Item.batch_id.in_(batch_ids))
+        .group_by(Item.batch_id)
+    )
     return {b: (int(n), int(done or 0)) for b, n, done in rows}
 
 
@@ -54,8 +56,9 @@ def _owner_id(uow: UnitOfWork, username: str | None) -> int | None:
 
 def get_or_create(uow: UnitOfWork, project_id: int, name: str) -> int:
     """Used by import: batches named in a file come into being on first mention."""
-    found = uow.session.scalar(select(Batch.id).where(Batch.project_id == project_id,
-                                                      Batch.name == name))
+    found = uow.session.scalar(
+        select(Batch.id).where(Batch.project_id == project_id, Batch.name == name)
+    )
     if found is not None:
         return found
     batch = Batch(project_id=project_id, name=name, created_at=uow.now, updated_at=uow.now)
@@ -64,22 +67,39 @@ def get_or_create(uow: UnitOfWork, project_id: int, name: str) -> int:
     return batch.id
 
 
-def create_batch(db: Database, actor: Actor, ref: int | str, *, name: str,
-                 owner: str | None = None) -> dict[str, Any]:
+def create_batch(
+    db: Database, actor: Actor, ref: int | str, *, name: str, owner: str | None = None
+) -> dict[str, Any]:
     if not name.strip():
         raise ValidationFailed("a batch needs a name", field="name")
     with db.uow() as uow:
         project = load_project(uow, ref)
-        if uow.session.scalar(select(Batch.id).where(Batch.project_id == project.id,
-                                                     Batch.name == name)) is not None:
+        if (
+            uow.session.scalar(
+                select(Batch.id).where(Batch.project_id == project.id, Batch.name == name)
+            )
+            is not None
+        ):
             raise Conflict(f"batch {name!r} exists", code="batch_exists", field="name")
-        batch = Batch(project_id=project.id, name=name, owner_id=_owner_id(uow, owner),
-                      created_at=uow.now, updated_at=uow.now)
+        batch = Batch(
+            project_id=project.id,
+            name=name,
+            owner_id=_owner_id(uow, owner),
+            created_at=uow.now,
+            updated_at=uow.now,
+        )
         uow.session.add(batch)
         uow.session.flush()
         result = batch_dict(batch, owner, (0, 0))
-        audit(uow, actor_id=actor.user_id, action="batch.create", entity_type="batch",
-              entity_id=batch.id, project_id=project.id, after=result)
+        audit(
+            uow,
+            actor_id=actor.user_id,
+            action="batch.create",
+            entity_type="batch",
+            entity_id=batch.id,
+            project_id=project.id,
+            after=result,
+        )
         uow.commit()
         return result
 
@@ -87,9 +107,12 @@ def create_batch(db: Database, actor: Actor, ref: int | str, *, name: str,
 def list_batches(db: Database, ref: int | str) -> list[dict[str, Any]]:
     with db.uow(read_only=True) as uow:
         project = load_project(uow, ref)
-        rows = uow.session.execute(select(Batch, User.username).outerjoin(
-            User, User.id == Batch.owner_id).where(Batch.project_id == project.id)
-            .order_by(Batch.id)).all()
+        rows = uow.session.execute(
+            select(Batch, User.username)
+            .outerjoin(User, User.id == Batch.owner_id)
+            .where(Batch.project_id == project.id)
+            .order_by(Batch.id)
+        ).all()
         progress = _progress(uow, [b.id for b, _ in rows])
         return [batch_dict(b, owner, progress.get(b.id, (0, 0))) for b, owner in rows]
 
@@ -102,8 +125,14 @@ def _load(uow: UnitOfWork, project_id: int, batch_id: int) -> Batch:
 
 
 def update_batch(
-    db: Database, actor: Actor, ref: int | str, batch_id: int, *, state: str | None = None,
-    owner: str | None = None, handoff_note: str | None = None,
+    db: Database,
+    actor: Actor,
+    ref: int | str,
+    batch_id: int,
+    *,
+    state: str | None = None,
+    owner: str | None = None,
+    handoff_note: str | None = None,
 ) -> dict[str, Any]:
     """Move a batch along open -> in_progress -> in_review -> done, or hand it to a new owner."""
     with db.uow() as uow:
@@ -113,12 +142,16 @@ def update_batch(
         before = batch_dict(batch, owner_name, _progress(uow, [batch.id]).get(batch.id, (0, 0)))
         if state is not None and state != batch.state:
             if state not in TRANSITIONS:
-                raise ValidationFailed(f"unknown batch state {state!r}; one of "
-                                       f"{sorted(TRANSITIONS)}", field="state")
+                raise ValidationFailed(
+                    f"unknown batch state {state!r}; one of {sorted(TRANSITIONS)}", field="state"
+                )
             if state not in TRANSITIONS[batch.state]:
-                raise Conflict(f"a batch cannot go from {batch.state} to {state}; allowed: "
-                               f"{', '.join(TRANSITIONS[batch.state])}",
-                               code="bad_transition", field="state")
+                raise Conflict(
+                    f"a batch cannot go from {batch.state} to {state}; allowed: "
+                    f"{', '.join(TRANSITIONS[batch.state])}",
+                    code="bad_transition",
+                    field="state",
+                )
             batch.state = state
         if owner is not None:
             batch.owner_id, owner_name = _owner_id(uow, owner), owner
@@ -126,23 +159,46 @@ def update_batch(
             batch.handoff_note = handoff_note
         batch.updated_at = uow.now
         after = batch_dict(batch, owner_name, (before["items"], before["items_done"]))
-        audit(uow, actor_id=actor.user_id, action="batch.update", entity_type="batch",
-              entity_id=batch.id, project_id=project.id, before=before, after=after)
+        audit(
+            uow,
+            actor_id=actor.user_id,
+            action="batch.update",
+            entity_type="batch",
+            entity_id=batch.id,
+            project_id=project.id,
+            before=before,
+            after=after,
+        )
         if before["state"] != after["state"]:
-            emit(uow, project_id=project.id, event_type="batch.state_changed",
-                 payload={"batch_id": batch.id, "from": before["state"], "to": after["state"]})
+            emit(
+                uow,
+                project_id=project.id,
+                event_type="batch.state_changed",
+                payload={"batch_id": batch.id, "from": before["state"], "to": after["state"]},
+            )
         uow.commit()
         return after
 
 
-def batch_items(db: Database, ref: int | str, batch_id: int, *, limit: int = 100,
-                offset: int = 0) -> dict[str, Any]:
+def batch_items(
+    db: Database, ref: int | str, batch_id: int, *, limit: int = 100, offset: int = 0
+) -> dict[str, Any]:
     with db.uow(read_only=True) as uow:
         project = load_project(uow, ref)
         batch = _load(uow, project.id, batch_id)
-        items = uow.session.execute(select(
-            Item.id, Item.external_id, Item.state, Item.annotation_count, Item.overlap_target)
-            .where(Item.batch_id == batch.id).order_by(Item.id).limit(limit).offset(offset))
-        return {"batch_id": batch.id, "items": [
-            {"id": i, "external_id": e, "state": s, "annotations": n, "overlap_target": t}
-            for i, e, s, n, t in items]}
+        items = uow.session.execute(
+            select(
+                Item.id, Item.external_id, Item.state, Item.annotation_count, Item.overlap_target
+            )
+            .where(Item.batch_id == batch.id)
+            .order_by(Item.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        return {
+            "batch_id": batch.id,
+            "items": [
+                {"id": i, "external_id": e, "state": s, "annotations": n, "overlap_target": t}
+                for i, e, s, n, t in items
+            ],
+        }

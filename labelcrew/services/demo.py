@@ -12,8 +12,15 @@ from sqlalchemy import insert, select
 
 from labelcrew.db.models import Item, Project
 from labelcrew.errors import Forbidden, NotFound
-from labelcrew.services import accounts, assignment, batches, guidelines, items, projects
-from labelcrew.services import submission
+from labelcrew.services import (
+    accounts,
+    assignment,
+    batches,
+    guidelines,
+    items,
+    projects,
+    submission,
+)
 from labelcrew.services.accounts import Actor
 from labelcrew.services.uow import Database
 from labelcrew.sim.annotators import make_team
@@ -21,32 +28,72 @@ from labelcrew.sim.annotators import make_team
 SLUG = "demo-sentiment"
 PASSWORD = "labelcrew-demo"
 OPTIONS = ["positive", "negative", "neutral"]
-SCHEMA: dict[str, Any] = {"fields": [
-    {"name": "sentiment", "kind": "single_choice", "options": OPTIONS,
-     "description": "Overall sentiment of the review"},
-    {"name": "rationale", "kind": "text", "required": False, "max_length": 500},
-]}
-RULES = [
-    {"number": "1.1", "title": "Overall sentiment",
-     "text": "Label the sentiment of the review as a whole, not of single sentences."},
-    {"number": "1.2", "title": "Mixed reviews",
-     "text": "When praise and complaint balance out, choose neutral."},
-    {"number": "2.1", "title": "Sarcasm",
-     "text": "Sarcastic praise ('great, it broke again') is negative.",
-     "examples": ["Great, another update that deletes my files."]},
-    {"number": "3.1", "title": "Off-topic",
-     "text": "A review that says nothing about the product is neutral."},
+SCHEMA: dict[str, Any] = {
+    "fields": [
+        {
+            "name": "sentiment",
+            "kind": "single_choice",
+            "options": OPTIONS,
+            "description": "Overall sentiment of the review",
+        },
+        {"name": "rationale", "kind": "text", "required": False, "max_length": 500},
+    ]
+}
+RULES: list[dict[str, Any]] = [
+    {
+        "number": "1.1",
+        "title": "Overall sentiment",
+        "text": "Label the sentiment of the review as a whole, not of single sentences.",
+    },
+    {
+        "number": "1.2",
+        "title": "Mixed reviews",
+        "text": "When praise and complaint balance out, choose neutral.",
+    },
+    {
+        "number": "2.1",
+        "title": "Sarcasm",
+        "text": "Sarcastic praise ('great, it broke again') is negative.",
+        "examples": ["Great, another update that deletes my files."],
+    },
+    {
+        "number": "3.1",
+        "title": "Off-topic",
+        "text": "A review that says nothing about the product is neutral.",
+    },
 ]
-TEAM = {"lead": ["lead"], "olga": ["guideline_owner", "reviewer"], "rui": ["reviewer", "qa"],
-        "ana": ["annotator"], "ben": ["annotator"], "chen": ["annotator"], "dara": ["annotator"],
-        "eli": ["annotator"]}
+TEAM = {
+    "lead": ["lead"],
+    "olga": ["guideline_owner", "reviewer"],
+    "rui": ["reviewer", "qa"],
+    "ana": ["annotator"],
+    "ben": ["annotator"],
+    "chen": ["annotator"],
+    "dara": ["annotator"],
+    "eli": ["annotator"],
+}
 PHRASES = {
-    "positive": ["works perfectly", "love the battery", "fast delivery and great quality",
-                 "exceeded my expectations", "would buy again"],
-    "negative": ["broke after two days", "great, it stopped working again", "support never answered",
-                 "arrived damaged", "not worth the price"],
-    "neutral": ["it is a phone case", "arrived on Tuesday", "good screen but weak battery",
-                "bought it for my brother", "does what the box says"],
+    "positive": [
+        "works perfectly",
+        "love the battery",
+        "fast delivery and great quality",
+        "exceeded my expectations",
+        "would buy again",
+    ],
+    "negative": [
+        "broke after two days",
+        "great, it stopped working again",
+        "support never answered",
+        "arrived damaged",
+        "not worth the price",
+    ],
+    "neutral": [
+        "it is a phone case",
+        "arrived on Tuesday",
+        "good screen but weak battery",
+        "bought it for my brother",
+        "does what the box says",
+    ],
 }
 
 
@@ -54,12 +101,19 @@ def _texts(rng: random.Random, n: int) -> list[tuple[str, str]]:
     out = []
     for _ in range(n):
         label = rng.choice(OPTIONS)
-        out.append((label, f"{rng.choice(PHRASES[label]).capitalize()}. "
-                           f"{rng.choice(PHRASES[label]).capitalize()}."))
+        out.append(
+            (
+                label,
+                f"{rng.choice(PHRASES[label]).capitalize()}. "
+                f"{rng.choice(PHRASES[label]).capitalize()}.",
+            )
+        )
     return out
 
 
-def seed(db: Database, *, items_count: int = 240, history_days: int = 4, seed_value: int = 1) -> dict[str, Any]:
+def seed(
+    db: Database, *, items_count: int = 240, history_days: int = 4, seed_value: int = 1
+) -> dict[str, Any]:
     """Create the demo once; later calls only report where it is."""
     summary = {"project": SLUG, "admin": "admin", "password": PASSWORD}
     with db.uow(read_only=True) as uow:
@@ -72,18 +126,33 @@ def seed(db: Database, *, items_count: int = 240, history_days: int = 4, seed_va
     except NotFound:
         out = accounts.create_user(db, None, username="admin", password=PASSWORD, is_admin=True)
         actor = Actor(out.id, out.username, True)
-    project = projects.create_project(db, actor, slug=SLUG, name="Product review sentiment",
-                                      schema=SCHEMA, overlap=2, gold_rate=0.08, lease_seconds=600)
+    project = projects.create_project(
+        db,
+        actor,
+        slug=SLUG,
+        name="Product review sentiment",
+        schema=SCHEMA,
+        overlap=2,
+        gold_rate=0.08,
+        lease_seconds=600,
+    )
     pid = project["id"]
     people: dict[str, Actor] = {}
     for name, roles in TEAM.items():
-        out = accounts.create_user(db, actor, username=name, password=PASSWORD,
-                                   display_name=name.capitalize())
+        out = accounts.create_user(
+            db, actor, username=name, password=PASSWORD, display_name=name.capitalize()
+        )
         people[name] = Actor(out.id, out.username, False)
         projects.set_member(db, actor, pid, username=name, roles=roles)
     owner = people["olga"]
-    guidelines.save_draft(db, owner, pid, title="Sentiment guideline", rules=RULES,
-                          body="Read the whole review before you choose.")
+    guidelines.save_draft(
+        db,
+        owner,
+        pid,
+        title="Sentiment guideline",
+        rules=RULES,
+        body="Read the whole review before you choose.",
+    )
     guidelines.publish(db, owner, pid, version=1, changelog="First version: rules 1.1-3.1.")
     truth = _seed_items(db, pid, rng, items_count)
     for name in ("reviewer-a", "reviewer-b"):
@@ -98,18 +167,36 @@ def seed(db: Database, *, items_count: int = 240, history_days: int = 4, seed_va
 def _seed_items(db: Database, pid: int, rng: random.Random, n: int) -> dict[int, str]:
     texts = _texts(rng, n)
     with db.uow() as uow:
-        uow.session.execute(insert(Item), [
-            {"project_id": pid, "external_id": f"review-{i:04d}", "payload": {"text": text},
-             "priority": 1 if i < 40 else 0, "required_skills": [], "overlap_target": 2,
-             "created_at": uow.now} for i, (_, text) in enumerate(texts)])
-        ids = list(uow.session.scalars(select(Item.id).where(Item.project_id == pid)
-                                       .order_by(Item.id)))
+        uow.session.execute(
+            insert(Item),
+            [
+                {
+                    "project_id": pid,
+                    "external_id": f"review-{i:04d}",
+                    "payload": {"text": text},
+                    "priority": 1 if i < 40 else 0,
+                    "required_skills": [],
+                    "overlap_target": 2,
+                    "created_at": uow.now,
+                }
+                for i, (_, text) in enumerate(texts)
+            ],
+        )
+        ids = list(
+            uow.session.scalars(select(Item.id).where(Item.project_id == pid).order_by(Item.id))
+        )
         uow.commit()
     return {item_id: label for item_id, (label, _) in zip(ids, texts, strict=True)}
 
 
-def _simulate(db: Database, pid: int, people: dict[str, Actor], truth: dict[int, str],
-              days: int, seed_value: int) -> None:
+def _simulate(
+    db: Database,
+    pid: int,
+    people: dict[str, Actor],
+    truth: dict[int, str],
+    days: int,
+    seed_value: int,
+) -> None:
     """Label about two thirds of the queue over the past days with simulated annotators."""
     names = [n for n, roles in TEAM.items() if "annotator" in roles]
     team = make_team(len(names), 1, 0, len(OPTIONS), np.random.default_rng(seed_value))
@@ -131,6 +218,7 @@ def _simulate(db: Database, pid: int, people: dict[str, Actor], truth: dict[int,
         moments["now"] += timedelta(seconds=float(sim.seconds(gen)))
         item_id = lease["item"]["id"]
         label = OPTIONS[sim.answer(OPTIONS.index(truth[item_id]), gen)]
-        submission.submit(past, who, pid, item_id, {"sentiment": label},
-                          idempotency_key=f"demo-{turn}")
+        submission.submit(
+            past, who, pid, item_id, {"sentiment": label}, idempotency_key=f"demo-{turn}"
+        )
         moments["now"] = max(moments["now"], start + step * turn)

@@ -33,8 +33,12 @@ def audit(
     )
 
 
-def emit(uow: UnitOfWork, *, project_id: int | None, event_type: str, payload: dict[str, Any]) -> None:
+def emit(
+    uow: UnitOfWork, *, project_id: int | None, event_type: str, payload: dict[str, Any]
+) -> None:
     """Queue an event for webhooks and background work, in the same transaction as the change."""
     uow.session.add(
-        OutboxEvent(project_id=project_id, event_type=event_type, payload=payload, created_at=uow.now)
+        OutboxEvent(
+            project_id=project_id, event_type=event_type, payload=payload, created_at=uow.now
+        )
     )

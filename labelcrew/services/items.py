@@ -33,8 +33,9 @@ def item_dict(i: Item) -> dict[str, Any]:
     }
 
 
-def list_items(db: Database, ref: int | str, *, state: str | None = None, limit: int = 50,
-               offset: int = 0) -> dict[str, Any]:
+def list_items(
+    db: Database, ref: int | str, *, state: str | None = None, limit: int = 50, offset: int = 0
+) -> dict[str, Any]:
     if state is not None and state not in ITEM_STATES:
         raise ValidationFailed(f"state must be one of {ITEM_STATES}", field="state")
     if not 1 <= limit <= 1000:
@@ -61,23 +62,42 @@ def get_item(db: Database, ref: int | str, item_id: int, *, with_gold: bool) -> 
         project = load_project(uow, ref)
         item = _load(uow, project.id, item_id)
         result = item_dict(item)
-        rows = uow.session.execute(select(Annotation, User.username).join(
-            User, User.id == Annotation.annotator_id).where(Annotation.item_id == item.id)
-            .order_by(Annotation.id))
+        rows = uow.session.execute(
+            select(Annotation, User.username)
+            .join(User, User.id == Annotation.annotator_id)
+            .where(Annotation.item_id == item.id)
+            .order_by(Annotation.id)
+        )
         result["annotations"] = [
-            {"id": a.id, "annotator": name, "value": a.value, "schema_version": a.schema_version,
-             "guideline_version": a.guideline_version, "duration_ms": a.duration_ms,
-             "superseded": a.superseded_at is not None, "created_at": a.created_at.isoformat()}
-            for a, name in rows]
+            {
+                "id": a.id,
+                "annotator": name,
+                "value": a.value,
+                "schema_version": a.schema_version,
+                "guideline_version": a.guideline_version,
+                "duration_ms": a.duration_ms,
+                "superseded": a.superseded_at is not None,
+                "created_at": a.created_at.isoformat(),
+            }
+            for a, name in rows
+        ]
         if with_gold and item.is_gold:
             gold = uow.session.get(GoldAnswer, item.id)
-            result["gold"] = None if gold is None else {"value": gold.value,
-                                                        "rule": gold.rule_number}
+            result["gold"] = (
+                None if gold is None else {"value": gold.value, "rule": gold.rule_number}
+            )
         return result
 
 
-def set_gold(db: Database, actor: Actor, ref: int | str, item_id: int, *, value: dict[str, Any],
-             rule: str | None) -> dict[str, Any]:
+def set_gold(
+    db: Database,
+    actor: Actor,
+    ref: int | str,
+    item_id: int,
+    *,
+    value: dict[str, Any],
+    rule: str | None,
+) -> dict[str, Any]:
     """Mark an item as gold with its known answer and the rule that decides it."""
     with db.uow() as uow:
         project = load_project(uow, ref)
@@ -88,13 +108,25 @@ def set_gold(db: Database, actor: Actor, ref: int | str, item_id: int, *, value:
         gold = uow.session.get(GoldAnswer, item.id)
         before = None if gold is None else {"value": gold.value, "rule": gold.rule_number}
         if gold is None:
-            gold = GoldAnswer(item_id=item.id, value=clean, rule_number=rule,
-                              created_by=actor.user_id, created_at=uow.now)
+            gold = GoldAnswer(
+                item_id=item.id,
+                value=clean,
+                rule_number=rule,
+                created_by=actor.user_id,
+                created_at=uow.now,
+            )
             uow.session.add(gold)
         gold.value, gold.rule_number = clean, rule
         item.is_gold = True
-        audit(uow, actor_id=actor.user_id, action="gold.set", entity_type="item",
-              entity_id=item.id, project_id=project.id, before=before,
-              after={"value": clean, "rule": rule})
+        audit(
+            uow,
+            actor_id=actor.user_id,
+            action="gold.set",
+            entity_type="item",
+            entity_id=item.id,
+            project_id=project.id,
+            before=before,
+            after={"value": clean, "rule": rule},
+        )
         uow.commit()
         return {"item_id": item.id, "value": clean, "rule": rule}

@@ -74,7 +74,9 @@ def _check_settings(values: dict[str, Any]) -> dict[str, Any]:
     if clean.get("overlap", 1) < 1 or clean.get("max_overlap", 1) < 1:
         raise ValidationFailed("overlap must be at least 1", field="overlap")
     if clean.get("overlap_policy", "fixed") not in ("fixed", "dynamic"):
-        raise ValidationFailed("overlap_policy must be 'fixed' or 'dynamic'", field="overlap_policy")
+        raise ValidationFailed(
+            "overlap_policy must be 'fixed' or 'dynamic'", field="overlap_policy"
+        )
     for key in ("gold_rate", "probation_gold_rate", "target_confidence"):
         if key in clean and not 0.0 <= clean[key] <= 1.0:
             raise ValidationFailed(f"{key} must lie between 0 and 1", field=key)
@@ -85,7 +87,12 @@ def _check_settings(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def create_project(
-    db: Database, actor: Actor, *, slug: str, name: str, schema: dict[str, Any] | None = None,
+    db: Database,
+    actor: Actor,
+    *,
+    slug: str,
+    name: str,
+    schema: dict[str, Any] | None = None,
     **settings: Any,
 ) -> dict[str, Any]:
     if not SLUG.match(slug):
@@ -102,21 +109,38 @@ def create_project(
         uow.session.flush()
         if parsed is not None:
             _add_schema_version(uow, project, parsed, actor)
-        audit(uow, actor_id=actor.user_id, action="project.create", entity_type="project",
-              entity_id=project.id, project_id=project.id, after=project_dict(project))
+        audit(
+            uow,
+            actor_id=actor.user_id,
+            action="project.create",
+            entity_type="project",
+            entity_id=project.id,
+            project_id=project.id,
+            after=project_dict(project),
+        )
         uow.commit()
         return project_dict(project)
 
 
-def update_project(db: Database, actor: Actor, ref: int | str, values: dict[str, Any]) -> dict[str, Any]:
+def update_project(
+    db: Database, actor: Actor, ref: int | str, values: dict[str, Any]
+) -> dict[str, Any]:
     clean = _check_settings(values)
     with db.uow() as uow:
         project = load_project(uow, ref)
         before = project_dict(project)
         for key, value in clean.items():
             setattr(project, key, value)
-        audit(uow, actor_id=actor.user_id, action="project.update", entity_type="project",
-              entity_id=project.id, project_id=project.id, before=before, after=project_dict(project))
+        audit(
+            uow,
+            actor_id=actor.user_id,
+            action="project.update",
+            entity_type="project",
+            entity_id=project.id,
+            project_id=project.id,
+            before=before,
+            after=project_dict(project),
+        )
         uow.commit()
         return project_dict(project)
 
@@ -159,8 +183,15 @@ def member_dict(m: Member, username: str) -> dict[str, Any]:
 
 
 def set_member(
-    db: Database, actor: Actor, ref: int | str, *, username: str, roles: list[str],
-    status: str | None = None, skills: dict[str, Any] | None = None, wip_limit: int | None = None,
+    db: Database,
+    actor: Actor,
+    ref: int | str,
+    *,
+    username: str,
+    roles: list[str],
+    status: str | None = None,
+    skills: dict[str, Any] | None = None,
+    wip_limit: int | None = None,
 ) -> dict[str, Any]:
     """Add a member to a project or change their roles, status, skills or WIP limit."""
     try:
@@ -183,9 +214,15 @@ def set_member(
         )
         before = None if member is None else member_dict(member, username)
         if member is None:
-            member = Member(project_id=project.id, user_id=user.id, created_at=uow.now,
-                            status=status or "active", status_since=uow.now,
-                            skills=skills or {}, roles=clean_roles)
+            member = Member(
+                project_id=project.id,
+                user_id=user.id,
+                created_at=uow.now,
+                status=status or "active",
+                status_since=uow.now,
+                skills=skills or {},
+                roles=clean_roles,
+            )
             uow.session.add(member)
         member.roles = clean_roles
         if status is not None and status != member.status:
@@ -196,8 +233,16 @@ def set_member(
             member.wip_limit = wip_limit
         uow.session.flush()
         after = member_dict(member, username)
-        audit(uow, actor_id=actor.user_id, action="member.set", entity_type="member",
-              entity_id=member.id, project_id=project.id, before=before, after=after)
+        audit(
+            uow,
+            actor_id=actor.user_id,
+            action="member.set",
+            entity_type="member",
+            entity_id=member.id,
+            project_id=project.id,
+            before=before,
+            after=after,
+        )
         uow.commit()
         return after
 
@@ -206,22 +251,34 @@ def list_members(db: Database, ref: int | str) -> list[dict[str, Any]]:
     with db.uow(read_only=True) as uow:
         project = load_project(uow, ref)
         rows = uow.session.execute(
-            select(Member, User.username).join(User, User.id == Member.user_id)
-            .where(Member.project_id == project.id).order_by(User.username)
+            select(Member, User.username)
+            .join(User, User.id == Member.user_id)
+            .where(Member.project_id == project.id)
+            .order_by(User.username)
         )
         return [member_dict(m, name) for m, name in rows]
 
 
-def _add_schema_version(uow: UnitOfWork, project: Project, schema: LabelSchema, actor: Actor) -> int:
+def _add_schema_version(
+    uow: UnitOfWork, project: Project, schema: LabelSchema, actor: Actor
+) -> int:
     version = (project.schema_version or 0) + 1
-    uow.session.add(LabelSchemaVersion(project_id=project.id, version=version,
-                                       definition=schema.to_dict(), created_by=actor.user_id,
-                                       created_at=uow.now))
+    uow.session.add(
+        LabelSchemaVersion(
+            project_id=project.id,
+            version=version,
+            definition=schema.to_dict(),
+            created_by=actor.user_id,
+            created_at=uow.now,
+        )
+    )
     project.schema_version = version
     return version
 
 
-def set_schema(db: Database, actor: Actor, ref: int | str, definition: dict[str, Any]) -> dict[str, Any]:
+def set_schema(
+    db: Database, actor: Actor, ref: int | str, definition: dict[str, Any]
+) -> dict[str, Any]:
     """Replace the schema while no annotation uses it; once one does, the schema is locked and
     a change makes a new version (old annotations keep pointing at theirs)."""
     schema = LabelSchema.parse(definition)
@@ -229,20 +286,36 @@ def set_schema(db: Database, actor: Actor, ref: int | str, definition: dict[str,
         project = load_project(uow, ref)
         current = None
         if project.schema_version is not None:
-            current = uow.session.scalar(select(LabelSchemaVersion).where(
-                LabelSchemaVersion.project_id == project.id,
-                LabelSchemaVersion.version == project.schema_version))
-        used = current is not None and uow.session.scalar(select(exists().where(
-            Annotation.project_id == project.id, Annotation.schema_version == current.version)))
+            current = uow.session.scalar(
+                select(LabelSchemaVersion).where(
+                    LabelSchemaVersion.project_id == project.id,
+                    LabelSchemaVersion.version == project.schema_version,
+                )
+            )
+        used = current is not None and uow.session.scalar(
+            select(
+                exists().where(
+                    Annotation.project_id == project.id,
+                    Annotation.schema_version == current.version,
+                )
+            )
+        )
         before = None if current is None else {"version": current.version}
         if current is not None and not used:
             current.definition = schema.to_dict()
             version = current.version
         else:
             version = _add_schema_version(uow, project, schema, actor)
-        audit(uow, actor_id=actor.user_id, action="schema.set", entity_type="label_schema",
-              entity_id=version, project_id=project.id, before=before,
-              after={"version": version, "definition": schema.to_dict()})
+        audit(
+            uow,
+            actor_id=actor.user_id,
+            action="schema.set",
+            entity_type="label_schema",
+            entity_id=version,
+            project_id=project.id,
+            before=before,
+            after={"version": version, "definition": schema.to_dict()},
+        )
         uow.commit()
         return {"version": version, "locked": False, "definition": schema.to_dict()}
 
@@ -251,12 +324,34 @@ def get_schema(db: Database, ref: int | str, version: int | None = None) -> dict
     with db.uow(read_only=True) as uow:
         project = load_project(uow, ref)
         wanted = version or project.schema_version
-        row = None if wanted is None else uow.session.scalar(select(LabelSchemaVersion).where(
-            LabelSchemaVersion.project_id == project.id, LabelSchemaVersion.version == wanted))
+        row = (
+            None
+            if wanted is None
+            else uow.session.scalar(
+                select(LabelSchemaVersion).where(
+                    LabelSchemaVersion.project_id == project.id,
+                    LabelSchemaVersion.version == wanted,
+                )
+            )
+        )
         if row is None:
-            raise NotFound(f"project {project.slug!r} has no schema version {wanted}",
-                           code="schema_not_found", field="version")
-        locked = bool(uow.session.scalar(select(func.count()).select_from(Annotation).where(
-            Annotation.project_id == project.id, Annotation.schema_version == row.version)))
-        return {"version": row.version, "locked": locked, "definition": row.definition,
-                "current": row.version == project.schema_version}
+            raise NotFound(
+                f"project {project.slug!r} has no schema version {wanted}",
+                code="schema_not_found",
+                field="version",
+            )
+        locked = bool(
+            uow.session.scalar(
+                select(func.count())
+                .select_from(Annotation)
+                .where(
+                    Annotation.project_id == project.id, Annotation.schema_version == row.version
+                )
+            )
+        )
+        return {
+            "version": row.version,
+            "locked": locked,
+            "definition": row.definition,
+            "current": row.version == project.schema_version,
+        }

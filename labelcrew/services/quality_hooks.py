@@ -29,60 +29,100 @@ def after_label(uow: UnitOfWork, project: Project, item: Item, schema: LabelSche
         item.state = "done"
         return
     categories = schema.categories(primary.name)
-    rows = uow.session.execute(select(Annotation.annotator_id, Annotation.value).where(
-        Annotation.item_id == item.id, Annotation.superseded_at.is_(None))).all()
-    answers = [categories.index(v[primary.name]) for _, v in rows
-               if v.get(primary.name) in categories]
-    accuracy = dict(uow.session.execute(
-        select(Annotation.annotator_id, func.avg(cast(Annotation.gold_correct, Integer)))
-        .where(Annotation.project_id == project.id, Annotation.gold_correct.is_not(None),
-               Annotation.annotator_id.in_([a for a, _ in rows]))
-        .group_by(Annotation.annotator_id)).all())
-    policy = DynamicOverlap(target_confidence=project.target_confidence,
-                            min_overlap=project.overlap, max_overlap=project.max_overlap)
-    worker_acc = [float(accuracy[a]) if accuracy.get(a) is not None else None for a, _ in rows]
-    known = None if all(w is None for w in worker_acc) else [
-        w if w is not None else policy.default_accuracy for w in worker_acc]
+    rows = uow.session.execute(
+        select(Annotation.annotator_id, Annotation.value).where(
+            Annotation.item_id == item.id, Annotation.superseded_at.is_(None)
+        )
+    ).all()
+    answers = [
+        categories.index(v[primary.name]) for _, v in rows if v.get(primary.name) in categories
+    ]
+    accuracy: dict[int, float | None] = dict(
+        uow.session.execute(
+            select(Annotation.annotator_id, func.avg(cast(Annotation.gold_correct, Integer)))
+            .where(
+                Annotation.project_id == project.id,
+                Annotation.gold_correct.is_not(None),
+                Annotation.annotator_id.in_([a for a, _ in rows]),
+            )
+            .group_by(Annotation.annotator_id)
+        ).all()
+    )
+    policy = DynamicOverlap(
+        target_confidence=project.target_confidence,
+        min_overlap=project.overlap,
+        max_overlap=project.max_overlap,
+    )
+    worker_acc = [accuracy.get(a) for a, _ in rows]
+    known = (
+        None
+        if all(w is None for w in worker_acc)
+        else [w if w is not None else policy.default_accuracy for w in worker_acc]
+    )
     if policy.needs_more(answers, known, len(categories)):
         item.overlap_target += 1
     else:
         item.state = "done"
 
 
-def after_gold_answer(uow: UnitOfWork, project: Project, member: Member, annotation: Annotation) -> None:
+def after_gold_answer(
+    uow: UnitOfWork, project: Project, member: Member, annotation: Annotation
+) -> None:
     # The rules judge the gold answers given since the member entered their current state.
     window = max(DEFAULT_POLICY.window, DEFAULT_POLICY.probation_min_answers)
     query = select(Annotation.gold_correct).where(
-        Annotation.project_id == project.id, Annotation.annotator_id == member.user_id,
-        Annotation.gold_correct.is_not(None))
+        Annotation.project_id == project.id,
+        Annotation.annotator_id == member.user_id,
+        Annotation.gold_correct.is_not(None),
+    )
     if member.status_since is not None:
         query = query.where(Annotation.created_at >= member.status_since)
     if member.status == "onboarding":
         size = int(project.settings.get("qualification_size", QUALIFICATION_SIZE))
         window = size
-    recent = list(reversed(uow.session.scalars(
-        query.order_by(Annotation.id.desc()).limit(window)).all()))
+    recent = list(
+        reversed(uow.session.scalars(query.order_by(Annotation.id.desc()).limit(window)).all())
+    )
     if member.status == "onboarding":
         if len(recent) < window:
             return
-        result = membership.grade_qualification([bool(x) for x in recent],
-                                                DEFAULT_POLICY.pass_mark)
+        result = membership.grade_qualification([bool(x) for x in recent], DEFAULT_POLICY.pass_mark)
         move = membership.qualification_transition(result)
         if move is None:  # failed: the next attempt starts now
             member.status_since = uow.now
-            audit(uow, actor_id=None, action="member.qualification_failed", entity_type="member",
-                  entity_id=member.id, project_id=project.id,
-                  after={"score": result.score, "n": result.n,
-                         "pass_mark": DEFAULT_POLICY.pass_mark})
+            audit(
+                uow,
+                actor_id=None,
+                action="member.qualification_failed",
+                entity_type="member",
+                entity_id=member.id,
+                project_id=project.id,
+                after={"score": result.score, "n": result.n, "pass_mark": DEFAULT_POLICY.pass_mark},
+            )
             return
     else:
         move = membership.evaluate(member.status, [bool(x) for x in recent], DEFAULT_POLICY)
     if move is None:
         return
     member.status, member.status_since = move.to_state, uow.now
-    audit(uow, actor_id=None, action="member.status", entity_type="member", entity_id=member.id,
-          project_id=project.id, before={"status": move.from_state},
-          after={"status": move.to_state, "reason": move.reason, "evidence": move.evidence})
-    emit(uow, project_id=project.id, event_type="member.status_changed",
-         payload={"user_id": member.user_id, "from": move.from_state, "to": move.to_state,
-                  "reason": move.reason})
+    audit(
+        uow,
+        actor_id=None,
+        action="member.status",
+        entity_type="member",
+        entity_id=member.id,
+        project_id=project.id,
+        before={"status": move.from_state},
+        after={"status": move.to_state, "reason": move.reason, "evidence": move.evidence},
+    )
+    emit(
+        uow,
+        project_id=project.id,
+        event_type="member.status_changed",
+        payload={
+            "user_id": member.user_id,
+            "from": move.from_state,
+            "to": move.to_state,
+            "reason": move.reason,
+        },
+    )

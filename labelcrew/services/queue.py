@@ -21,7 +21,11 @@ SCAN = 16
 
 def live_leases(item_id: Any, now: datetime, *, except_user: int | None = None) -> Any:
     """Scalar subquery: unexpired leases on an item (optionally not counting one annotator's)."""
-    cond = [Assignment.item_id == item_id, Assignment.state == "leased", Assignment.expires_at > now]
+    cond = [
+        Assignment.item_id == item_id,
+        Assignment.state == "leased",
+        Assignment.expires_at > now,
+    ]
     if except_user is not None:
         cond.append(Assignment.annotator_id != except_user)
     return select(func.count()).select_from(Assignment).where(*cond).scalar_subquery()
@@ -30,7 +34,8 @@ def live_leases(item_id: Any, now: datetime, *, except_user: int | None = None) 
 def lock_member(session: Session, project_id: int, user_id: int) -> Member | None:
     """Serialises one annotator's requests (WIP limit, idempotency) without blocking others."""
     return session.scalar(
-        select(Member).where(Member.project_id == project_id, Member.user_id == user_id)
+        select(Member)
+        .where(Member.project_id == project_id, Member.user_id == user_id)
         .with_for_update()
     )
 
@@ -42,8 +47,11 @@ def has_free_slot(session: Session, item_id: int, user_id: int, now: datetime) -
             Item.state,
             Item.annotation_count + live_leases(Item.id, now, except_user=user_id),
             Item.overlap_target,
-            exists().where(Assignment.item_id == Item.id, Assignment.annotator_id == user_id,
-                           Assignment.state.notin_(("released", "leased"))),
+            exists().where(
+                Assignment.item_id == Item.id,
+                Assignment.annotator_id == user_id,
+                Assignment.state.notin_(("released", "leased")),
+            ),
         ).where(Item.id == item_id)
     ).one()
     state, taken, target, done_by_user = row
@@ -63,8 +71,11 @@ def candidate_ids(
     offset: int = 0,
 ) -> list[tuple[int, list[Any], int | None]]:
     """Best open items for this annotator, by priority then age: (id, required_skills, batch)."""
-    mine = exists().where(Assignment.item_id == Item.id, Assignment.annotator_id == user_id,
-                          Assignment.state != "released")
+    mine = exists().where(
+        Assignment.item_id == Item.id,
+        Assignment.annotator_id == user_id,
+        Assignment.state != "released",
+    )
     query = select(Item.id, Item.required_skills, Item.batch_id).where(
         Item.project_id == project_id,
         Item.state == "open",
@@ -76,8 +87,12 @@ def candidate_ids(
     if batch_ids is not None:
         query = query.where(Item.batch_id.in_(batch_ids))
     elif not gold:
-        claims = select(func.count()).select_from(BatchClaim).where(
-            BatchClaim.batch_id == Item.batch_id).scalar_subquery()
+        claims = (
+            select(func.count())
+            .select_from(BatchClaim)
+            .where(BatchClaim.batch_id == Item.batch_id)
+            .scalar_subquery()
+        )
         query = query.where(and_(Item.batch_id.is_(None) | (claims < overlap)))
     query = query.order_by(Item.priority.desc(), Item.id).limit(SCAN).offset(offset)
     if skip_locked:

@@ -15,7 +15,14 @@ from typing import Any
 import orjson
 from sqlalchemy import select
 
-from labelcrew.db.models import Annotation, Assignment, GoldAnswer, Item, LabelSchemaVersion, Project
+from labelcrew.db.models import (
+    Annotation,
+    Assignment,
+    GoldAnswer,
+    Item,
+    LabelSchemaVersion,
+    Project,
+)
 from labelcrew.domain.schema import LabelSchema
 from labelcrew.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from labelcrew.services import quality_hooks
@@ -31,8 +38,11 @@ def _parsed(definition_json: bytes) -> LabelSchema:
 
 
 def schema_for(uow: UnitOfWork, project_id: int, version: int) -> LabelSchema:
-    definition = uow.session.scalar(select(LabelSchemaVersion.definition).where(
-        LabelSchemaVersion.project_id == project_id, LabelSchemaVersion.version == version))
+    definition = uow.session.scalar(
+        select(LabelSchemaVersion.definition).where(
+            LabelSchemaVersion.project_id == project_id, LabelSchemaVersion.version == version
+        )
+    )
     if definition is None:
         raise NotFound(f"schema version {version} is missing", code="schema_not_found")
     return _parsed(orjson.dumps(definition, option=orjson.OPT_SORT_KEYS))
@@ -52,59 +62,92 @@ def annotation_dict(a: Annotation, *, created: bool) -> dict[str, Any]:
 
 
 def submit(
-    db: Database, actor: Actor, project_id: int, item_id: int, value: Any, *,
+    db: Database,
+    actor: Actor,
+    project_id: int,
+    item_id: int,
+    value: Any,
+    *,
     idempotency_key: str | None,
 ) -> dict[str, Any]:
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= 200:
-        raise ValidationFailed("Idempotency-Key must have 1 to 200 characters",
-                               field="Idempotency-Key")
+        raise ValidationFailed(
+            "Idempotency-Key must have 1 to 200 characters", field="Idempotency-Key"
+        )
     if not isinstance(value, dict):
         raise ValidationFailed("value must be an object keyed by schema field", field="value")
     with db.uow() as uow:
         member = lock_member(uow.session, project_id, actor.user_id)
         if member is None or "annotator" not in member.roles:
-            raise Forbidden("only annotators of this project submit labels",
-                            code="not_an_annotator")
+            raise Forbidden(
+                "only annotators of this project submit labels", code="not_an_annotator"
+            )
         if idempotency_key is not None:
-            earlier = uow.session.scalar(select(Annotation).where(
-                Annotation.annotator_id == actor.user_id,
-                Annotation.idempotency_key == idempotency_key))
+            earlier = uow.session.scalar(
+                select(Annotation).where(
+                    Annotation.annotator_id == actor.user_id,
+                    Annotation.idempotency_key == idempotency_key,
+                )
+            )
             if earlier is not None:
                 if earlier.item_id != item_id or earlier.project_id != project_id:
-                    raise Conflict("this Idempotency-Key was used for another item",
-                                   code="idempotency_key_reused", field="Idempotency-Key")
+                    raise Conflict(
+                        "this Idempotency-Key was used for another item",
+                        code="idempotency_key_reused",
+                        field="Idempotency-Key",
+                    )
                 return annotation_dict(earlier, created=False)
         project = uow.session.get(Project, project_id)
-        item = uow.session.scalar(select(Item).where(Item.id == item_id,
-                                                     Item.project_id == project_id)
-                                  .with_for_update())
+        item = uow.session.scalar(
+            select(Item).where(Item.id == item_id, Item.project_id == project_id).with_for_update()
+        )
         if project is None or item is None:
-            raise NotFound(f"no item {item_id} in project {project_id}", code="item_not_found",
-                           field="item_id")
-        lease = uow.session.scalar(select(Assignment).where(
-            Assignment.item_id == item_id, Assignment.annotator_id == actor.user_id))
+            raise NotFound(
+                f"no item {item_id} in project {project_id}", code="item_not_found", field="item_id"
+            )
+        lease = uow.session.scalar(
+            select(Assignment).where(
+                Assignment.item_id == item_id, Assignment.annotator_id == actor.user_id
+            )
+        )
         if lease is None or lease.state != "leased":
-            raise Conflict(f"you hold no lease on item {item_id}; call next first",
-                           code="no_lease", field="item_id")
-        if lease.expires_at <= uow.now and not item.is_gold and not has_free_slot(
-                uow.session, item_id, actor.user_id, uow.now):
-            raise Conflict("your lease expired and the item went to someone else",
-                           code="lease_expired", field="item_id")
+            raise Conflict(
+                f"you hold no lease on item {item_id}; call next first",
+                code="no_lease",
+                field="item_id",
+            )
+        if (
+            lease.expires_at <= uow.now
+            and not item.is_gold
+            and not has_free_slot(uow.session, item_id, actor.user_id, uow.now)
+        ):
+            raise Conflict(
+                "your lease expired and the item went to someone else",
+                code="lease_expired",
+                field="item_id",
+            )
         assert project.schema_version is not None
         schema = schema_for(uow, project_id, project.schema_version)
         clean = schema.validate(value, item.payload)
         annotation = Annotation(
-            project_id=project_id, item_id=item_id, annotator_id=actor.user_id, value=clean,
+            project_id=project_id,
+            item_id=item_id,
+            annotator_id=actor.user_id,
+            value=clean,
             schema_version=project.schema_version,
-            guideline_version=member.acknowledged_guideline_version, queue=lease.queue,
+            guideline_version=member.acknowledged_guideline_version,
+            queue=lease.queue,
             duration_ms=int((uow.now - lease.leased_at).total_seconds() * 1000),
-            idempotency_key=idempotency_key, created_at=uow.now)
+            idempotency_key=idempotency_key,
+            created_at=uow.now,
+        )
         if item.is_gold:
             expected = uow.session.get(GoldAnswer, item_id)
             if expected is not None:
                 annotation.gold_correct = all(
                     schema.is_correct(name, clean.get(name), want)
-                    for name, want in expected.value.items())
+                    for name, want in expected.value.items()
+                )
         uow.session.add(annotation)
         lease.state, lease.finished_at = "submitted", uow.now
         item.annotation_count += 1
@@ -113,13 +156,30 @@ def submit(
         uow.session.flush()
         if annotation.gold_correct is not None:
             quality_hooks.after_gold_answer(uow, project, member, annotation)
-        audit(uow, actor_id=actor.user_id, action="annotation.submit", entity_type="annotation",
-              entity_id=annotation.id, project_id=project_id,
-              after={"item_id": item_id, "schema_version": annotation.schema_version,
-                     "guideline_version": annotation.guideline_version})
-        emit(uow, project_id=project_id, event_type="item.annotated",
-             payload={"project_id": project_id, "item_id": item_id,
-                      "annotation_id": annotation.id, "annotator_id": actor.user_id})
+        audit(
+            uow,
+            actor_id=actor.user_id,
+            action="annotation.submit",
+            entity_type="annotation",
+            entity_id=annotation.id,
+            project_id=project_id,
+            after={
+                "item_id": item_id,
+                "schema_version": annotation.schema_version,
+                "guideline_version": annotation.guideline_version,
+            },
+        )
+        emit(
+            uow,
+            project_id=project_id,
+            event_type="item.annotated",
+            payload={
+                "project_id": project_id,
+                "item_id": item_id,
+                "annotation_id": annotation.id,
+                "annotator_id": actor.user_id,
+            },
+        )
         result = annotation_dict(annotation, created=True)
         uow.commit()
         return result

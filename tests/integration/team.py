@@ -12,10 +12,16 @@ from labelcrew.services import accounts, guidelines, projects
 from labelcrew.services.accounts import Actor
 from labelcrew.services.uow import Database
 
-SCHEMA: dict[str, Any] = {"fields": [
-    {"name": "sentiment", "kind": "single_choice", "options": ["positive", "negative", "neutral"]},
-    {"name": "note", "kind": "text", "required": False, "max_length": 200},
-]}
+SCHEMA: dict[str, Any] = {
+    "fields": [
+        {
+            "name": "sentiment",
+            "kind": "single_choice",
+            "options": ["positive", "negative", "neutral"],
+        },
+        {"name": "note", "kind": "text", "required": False, "max_length": 200},
+    ]
+}
 PASSWORD = "correct-horse-9"
 
 
@@ -33,26 +39,60 @@ def user(db: Database, name: str, *, admin: bool = False) -> Actor:
     return Actor(out.id, out.username, out.is_admin)
 
 
-def add_items(db: Database, project_id: int, n: int, *, overlap: int = 1, start: int = 0,
-              priority: int = 0, **extra: Any) -> None:
+def add_items(
+    db: Database,
+    project_id: int,
+    n: int,
+    *,
+    overlap: int = 1,
+    start: int = 0,
+    priority: int = 0,
+    **extra: Any,
+) -> None:
     if n == 0:
         return
     with db.uow() as uow:
-        uow.session.execute(insert(Item), [
-            {"project_id": project_id, "external_id": f"x{start + i}",
-             "payload": {"text": f"item number {start + i}"}, "priority": priority,
-             "required_skills": [], "overlap_target": overlap, "created_at": uow.now, **extra}
-            for i in range(n)])
+        uow.session.execute(
+            insert(Item),
+            [
+                {
+                    "project_id": project_id,
+                    "external_id": f"x{start + i}",
+                    "payload": {"text": f"item number {start + i}"},
+                    "priority": priority,
+                    "required_skills": [],
+                    "overlap_target": overlap,
+                    "created_at": uow.now,
+                    **extra,
+                }
+                for i in range(n)
+            ],
+        )
         uow.commit()
 
 
-def build(db: Database, *, annotators: int = 2, items: int = 10, overlap: int = 1,
-          guideline: bool = True, wip_limit: int = 3) -> Team:
+def build(
+    db: Database,
+    *,
+    annotators: int = 2,
+    items: int = 10,
+    overlap: int = 1,
+    guideline: bool = True,
+    wip_limit: int = 3,
+) -> Team:
     admin = user(db, "admin", admin=True)
     lead = user(db, "lead")
-    project = projects.create_project(db, admin, slug="demo", name="Demo", schema=SCHEMA,
-                                      overlap=overlap, wip_limit=wip_limit, gold_rate=0.0,
-                                      probation_gold_rate=0.0)
+    project = projects.create_project(
+        db,
+        admin,
+        slug="demo",
+        name="Demo",
+        schema=SCHEMA,
+        overlap=overlap,
+        wip_limit=wip_limit,
+        gold_rate=0.0,
+        probation_gold_rate=0.0,
+    )
     pid = project["id"]
     projects.set_member(db, admin, pid, username="lead", roles=["lead", "guideline_owner"])
     team = Team(pid, admin, lead)
@@ -61,8 +101,14 @@ def build(db: Database, *, annotators: int = 2, items: int = 10, overlap: int = 
         projects.set_member(db, admin, pid, username=a.username, roles=["annotator"])
         team.annotators.append(a)
     if guideline:
-        guidelines.save_draft(db, lead, pid, title="v1", body="", rules=[
-            {"number": "1.1", "text": "Label the overall sentiment."}])
+        guidelines.save_draft(
+            db,
+            lead,
+            pid,
+            title="v1",
+            body="",
+            rules=[{"number": "1.1", "text": "Label the overall sentiment."}],
+        )
         guidelines.publish(db, lead, pid, version=1, changelog="first version")
         for a in team.annotators:
             guidelines.acknowledge(db, a, pid, version=1)

@@ -7,7 +7,6 @@ import io
 import json
 
 from fastapi.testclient import TestClient
-
 from sqlalchemy import select
 
 from labelcrew.api.app import create_app
@@ -27,21 +26,29 @@ def test_schema_locks_after_first_annotation_and_versions(db):
     team = build(db, annotators=1, items=3)
     pid = team.project_id
     lead, ann = _client(db, team.lead), _client(db, team.annotators[0])
-    changed = {"fields": [*SCHEMA["fields"], {"name": "toxic", "kind": "single_choice",
-                                              "options": ["yes", "no"], "required": False}]}
+    changed = {
+        "fields": [
+            *SCHEMA["fields"],
+            {"name": "toxic", "kind": "single_choice", "options": ["yes", "no"], "required": False},
+        ]
+    }
     first = lead.put(f"/api/v1/projects/{pid}/schema", json=changed)
     assert first.status_code == 200 and first.json()["version"] == 1  # unused: edited in place
     lease = ann.post(f"/api/v1/projects/{pid}/next").json()
-    done = ann.post(f"/api/v1/projects/{pid}/items/{lease['item']['id']}/annotations",
-                    json={"value": {"sentiment": "neutral"}}, headers={"Idempotency-Key": "a1"})
+    done = ann.post(
+        f"/api/v1/projects/{pid}/items/{lease['item']['id']}/annotations",
+        json={"value": {"sentiment": "neutral"}},
+        headers={"Idempotency-Key": "a1"},
+    )
     assert done.status_code == 201 and done.json()["schema_version"] == 1
     assert lead.get(f"/api/v1/projects/{pid}/schema").json()["locked"] is True
     second = lead.put(f"/api/v1/projects/{pid}/schema", json=SCHEMA)
     assert second.json()["version"] == 2
     assert lead.get(f"/api/v1/projects/{pid}/schema?version=1").json()["locked"] is True
     assert ann.put(f"/api/v1/projects/{pid}/schema", json=SCHEMA).status_code == 403
-    bad = lead.put(f"/api/v1/projects/{pid}/schema", json={"fields": [{"name": "x",
-                                                                      "kind": "nope"}]})
+    bad = lead.put(
+        f"/api/v1/projects/{pid}/schema", json={"fields": [{"name": "x", "kind": "nope"}]}
+    )
     assert bad.status_code == 422 and bad.json()["field"].startswith("fields[0]")
 
 
@@ -56,36 +63,60 @@ def test_submit_errors_are_typed_json(db):
     assert bad.json()["code"] == "invalid_value" and bad.json()["field"] == "sentiment"
     missing = ann.post(url, json={"nothing": 1})
     assert missing.status_code == 422 and missing.json()["field"] == "value"
-    unleased = ann.post(f"/api/v1/projects/{pid}/items/999/annotations",
-                        json={"value": {"sentiment": "positive"}})
+    unleased = ann.post(
+        f"/api/v1/projects/{pid}/items/999/annotations", json={"value": {"sentiment": "positive"}}
+    )
     assert unleased.status_code == 404 and unleased.json()["code"] == "item_not_found"
     ok = ann.post(url, json={"value": {"sentiment": "positive"}}, headers={"Idempotency-Key": "k"})
-    again = ann.post(url, json={"value": {"sentiment": "positive"}}, headers={"Idempotency-Key": "k"})
+    again = ann.post(
+        url, json={"value": {"sentiment": "positive"}}, headers={"Idempotency-Key": "k"}
+    )
     assert ok.status_code == 201 and again.status_code == 200
     assert again.json()["annotation_id"] == ok.json()["annotation_id"]
     assert ann.get("/api/v1/projects/1/nope").status_code == 404
-    assert TestClient(create_app(db=db)).post(f"/api/v1/projects/{pid}/next").json()["code"] \
+    assert (
+        TestClient(create_app(db=db)).post(f"/api/v1/projects/{pid}/next").json()["code"]
         == "unauthenticated"
+    )
 
 
 def test_guideline_publish_needs_changelog_and_gates_work(db):
     team = build(db, annotators=1, items=2)
     pid = team.project_id
     lead, ann = _client(db, team.lead), _client(db, team.annotators[0])
-    draft = lead.put(f"/api/v1/projects/{pid}/guidelines/draft", json={"title": "v2", "rules": [
-        {"number": "1.1", "text": "Overall sentiment."}, {"number": "4.2", "text": "Sarcasm."}]})
+    draft = lead.put(
+        f"/api/v1/projects/{pid}/guidelines/draft",
+        json={
+            "title": "v2",
+            "rules": [
+                {"number": "1.1", "text": "Overall sentiment."},
+                {"number": "4.2", "text": "Sarcasm."},
+            ],
+        },
+    )
     assert draft.json()["version"] == 2
-    assert lead.post(f"/api/v1/projects/{pid}/guidelines/2/publish",
-                     json={"changelog": "  "}).json()["field"] == "changelog"
-    assert lead.post(f"/api/v1/projects/{pid}/guidelines/2/publish",
-                     json={"changelog": "Rule 4.2 on sarcasm"}).status_code == 200
+    assert (
+        lead.post(f"/api/v1/projects/{pid}/guidelines/2/publish", json={"changelog": "  "}).json()[
+            "field"
+        ]
+        == "changelog"
+    )
+    assert (
+        lead.post(
+            f"/api/v1/projects/{pid}/guidelines/2/publish",
+            json={"changelog": "Rule 4.2 on sarcasm"},
+        ).status_code
+        == 200
+    )
     gated = ann.post(f"/api/v1/projects/{pid}/next")
     assert gated.status_code == 403 and gated.json()["code"] == "guideline_ack_required"
     assert ann.post(f"/api/v1/projects/{pid}/guidelines/1/acknowledge").status_code == 409
     assert ann.post(f"/api/v1/projects/{pid}/guidelines/2/acknowledge").status_code == 200
     assert ann.post(f"/api/v1/projects/{pid}/next").status_code == 200
-    bad = lead.put(f"/api/v1/projects/{pid}/guidelines/draft", json={"rules": [
-        {"number": "four", "text": "x"}]})
+    bad = lead.put(
+        f"/api/v1/projects/{pid}/guidelines/draft",
+        json={"rules": [{"number": "four", "text": "x"}]},
+    )
     assert bad.status_code == 422 and bad.json()["field"] == "rules[0].number"
 
 
@@ -101,8 +132,10 @@ def test_batches_move_through_checked_states(db):
     for state in ("in_progress", "in_review", "done"):
         moved = lead.patch(f"/api/v1/projects/{pid}/batches/{bid}", json={"state": state})
         assert moved.status_code == 200 and moved.json()["state"] == state
-    handed = lead.patch(f"/api/v1/projects/{pid}/batches/{bid}",
-                        json={"owner": "admin", "handoff_note": "EU shift takes over"})
+    handed = lead.patch(
+        f"/api/v1/projects/{pid}/batches/{bid}",
+        json={"owner": "admin", "handoff_note": "EU shift takes over"},
+    )
     assert handed.json()["owner"] == "admin" and handed.json()["handoff_note"]
     listed = lead.get(f"/api/v1/projects/{pid}/batches").json()
     assert listed[0]["name"] == "week-47" and listed[0]["items"] == 0
@@ -113,16 +146,19 @@ def test_export_jsonl_and_csv_carry_versions_and_are_audited(db):
     pid = team.project_id
     ann, lead = _client(db, team.annotators[0]), _client(db, team.lead)
     lease = ann.post(f"/api/v1/projects/{pid}/next").json()
-    ann.post(f"/api/v1/projects/{pid}/items/{lease['item']['id']}/annotations",
-             json={"value": {"sentiment": "negative"}})
+    ann.post(
+        f"/api/v1/projects/{pid}/items/{lease['item']['id']}/annotations",
+        json={"value": {"sentiment": "negative"}},
+    )
     lines = lead.get(f"/api/v1/projects/{pid}/export?format=jsonl").text.splitlines()
     rows = [json.loads(line) for line in lines]
     assert len(rows) == 2
     labelled = next(r for r in rows if r["annotations"])
     assert labelled["annotations"][0]["schema_version"] == 1
     assert labelled["annotations"][0]["guideline_version"] == 1
-    table = list(csv.DictReader(io.StringIO(lead.get(
-        f"/api/v1/projects/{pid}/export?format=csv").text)))
+    table = list(
+        csv.DictReader(io.StringIO(lead.get(f"/api/v1/projects/{pid}/export?format=csv").text))
+    )
     assert len(table) == 1 and json.loads(table[0]["value"])["sentiment"] == "negative"
     audit = lead.get(f"/api/v1/projects/{pid}/audit?limit=5").json()
     assert [e["action"] for e in audit[:2]] == ["export", "export"]
@@ -135,8 +171,10 @@ def test_tokens_can_be_revoked_and_sessions_sign_in(db):
     signed = client.post("/api/v1/session", json={"username": "ann0", "password": PASSWORD})
     assert signed.status_code == 200 and "labelcrew_session" in signed.cookies
     assert client.get("/api/v1/me").json()["username"] == "ann0"
-    assert client.post("/api/v1/session", json={"username": "ann0",
-                                               "password": "wrong"}).status_code == 401
+    assert (
+        client.post("/api/v1/session", json={"username": "ann0", "password": "wrong"}).status_code
+        == 401
+    )
     token = accounts.issue_token(db, None, user_id=team.annotators[0].user_id)
     fresh = TestClient(create_app(db=db), headers={"Authorization": f"Bearer {token}"})
     assert fresh.get("/api/v1/me").status_code == 200

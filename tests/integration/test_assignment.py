@@ -19,8 +19,9 @@ def test_next_returns_own_lease_until_submitted(db, clock):
     first = assignment.next_item(db, a, team.project_id)
     again = assignment.next_item(db, a, team.project_id)
     assert again["item"]["id"] == first["item"]["id"]
-    out = submission.submit(db, a, team.project_id, first["item"]["id"], VALUE,
-                            idempotency_key="k1")
+    out = submission.submit(
+        db, a, team.project_id, first["item"]["id"], VALUE, idempotency_key="k1"
+    )
     assert out["created"] and out["schema_version"] == 1 and out["guideline_version"] == 1
     following = assignment.next_item(db, a, team.project_id)
     assert following["item"]["id"] != first["item"]["id"]
@@ -33,8 +34,9 @@ def test_overlap_one_gives_each_item_to_one_annotator(db):
     for who in (a, b, a, b):
         lease = assignment.next_item(db, who, team.project_id)
         seen.append(lease["item"]["id"])
-        submission.submit(db, who, team.project_id, lease["item"]["id"], VALUE,
-                          idempotency_key=None)
+        submission.submit(
+            db, who, team.project_id, lease["item"]["id"], VALUE, idempotency_key=None
+        )
     assert len(set(seen)) == 4
     with pytest.raises(NotFound) as err:
         assignment.next_item(db, a, team.project_id)
@@ -50,8 +52,9 @@ def test_overlap_three_and_never_twice(db):
                 lease = assignment.next_item(db, who, team.project_id)
             except NotFound:
                 break
-            submission.submit(db, who, team.project_id, lease["item"]["id"], VALUE,
-                              idempotency_key=None)
+            submission.submit(
+                db, who, team.project_id, lease["item"]["id"], VALUE, idempotency_key=None
+            )
             counts[lease["item"]["id"]] = counts.get(lease["item"]["id"], 0) + 1
     assert sorted(counts.values()) == [3, 3]
     with db.uow(read_only=True) as uow:
@@ -89,17 +92,25 @@ def test_idempotent_submit_returns_the_same_annotation(db):
     team = build(db)
     a = team.annotators[0]
     lease = assignment.next_item(db, a, team.project_id)
-    first = submission.submit(db, a, team.project_id, lease["item"]["id"], VALUE,
-                              idempotency_key="abc")
-    retry = submission.submit(db, a, team.project_id, lease["item"]["id"], VALUE,
-                              idempotency_key="abc")
+    first = submission.submit(
+        db, a, team.project_id, lease["item"]["id"], VALUE, idempotency_key="abc"
+    )
+    retry = submission.submit(
+        db, a, team.project_id, lease["item"]["id"], VALUE, idempotency_key="abc"
+    )
     assert retry["annotation_id"] == first["annotation_id"] and retry["created"] is False
     with db.uow(read_only=True) as uow:
         assert uow.session.scalar(select(func.count()).select_from(Annotation)) == 1
-        events = uow.session.scalar(select(func.count()).select_from(OutboxEvent).where(
-            OutboxEvent.event_type == "item.annotated"))
-        audits = uow.session.scalar(select(func.count()).select_from(AuditEvent).where(
-            AuditEvent.action == "annotation.submit"))
+        events = uow.session.scalar(
+            select(func.count())
+            .select_from(OutboxEvent)
+            .where(OutboxEvent.event_type == "item.annotated")
+        )
+        audits = uow.session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "annotation.submit")
+        )
     assert events == 1 and audits == 1
 
 
@@ -108,8 +119,9 @@ def test_invalid_value_names_the_field(db):
     a = team.annotators[0]
     lease = assignment.next_item(db, a, team.project_id)
     with pytest.raises(ValidationFailed) as err:
-        submission.submit(db, a, team.project_id, lease["item"]["id"], {"sentiment": "meh"},
-                          idempotency_key=None)
+        submission.submit(
+            db, a, team.project_id, lease["item"]["id"], {"sentiment": "meh"}, idempotency_key=None
+        )
     assert err.value.field == "sentiment"
 
 
@@ -138,17 +150,26 @@ def test_wip_limit(db):
 def test_guideline_acknowledgement_gate(db):
     team = build(db, annotators=1)
     a = team.annotators[0]
-    guidelines.save_draft(db, team.lead, team.project_id, title="v2", body="", rules=[
-        {"number": "1.1", "text": "Label the overall sentiment."},
-        {"number": "1.2", "text": "Sarcasm counts as negative."}])
+    guidelines.save_draft(
+        db,
+        team.lead,
+        team.project_id,
+        title="v2",
+        body="",
+        rules=[
+            {"number": "1.1", "text": "Label the overall sentiment."},
+            {"number": "1.2", "text": "Sarcasm counts as negative."},
+        ],
+    )
     guidelines.publish(db, team.lead, team.project_id, version=2, changelog="sarcasm rule")
     with pytest.raises(Forbidden) as err:
         assignment.next_item(db, a, team.project_id)
     assert err.value.code == "guideline_ack_required"
     guidelines.acknowledge(db, a, team.project_id, version=2)
     lease = assignment.next_item(db, a, team.project_id)
-    out = submission.submit(db, a, team.project_id, lease["item"]["id"], VALUE,
-                            idempotency_key=None)
+    out = submission.submit(
+        db, a, team.project_id, lease["item"]["id"], VALUE, idempotency_key=None
+    )
     assert out["guideline_version"] == 2
 
 
@@ -172,8 +193,14 @@ def test_skills_are_matched(db):
         uow.session.execute(update(Item).values(required_skills=["medical:2"]))
         uow.commit()
     a, b = team.annotators
-    projects.set_member(db, team.admin, team.project_id, username=b.username,
-                        roles=["annotator"], skills={"medical": 3})
+    projects.set_member(
+        db,
+        team.admin,
+        team.project_id,
+        username=b.username,
+        roles=["annotator"],
+        skills={"medical": 3},
+    )
     with pytest.raises(NotFound):
         assignment.next_item(db, a, team.project_id)
     assert assignment.next_item(db, b, team.project_id)["item"]["id"]

@@ -74,8 +74,14 @@ def test_route_role_matrix(db):
     client = TestClient(app, raise_server_exceptions=False)
 
     def fill(path: str, user_id: int) -> str:
-        values = {"project_id": pid, "item_id": 1, "version": 1, "batch_id": batch["id"],
-                  "user_id": user_id, "token_id": 999999}
+        values = {
+            "project_id": pid,
+            "item_id": 1,
+            "version": 1,
+            "batch_id": batch["id"],
+            "user_id": user_id,
+            "token_id": 999999,
+        }
         return re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), path)
 
     def call(method: str, path: str, token: str | None):
@@ -124,8 +130,11 @@ def test_annotators_and_reviewers_cannot_export_or_read_gold(db, role):
     client = TestClient(create_app(db=db))
     headers = {"Authorization": f"Bearer {token}"}
     assert client.get(f"/api/v1/projects/{pid}/export", headers=headers).status_code == 403
-    resp = client.put(f"/api/v1/projects/{pid}/items/1/gold", headers=headers,
-                      json={"value": {"sentiment": "positive"}})
+    resp = client.put(
+        f"/api/v1/projects/{pid}/items/1/gold",
+        headers=headers,
+        json={"value": {"sentiment": "positive"}},
+    )
     assert resp.status_code == 403
     if role == "reviewer":
         item = client.get(f"/api/v1/projects/{pid}/items/1", headers=headers).json()

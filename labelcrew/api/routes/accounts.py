@@ -39,9 +39,14 @@ class LoginIn(BaseModel):
 
 @router.post("/users", status_code=201)
 def create_user(body: UserIn, request: Request, actor: Actor = Depends(require_admin)) -> Any:
-    return accounts.create_user(db_of(request), actor, username=body.username,
-                                password=body.password, display_name=body.display_name,
-                                is_admin=body.is_admin)
+    return accounts.create_user(
+        db_of(request),
+        actor,
+        username=body.username,
+        password=body.password,
+        display_name=body.display_name,
+        is_admin=body.is_admin,
+    )
 
 
 @router.get("/users")
@@ -55,8 +60,9 @@ def me(actor: Actor = Depends(require_user)) -> Any:
 
 
 @router.post("/users/{user_id}/tokens", status_code=201)
-def issue_token(user_id: int, body: TokenIn, request: Request,
-                actor: Actor = Depends(require_user)) -> Any:
+def issue_token(
+    user_id: int, body: TokenIn, request: Request, actor: Actor = Depends(require_user)
+) -> Any:
     if user_id != actor.user_id and not actor.is_admin:
         raise Forbidden("you may only create tokens for yourself", code="forbidden")
     return {"token": accounts.issue_token(db_of(request), actor, user_id=user_id, name=body.name)}
@@ -72,9 +78,13 @@ def sign_in(body: LoginIn, request: Request, response: Response) -> Any:
     actor = accounts.check_password(db_of(request), body.username, body.password)
     settings = request.app.state.settings
     response.set_cookie(
-        SESSION_COOKIE, session_serializer(request).dumps({"uid": actor.user_id}),
-        max_age=settings.session_hours * 3600, httponly=True, samesite="strict",
-        secure=settings.environment != "development")
+        SESSION_COOKIE,
+        session_serializer(request).dumps({"uid": actor.user_id}),
+        max_age=settings.session_hours * 3600,
+        httponly=True,
+        samesite="strict",
+        secure=settings.environment != "development",
+    )
     return actor
 
 

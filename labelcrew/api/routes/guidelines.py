@@ -32,38 +32,64 @@ class PublishIn(BaseModel):
 
 
 @router.get("")
-def list_versions(project_id: int, request: Request,
-                  ctx: Ctx = Depends(require(Action.GUIDELINE_READ))) -> Any:
+def list_versions(
+    project_id: int, request: Request, ctx: Ctx = Depends(require(Action.GUIDELINE_READ))
+) -> Any:
     return guidelines.list_versions(db_of(request), project_id)
 
 
 @router.get("/current")
-def current(project_id: int, request: Request,
-            ctx: Ctx = Depends(require(Action.GUIDELINE_READ))) -> Any:
+def current(
+    project_id: int, request: Request, ctx: Ctx = Depends(require(Action.GUIDELINE_READ))
+) -> Any:
     return guidelines.get_version(db_of(request), project_id)
 
 
 @router.get("/{version}")
-def get_version(project_id: int, version: int, request: Request,
-                ctx: Ctx = Depends(require(Action.GUIDELINE_READ))) -> Any:
+def get_version(
+    project_id: int,
+    version: int,
+    request: Request,
+    ctx: Ctx = Depends(require(Action.GUIDELINE_READ)),
+) -> Any:
     return guidelines.get_version(db_of(request), project_id, version)
 
 
 @router.put("/draft")
-def save_draft(project_id: int, body: DraftIn, request: Request,
-               ctx: Ctx = Depends(require(Action.GUIDELINE_EDIT))) -> Any:
-    return guidelines.save_draft(db_of(request), ctx.actor, project_id, title=body.title,
-                                 body=body.body, rules=[r.model_dump() for r in body.rules])
+def save_draft(
+    project_id: int,
+    body: DraftIn,
+    request: Request,
+    ctx: Ctx = Depends(require(Action.GUIDELINE_EDIT)),
+) -> Any:
+    return guidelines.save_draft(
+        db_of(request),
+        ctx.actor,
+        project_id,
+        title=body.title,
+        body=body.body,
+        rules=[r.model_dump() for r in body.rules],
+    )
 
 
 @router.post("/{version}/publish")
-def publish(project_id: int, version: int, body: PublishIn, request: Request,
-            ctx: Ctx = Depends(require(Action.GUIDELINE_PUBLISH))) -> Any:
-    return guidelines.publish(db_of(request), ctx.actor, project_id, version=version,
-                              changelog=body.changelog)
+def publish(
+    project_id: int,
+    version: int,
+    body: PublishIn,
+    request: Request,
+    ctx: Ctx = Depends(require(Action.GUIDELINE_PUBLISH)),
+) -> Any:
+    return guidelines.publish(
+        db_of(request), ctx.actor, project_id, version=version, changelog=body.changelog
+    )
 
 
 @router.post("/{version}/acknowledge")
-def acknowledge(project_id: int, version: int, request: Request,
-                ctx: Ctx = Depends(require(Action.GUIDELINE_ACKNOWLEDGE))) -> Any:
+def acknowledge(
+    project_id: int,
+    version: int,
+    request: Request,
+    ctx: Ctx = Depends(require(Action.GUIDELINE_ACKNOWLEDGE)),
+) -> Any:
     return guidelines.acknowledge(db_of(request), ctx.actor, project_id, version=version)

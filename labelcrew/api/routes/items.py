@@ -32,56 +32,99 @@ class BatchPatch(BaseModel):
 
 
 @router.get("/items")
-def list_items(project_id: int, request: Request, state: str | None = None, limit: int = 50,
-               offset: int = 0, ctx: Ctx = Depends(require(Action.ITEM_READ))) -> Any:
+def list_items(
+    project_id: int,
+    request: Request,
+    state: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    ctx: Ctx = Depends(require(Action.ITEM_READ)),
+) -> Any:
     return items.list_items(db_of(request), project_id, state=state, limit=limit, offset=offset)
 
 
 @router.get("/items/{item_id}")
-def get_item(project_id: int, item_id: int, request: Request,
-             ctx: Ctx = Depends(require(Action.ITEM_READ))) -> Any:
+def get_item(
+    project_id: int, item_id: int, request: Request, ctx: Ctx = Depends(require(Action.ITEM_READ))
+) -> Any:
     with_gold = allowed(Action.GOLD_MANAGE, ctx.roles, is_admin=ctx.actor.is_admin)
     return items.get_item(db_of(request), project_id, item_id, with_gold=with_gold)
 
 
 @router.put("/items/{item_id}/gold")
-def set_gold(project_id: int, item_id: int, body: GoldIn, request: Request,
-             ctx: Ctx = Depends(require(Action.GOLD_MANAGE))) -> Any:
-    return items.set_gold(db_of(request), ctx.actor, project_id, item_id, value=body.value,
-                          rule=body.rule)
+def set_gold(
+    project_id: int,
+    item_id: int,
+    body: GoldIn,
+    request: Request,
+    ctx: Ctx = Depends(require(Action.GOLD_MANAGE)),
+) -> Any:
+    return items.set_gold(
+        db_of(request), ctx.actor, project_id, item_id, value=body.value, rule=body.rule
+    )
 
 
 @router.get("/batches")
-def list_batches(project_id: int, request: Request,
-                 ctx: Ctx = Depends(require(Action.BATCH_READ))) -> Any:
+def list_batches(
+    project_id: int, request: Request, ctx: Ctx = Depends(require(Action.BATCH_READ))
+) -> Any:
     return batches.list_batches(db_of(request), project_id)
 
 
 @router.post("/batches", status_code=201)
-def create_batch(project_id: int, body: BatchIn, request: Request,
-                 ctx: Ctx = Depends(require(Action.BATCH_MANAGE))) -> Any:
-    return batches.create_batch(db_of(request), ctx.actor, project_id, name=body.name,
-                                owner=body.owner)
+def create_batch(
+    project_id: int,
+    body: BatchIn,
+    request: Request,
+    ctx: Ctx = Depends(require(Action.BATCH_MANAGE)),
+) -> Any:
+    return batches.create_batch(
+        db_of(request), ctx.actor, project_id, name=body.name, owner=body.owner
+    )
 
 
 @router.patch("/batches/{batch_id}")
-def update_batch(project_id: int, batch_id: int, body: BatchPatch, request: Request,
-                 ctx: Ctx = Depends(require(Action.BATCH_TRANSITION))) -> Any:
-    return batches.update_batch(db_of(request), ctx.actor, project_id, batch_id,
-                                state=body.state, owner=body.owner,
-                                handoff_note=body.handoff_note)
+def update_batch(
+    project_id: int,
+    batch_id: int,
+    body: BatchPatch,
+    request: Request,
+    ctx: Ctx = Depends(require(Action.BATCH_TRANSITION)),
+) -> Any:
+    return batches.update_batch(
+        db_of(request),
+        ctx.actor,
+        project_id,
+        batch_id,
+        state=body.state,
+        owner=body.owner,
+        handoff_note=body.handoff_note,
+    )
 
 
 @router.get("/batches/{batch_id}/items")
-def batch_items(project_id: int, batch_id: int, request: Request, limit: int = 100,
-                offset: int = 0, ctx: Ctx = Depends(require(Action.BATCH_READ))) -> Any:
+def batch_items(
+    project_id: int,
+    batch_id: int,
+    request: Request,
+    limit: int = 100,
+    offset: int = 0,
+    ctx: Ctx = Depends(require(Action.BATCH_READ)),
+) -> Any:
     return batches.batch_items(db_of(request), project_id, batch_id, limit=limit, offset=offset)
 
 
 @router.get("/export")
-def export_project(project_id: int, request: Request, format: str = "jsonl",
-                   ctx: Ctx = Depends(require(Action.EXPORT))) -> StreamingResponse:
+def export_project(
+    project_id: int,
+    request: Request,
+    format: str = "jsonl",
+    ctx: Ctx = Depends(require(Action.EXPORT)),
+) -> StreamingResponse:
     chunks = export.export_rows(db_of(request), ctx.actor, project_id, format)
     media = "application/x-ndjson" if format == "jsonl" else "text/csv"
-    return StreamingResponse(chunks, media_type=media, headers={
-        "Content-Disposition": f'attachment; filename="project-{project_id}.{format}"'})
+    return StreamingResponse(
+        chunks,
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="project-{project_id}.{format}"'},
+    )

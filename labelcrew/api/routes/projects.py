@@ -32,8 +32,14 @@ class MemberIn(BaseModel):
 
 @router.post("", status_code=201)
 def create_project(body: ProjectIn, request: Request, actor: Actor = Depends(require_admin)) -> Any:
-    return projects.create_project(db_of(request), actor, slug=body.slug, name=body.name,
-                                   schema=body.label_schema, **body.settings)
+    return projects.create_project(
+        db_of(request),
+        actor,
+        slug=body.slug,
+        name=body.name,
+        schema=body.label_schema,
+        **body.settings,
+    )
 
 
 @router.get("")
@@ -42,44 +48,74 @@ def list_projects(request: Request, actor: Actor = Depends(require_user)) -> Any
 
 
 @router.get("/{project_id}")
-def get_project(project_id: int, request: Request,
-                ctx: Ctx = Depends(require(Action.PROJECT_READ))) -> Any:
+def get_project(
+    project_id: int, request: Request, ctx: Ctx = Depends(require(Action.PROJECT_READ))
+) -> Any:
     return projects.get_project(db_of(request), project_id)
 
 
 @router.patch("/{project_id}")
-def update_project(project_id: int, body: dict[str, Any], request: Request,
-                   ctx: Ctx = Depends(require(Action.PROJECT_UPDATE))) -> Any:
+def update_project(
+    project_id: int,
+    body: dict[str, Any],
+    request: Request,
+    ctx: Ctx = Depends(require(Action.PROJECT_UPDATE)),
+) -> Any:
     return projects.update_project(db_of(request), ctx.actor, project_id, body)
 
 
 @router.get("/{project_id}/members")
-def list_members(project_id: int, request: Request,
-                 ctx: Ctx = Depends(require(Action.MEMBER_READ))) -> Any:
+def list_members(
+    project_id: int, request: Request, ctx: Ctx = Depends(require(Action.MEMBER_READ))
+) -> Any:
     return projects.list_members(db_of(request), project_id)
 
 
 @router.put("/{project_id}/members")
-def set_member(project_id: int, body: MemberIn, request: Request,
-               ctx: Ctx = Depends(require(Action.MEMBER_MANAGE))) -> Any:
-    return projects.set_member(db_of(request), ctx.actor, project_id, username=body.username,
-                               roles=body.roles, status=body.status, skills=body.skills,
-                               wip_limit=body.wip_limit)
+def set_member(
+    project_id: int,
+    body: MemberIn,
+    request: Request,
+    ctx: Ctx = Depends(require(Action.MEMBER_MANAGE)),
+) -> Any:
+    return projects.set_member(
+        db_of(request),
+        ctx.actor,
+        project_id,
+        username=body.username,
+        roles=body.roles,
+        status=body.status,
+        skills=body.skills,
+        wip_limit=body.wip_limit,
+    )
 
 
 @router.get("/{project_id}/schema")
-def get_schema(project_id: int, request: Request, version: int | None = None,
-               ctx: Ctx = Depends(require(Action.SCHEMA_READ))) -> Any:
+def get_schema(
+    project_id: int,
+    request: Request,
+    version: int | None = None,
+    ctx: Ctx = Depends(require(Action.SCHEMA_READ)),
+) -> Any:
     return projects.get_schema(db_of(request), project_id, version)
 
 
 @router.put("/{project_id}/schema")
-def set_schema(project_id: int, body: dict[str, Any], request: Request,
-               ctx: Ctx = Depends(require(Action.SCHEMA_UPDATE))) -> Any:
+def set_schema(
+    project_id: int,
+    body: dict[str, Any],
+    request: Request,
+    ctx: Ctx = Depends(require(Action.SCHEMA_UPDATE)),
+) -> Any:
     return projects.set_schema(db_of(request), ctx.actor, project_id, body)
 
 
 @router.get("/{project_id}/audit")
-def audit_events(project_id: int, request: Request, limit: int = 100, before_id: int | None = None,
-                 ctx: Ctx = Depends(require(Action.AUDIT_READ))) -> Any:
+def audit_events(
+    project_id: int,
+    request: Request,
+    limit: int = 100,
+    before_id: int | None = None,
+    ctx: Ctx = Depends(require(Action.AUDIT_READ)),
+) -> Any:
     return audit_log.list_events(db_of(request), project_id, limit=limit, before_id=before_id)

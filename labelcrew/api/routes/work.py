@@ -19,35 +19,49 @@ class AnnotationIn(BaseModel):
 
 
 @router.post("/next")
-def next_item(project_id: int, request: Request, another: bool = False,
-              ctx: Ctx = Depends(require(Action.TASK_WORK))) -> Any:
+def next_item(
+    project_id: int,
+    request: Request,
+    another: bool = False,
+    ctx: Ctx = Depends(require(Action.TASK_WORK)),
+) -> Any:
     return assignment.next_item(db_of(request), ctx.actor, project_id, another=another)
 
 
 @router.post("/items/{item_id}/annotations", status_code=201)
-def submit(project_id: int, item_id: int, body: AnnotationIn, request: Request,
-           response: Response, idempotency_key: str | None = Header(default=None),
-           ctx: Ctx = Depends(require(Action.TASK_WORK))) -> Any:
-    result = submission.submit(db_of(request), ctx.actor, project_id, item_id, body.value,
-                               idempotency_key=idempotency_key)
+def submit(
+    project_id: int,
+    item_id: int,
+    body: AnnotationIn,
+    request: Request,
+    response: Response,
+    idempotency_key: str | None = Header(default=None),
+    ctx: Ctx = Depends(require(Action.TASK_WORK)),
+) -> Any:
+    result = submission.submit(
+        db_of(request), ctx.actor, project_id, item_id, body.value, idempotency_key=idempotency_key
+    )
     if not result["created"]:
         response.status_code = 200
     return result
 
 
 @router.post("/items/{item_id}/skip")
-def skip(project_id: int, item_id: int, request: Request,
-         ctx: Ctx = Depends(require(Action.TASK_WORK))) -> Any:
+def skip(
+    project_id: int, item_id: int, request: Request, ctx: Ctx = Depends(require(Action.TASK_WORK))
+) -> Any:
     return assignment.give_back(db_of(request), ctx.actor, project_id, item_id, skip=True)
 
 
 @router.post("/items/{item_id}/release")
-def release(project_id: int, item_id: int, request: Request,
-            ctx: Ctx = Depends(require(Action.TASK_WORK))) -> Any:
+def release(
+    project_id: int, item_id: int, request: Request, ctx: Ctx = Depends(require(Action.TASK_WORK))
+) -> Any:
     return assignment.give_back(db_of(request), ctx.actor, project_id, item_id, skip=False)
 
 
 @router.post("/batches/{batch_id}/release-claim")
-def release_claim(project_id: int, batch_id: int, request: Request,
-                  ctx: Ctx = Depends(require(Action.TASK_WORK))) -> Any:
+def release_claim(
+    project_id: int, batch_id: int, request: Request, ctx: Ctx = Depends(require(Action.TASK_WORK))
+) -> Any:
     return assignment.release_batch(db_of(request), ctx.actor, project_id, batch_id)
