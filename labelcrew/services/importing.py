@@ -140,14 +140,14 @@ class _Import:
         self.rows: list[tuple[Any, ...]] = []
         self.gold: list[tuple[str, dict[str, Any]]] = []
 
-    @property
-    def refused(self) -> bool:
-        """Whether the import will roll back, so writing more rows is wasted work."""
-        return not self.skip_invalid and self.report.error_count > 0
+        # Set at the first bad row unless skip_invalid: the import will roll back, so writing
+        # more rows would be wasted work (every row is still read and checked).
+        self.refused = False
 
     def reject(self, error: RowError, raw: str | None) -> None:
         report = self.report
         report.error_count += 1
+        self.refused = not self.skip_invalid
         if len(report.errors) < self.max_errors:
             report.errors.append(
                 {"line": error.line, "field": error.field, "message": error.message}
@@ -168,57 +168,55 @@ class _Import:
                 )
 
     def add(self, row: ItemRow) -> RowError | None:
-        """Check what the parser cannot (column limits, gold against the schema) and stage the
-        row; a problem comes back as a RowError."""
-        if len(row.external_id) > MAX_EXTERNAL_ID:
-            return RowError(
-                row.line,
-                "id",
-                f"id is {len(row.external_id)} characters long; at most {MAX_EXTERNAL_ID}",
-            )
+        """Check what the parser cannot (column limits, NUL, gold against the schema) and stage
+        the row; a problem comes back as a RowError."""
+        external_id, line = row.external_id, row.line
+        if len(external_id) > MAX_EXTERNAL_ID:
+            message = f"id is {len(external_id)} characters long; at most {MAX_EXTERNAL_ID}"
+            return RowError(line, "id", message)
         try:
             payload = orjson.dumps(row.payload)
         except orjson.JSONEncodeError as exc:
-            return RowError(row.line, "data", f"data cannot be stored: {exc}")
-        skills = orjson.dumps(row.required_skills).decode() if row.required_skills else None
-        if "\x00" in row.external_id or NUL_JSON in payload or (skills and "\\u0000" in skills):
+            return RowError(line, "data", f"data cannot be stored: {exc}")
+        skills = orjson.dumps(row.required_skills) if row.required_skills else None
+        if NUL_JSON in payload or (skills and NUL_JSON in skills) or "\x00" in external_id:
             return RowError(
-                row.line,
+                line,
                 None,
                 "the row holds a NUL character (\\u0000), which labelcrew does not store",
             )
         gold = None
         if row.gold is not None:
-            gold_or_error = self._check_gold(row)
-            if isinstance(gold_or_error, RowError):
-                return gold_or_error
-            gold = gold_or_error
+            gold = self._check_gold(row)
+            if isinstance(gold, RowError):
+                return gold
         batch_id = None
         if row.batch is not None:
             if len(row.batch) > MAX_BATCH_NAME or "\x00" in row.batch:
                 return RowError(
-                    row.line,
+                    line,
                     "batch",
-                    f"batch name {row.batch[:40]!r}... must be at most {MAX_BATCH_NAME} characters",
+                    f"batch name {row.batch[:40]!r} is longer than "
+                    f"{MAX_BATCH_NAME} characters or holds a NUL character",
                 )
             if self.refused:
                 return None
-            batch_id = self._batch_id(row.batch)
+            batch_id = self.batch_ids.get(row.batch) or self._batch_id(row.batch)
         if self.refused:
             return None
         self.rows.append(
             (
-                row.external_id,
+                external_id,
                 payload.decode(),
                 row.priority,
-                skills or EMPTY_LIST_JSON,
+                skills.decode() if skills else EMPTY_LIST_JSON,
                 batch_id,
                 row.difficulty or "normal",
                 gold is not None,
             )
         )
         if gold is not None:
-            self.gold.append((row.external_id, gold))
+            self.gold.append((external_id, gold))
         return None
 
     def _check_gold(self, row: ItemRow) -> dict[str, Any] | RowError:

@@ -177,6 +177,19 @@ def test_any_bad_row_refuses_the_whole_file_and_names_every_bad_line(db, project
         )
 
 
+def test_values_a_backend_cannot_store_are_bad_rows_on_both(db, project):
+    data = jsonl(
+        {"id": "n", "data": {"t": "a\u0000b"}}, {"id": "b", "data": {}, "batch": "x" * 201}
+    )
+    with pytest.raises(ValidationFailed) as caught:
+        run(db, "reviews", data)
+    assert [(e["line"], e["field"]) for e in caught.value.details["errors"]] == [
+        (1, None),
+        (2, "batch"),
+    ]
+    assert "NUL" in caught.value.details["errors"][0]["message"]
+
+
 def test_max_errors_caps_the_list_but_not_the_count(db, project):
     with pytest.raises(ValidationFailed) as caught:
         run(db, "reviews", BAD_FILE, max_errors=2)
@@ -295,3 +308,58 @@ def test_unknown_project_and_format_are_named(db, project):
     with pytest.raises(ValidationFailed) as empty:
         run(db, "reviews", b"", filename="items.json")
     assert empty.value.field == "file"
+
+
+def test_api_imports_an_upload_and_refuses_bad_files_with_every_line(db, project, lead):
+    from fastapi.testclient import TestClient
+
+    from labelcrew.api.app import create_app
+    from labelcrew.services.accounts import issue_token
+    from labelcrew.services.projects import set_member
+
+    annotator = create_user(db, None, username="ann", password="a-long-password")
+    set_member(db, lead, "reviews", username="ann", roles=["annotator"])
+    headers = {"Authorization": f"Bearer {issue_token(db, None, user_id=lead.user_id)}"}
+    as_annotator = {"Authorization": f"Bearer {issue_token(db, None, user_id=annotator.id)}"}
+    url = f"/api/v1/projects/{project['id']}/items:import"
+    good = jsonl({"id": "a", "data": {"t": 1}}, {"id": "b", "data": {"t": 2}, "batch": "w1"})
+    with TestClient(create_app(db=db)) as client:
+        ok = client.post(url, headers=headers, files={"file": ("items.jsonl", good)})
+        assert ok.status_code == 200, ok.text
+        assert {k: ok.json()[k] for k in ("format", "created", "unchanged", "batches_created")} == {
+            "format": "jsonl",
+            "created": 2,
+            "unchanged": 0,
+            "batches_created": 1,
+        }
+
+        refused = client.post(
+            url, headers=headers, files={"file": ("bad.jsonl", BAD_FILE)}, params={"max_errors": 3}
+        )
+        assert refused.status_code == 422
+        body = refused.json()
+        assert body["code"] == "import_rejected"
+        assert body["details"]["error_count"] == 5
+        assert [e["line"] for e in body["details"]["errors"]] == [2, 4, 5]
+
+        skipped = client.post(
+            url,
+            headers=headers,
+            files={"file": ("bad.jsonl", BAD_FILE)},
+            params={"skip_invalid": "true"},
+        )
+        assert skipped.status_code == 200
+        assert (skipped.json()["created"], skipped.json()["rejected"]) == (2, 5)
+
+        csv_upload = client.post(
+            url,
+            headers=headers,
+            params={"format": "csv"},
+            files={"file": ("upload.bin", b"id,text\nz1,hi\n")},
+        )
+        assert csv_upload.json()["format"] == "csv" and csv_upload.json()["created"] == 1
+
+        forbidden = client.post(url, headers=as_annotator, files={"file": ("i.jsonl", good)})
+        assert forbidden.status_code == 403
+        assert client.post(url, files={"file": ("i.jsonl", good)}).status_code == 401
+    assert [i.external_id for i in items_of(db, project["id"])] == ["a", "b", "ok1", "ok2", "z1"]
