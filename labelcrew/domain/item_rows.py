@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, BinaryIO, Literal
 
 import ijson
@@ -53,6 +53,8 @@ MAX_ID_LENGTH = 255
 PRIORITY_RANGE = (-(2**31), 2**31 - 1)
 BOM = b"\xef\xbb\xbf"
 HEAD_BYTES = 65536
+_LOWEST, _HIGHEST = PRIORITY_RANGE
+_MISSING = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +104,8 @@ def _external_id(raw: Any, field: str) -> str:
 
 
 def _priority(raw: Any) -> int:
+    if raw is None:
+        return 0
     if type(raw) is int:
         value = raw
     elif type(raw) is str and raw.strip().lstrip("+-").isdigit():
@@ -147,52 +151,110 @@ def _difficulty(raw: Any) -> str | None:
     return value
 
 
-def _gold(raw: Any) -> dict[str, Any] | None:
-    if raw is None:
-        return None
-    if type(raw) is not dict:
-        raise _Problem("gold", f"gold must be an object (the known answer), not {_json_type(raw)}")
-    return raw
+_NEW = object.__new__
+(
+    _SET_LINE,
+    _SET_ID,
+    _SET_PAYLOAD,
+    _SET_PRIORITY,
+    _SET_SKILLS,
+    _SET_BATCH,
+    _SET_DIFFICULTY,
+    _SET_GOLD,
+) = (ItemRow.__dict__[f.name].__set__ for f in fields(ItemRow))
+
+
+def _item_row(
+    line: int,
+    external_id: str,
+    payload: dict[str, Any],
+    priority: int,
+    skills: tuple[str, ...],
+    batch: str | None,
+    difficulty: str | None,
+    gold: dict[str, Any] | None,
+) -> ItemRow:
+    """The same frozen ItemRow that `ItemRow(...)` builds, about twice as fast.
+
+    A frozen dataclass's __init__ goes through object.__setattr__ once per field, which is the
+    largest single cost per row; writing the slots through their descriptors skips the lookups.
+    """
+    row = _NEW(ItemRow)
+    _SET_LINE(row, line)
+    _SET_ID(row, external_id)
+    _SET_PAYLOAD(row, payload)
+    _SET_PRIORITY(row, priority)
+    _SET_SKILLS(row, skills)
+    _SET_BATCH(row, batch)
+    _SET_DIFFICULTY(row, difficulty)
+    _SET_GOLD(row, gold)
+    return row
+
+
+def _payload_without_data(obj: dict[str, Any], data_required: bool) -> dict[str, Any]:
+    if "payload" in obj:
+        payload = obj["payload"]
+        if type(payload) is not dict:
+            raise _Problem("payload", f"payload must be an object, not {_json_type(payload)}")
+        return payload
+    if data_required:
+        raise _Problem("data", "the task has no data object")
+    return {key: value for key, value in obj.items() if key not in RECOGNISED}
 
 
 def _row_from_object(
     obj: Any, line: int, seen: dict[str, int], data_required: bool
 ) -> ItemRow | RowError:
-    """One JSON row (a JSONL line or a Label Studio task) checked and turned into an ItemRow."""
+    """One JSON row (a JSONL line or a Label Studio task) checked and turned into an ItemRow.
+
+    This runs once per imported row, so each key has an inline test for its common, valid
+    form and leaves everything else (conversions, error messages) to a helper.
+    """
     if type(obj) is not dict:
         return RowError(line, None, f"the row must be a JSON object, not {_json_type(obj)}")
     try:
-        id_key = "id" if obj.get("id") is not None else "external_id"
-        external_id = _external_id(obj.get(id_key), id_key)
-        data_key = "data" if "data" in obj else "payload"
-        if data_key in obj:
-            payload = obj[data_key]
-            if type(payload) is not dict:
-                raise _Problem(data_key, f"{data_key} must be an object, not {_json_type(payload)}")
-        elif data_required:
-            raise _Problem("data", "the task has no data object")
+        id_key = "id"
+        raw_id = obj.get("id")
+        if raw_id is None:
+            id_key = "external_id"
+            raw_id = obj.get("external_id")
+        if type(raw_id) is str:
+            external_id = raw_id.strip()
+        elif type(raw_id) is int:
+            external_id = str(raw_id)
         else:
-            payload = {key: value for key, value in obj.items() if key not in RECOGNISED}
-        priority = obj.get("priority")
+            external_id = ""
+        if not external_id or len(external_id) > MAX_ID_LENGTH:
+            external_id = _external_id(raw_id, id_key)  # raises the precise problem
+        payload = obj.get("data", _MISSING)
+        if payload is _MISSING:
+            payload = _payload_without_data(obj, data_required)
+        elif type(payload) is not dict:
+            raise _Problem("data", f"data must be an object, not {_json_type(payload)}")
+        priority = obj.get("priority", 0)
+        if type(priority) is not int or not _LOWEST <= priority <= _HIGHEST:
+            priority = _priority(priority)
         skills_key = "skills" if "skills" in obj else "required_skills"
         skills = obj.get(skills_key)
-        row = ItemRow(
-            line,
-            external_id,
-            payload,
-            0 if priority is None else _priority(priority),
-            () if skills is None else _skills(skills, skills_key),
-            _optional_name(obj.get("batch"), "batch"),
-            _difficulty(obj.get("difficulty")),
-            _gold(obj.get("gold")),
-        )
+        skills = () if skills is None or skills == [] else _skills(skills, skills_key)
+        batch = obj.get("batch")
+        if batch is not None:
+            batch = _optional_name(batch, "batch")
+        difficulty = obj.get("difficulty")
+        if difficulty is not None:
+            difficulty = _difficulty(difficulty)
+        gold = obj.get("gold")
+        if gold is not None and type(gold) is not dict:
+            raise _Problem(
+                "gold", f"gold must be an object (the known answer), not {_json_type(gold)}"
+            )
     except _Problem as problem:
         return RowError(line, problem.field, problem.message)
     first = seen.get(external_id)
     if first is not None:
         return RowError(line, id_key, f"duplicate id {external_id!r} (first on line {first})")
     seen[external_id] = line
-    return row
+    return _item_row(line, external_id, payload, priority, skills, batch, difficulty, gold)
 
 
 def parse_jsonl_lines(lines: Iterable[bytes | str]) -> Iterator[ItemRow | RowError]:

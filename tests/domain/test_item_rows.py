@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import FrozenInstanceError
 from typing import Any
 
 import orjson
@@ -119,6 +120,16 @@ def test_jsonl_duplicate_ids_point_at_the_first_occurrence() -> None:
     # A rejected row does not take its id: the later row with the same id is accepted.
     assert isinstance(result[3], RowError)
     assert result[4] == ItemRow(5, "b", {})
+
+
+def test_parsed_rows_are_frozen_and_equal_to_constructed_ones() -> None:
+    (row,) = rows(
+        jsonl({"id": "a", "data": {"t": 1}, "skills": ["x"], "gold": {"l": "y"}}), "jsonl"
+    )
+    assert row == ItemRow(1, "a", {"t": 1}, 0, ("x",), None, None, {"l": "y"})
+    assert repr(row) == repr(ItemRow(1, "a", {"t": 1}, 0, ("x",), None, None, {"l": "y"}))
+    with pytest.raises(FrozenInstanceError):
+        row.priority = 3  # type: ignore[misc]
 
 
 def test_jsonl_lines_may_be_text() -> None:
@@ -257,6 +268,16 @@ def test_label_studio_export_reads_tasks_and_numbers_them() -> None:
     single = rows(b'{"id": "t", "data": {"score": 0.25}}', "labelstudio")
     assert single == [ItemRow(1, "t", {"score": 0.25})]
     assert type(single[0].payload["score"]) is float  # type: ignore[union-attr]
+
+
+def test_label_studio_integer_ids_become_strings_and_overflow_is_reported() -> None:
+    data = b'[{"id": 12, "data": {}}, {"id": ' + b"9" * 30 + b', "data": {}}]'
+    result = rows(data, "labelstudio")
+    assert result[0] == ItemRow(1, "12", {})
+    # The C JSON parser stops at integers past 64 bits; the task number still points at it.
+    assert isinstance(result[1], RowError)
+    assert result[1].line == 2
+    assert "invalid JSON" in result[1].message
 
 
 def test_label_studio_single_pretty_printed_task() -> None:
