@@ -24,237 +24,41 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, fields
 from typing import Any, BinaryIO, Literal
 
 import ijson
 import orjson
 
+from labelcrew.domain.item_rows_core import (
+    DIFFICULTIES,
+    MAX_ID_LENGTH,
+    PRIORITY_RANGE,
+    RECOGNISED,
+    ItemRow,
+    RowError,
+    RowProblem,
+    row_from_object,
+)
 from labelcrew.errors import ValidationFailed
+
+__all__ = [
+    "DIFFICULTIES",
+    "FORMATS",
+    "MAX_ID_LENGTH",
+    "PRIORITY_RANGE",
+    "ItemRow",
+    "RowError",
+    "detect_format",
+    "parse_csv_lines",
+    "parse_jsonl_lines",
+    "parse_labelstudio",
+    "parse_rows",
+]
 
 Format = Literal["jsonl", "csv", "labelstudio"]
 FORMATS: tuple[Format, ...] = ("jsonl", "csv", "labelstudio")
-RECOGNISED = frozenset(
-    {
-        "id",
-        "external_id",
-        "data",
-        "payload",
-        "priority",
-        "skills",
-        "required_skills",
-        "batch",
-        "difficulty",
-        "gold",
-    }
-)
-DIFFICULTIES = ("easy", "normal", "hard")
-MAX_ID_LENGTH = 255
-PRIORITY_RANGE = (-(2**31), 2**31 - 1)
 BOM = b"\xef\xbb\xbf"
 HEAD_BYTES = 65536
-_LOWEST, _HIGHEST = PRIORITY_RANGE
-_MISSING = object()
-
-
-@dataclass(frozen=True, slots=True)
-class ItemRow:
-    line: int
-    external_id: str
-    payload: dict[str, Any]
-    priority: int = 0
-    required_skills: tuple[str, ...] = ()
-    batch: str | None = None
-    difficulty: str | None = None
-    gold: dict[str, Any] | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RowError:
-    line: int
-    field: str | None
-    message: str
-
-
-class _Problem(Exception):
-    def __init__(self, field: str | None, message: str) -> None:
-        self.field = field
-        self.message = message
-
-
-def _json_type(value: Any) -> str:
-    names = {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}
-    return names.get(type(value), "number")
-
-
-def _external_id(raw: Any, field: str) -> str:
-    if type(raw) is str:
-        value = raw.strip()
-    elif type(raw) is int:
-        value = str(raw)
-    elif raw is None:
-        raise _Problem("id", "the row has no id (give an id or external_id)")
-    else:
-        raise _Problem(field, f"id must be a string or an integer, not {_json_type(raw)}")
-    if not value:
-        raise _Problem(field, "id is empty")
-    if len(value) > MAX_ID_LENGTH:
-        raise _Problem(field, f"id is {len(value)} characters long; at most {MAX_ID_LENGTH}")
-    return value
-
-
-def _priority(raw: Any) -> int:
-    if raw is None:
-        return 0
-    if type(raw) is int:
-        value = raw
-    elif type(raw) is str and raw.strip().lstrip("+-").isdigit():
-        value = int(raw)
-    else:
-        raise _Problem("priority", f"priority must be an integer, not {raw!r}")
-    if not PRIORITY_RANGE[0] <= value <= PRIORITY_RANGE[1]:
-        raise _Problem(
-            "priority", f"priority {value} is outside {PRIORITY_RANGE[0]}..{PRIORITY_RANGE[1]}"
-        )
-    return value
-
-
-def _skills(raw: Any, field: str) -> tuple[str, ...]:
-    if type(raw) is str:
-        parts = raw.replace(";", ",").split(",")
-    elif type(raw) is list and all(type(part) is str for part in raw):
-        parts = raw
-    else:
-        raise _Problem(
-            field, f"{field} must be a list of strings or a comma-separated string, not {raw!r}"
-        )
-    # dict.fromkeys keeps the first occurrence's order while dropping repeats.
-    return tuple(dict.fromkeys(part.strip() for part in parts if part.strip()))
-
-
-def _optional_name(raw: Any, field: str) -> str | None:
-    if raw is None:
-        return None
-    if type(raw) is int:
-        return str(raw)
-    if type(raw) is not str:
-        raise _Problem(field, f"{field} must be a string, not {_json_type(raw)}")
-    return raw.strip() or None
-
-
-def _difficulty(raw: Any) -> str | None:
-    if raw is None:
-        return None
-    value = raw.strip().lower() if type(raw) is str else raw
-    if value not in DIFFICULTIES:
-        raise _Problem("difficulty", f"difficulty {raw!r} is not one of {', '.join(DIFFICULTIES)}")
-    return value
-
-
-_NEW = object.__new__
-(
-    _SET_LINE,
-    _SET_ID,
-    _SET_PAYLOAD,
-    _SET_PRIORITY,
-    _SET_SKILLS,
-    _SET_BATCH,
-    _SET_DIFFICULTY,
-    _SET_GOLD,
-) = (ItemRow.__dict__[f.name].__set__ for f in fields(ItemRow))
-
-
-def _item_row(
-    line: int,
-    external_id: str,
-    payload: dict[str, Any],
-    priority: int,
-    skills: tuple[str, ...],
-    batch: str | None,
-    difficulty: str | None,
-    gold: dict[str, Any] | None,
-) -> ItemRow:
-    """The same frozen ItemRow that `ItemRow(...)` builds, about twice as fast.
-
-    A frozen dataclass's __init__ goes through object.__setattr__ once per field, which is the
-    largest single cost per row; writing the slots through their descriptors skips the lookups.
-    """
-    row = _NEW(ItemRow)
-    _SET_LINE(row, line)
-    _SET_ID(row, external_id)
-    _SET_PAYLOAD(row, payload)
-    _SET_PRIORITY(row, priority)
-    _SET_SKILLS(row, skills)
-    _SET_BATCH(row, batch)
-    _SET_DIFFICULTY(row, difficulty)
-    _SET_GOLD(row, gold)
-    return row
-
-
-def _payload_without_data(obj: dict[str, Any], data_required: bool) -> dict[str, Any]:
-    if "payload" in obj:
-        payload = obj["payload"]
-        if type(payload) is not dict:
-            raise _Problem("payload", f"payload must be an object, not {_json_type(payload)}")
-        return payload
-    if data_required:
-        raise _Problem("data", "the task has no data object")
-    return {key: value for key, value in obj.items() if key not in RECOGNISED}
-
-
-def _row_from_object(
-    obj: Any, line: int, seen: dict[str, int], data_required: bool
-) -> ItemRow | RowError:
-    """One JSON row (a JSONL line or a Label Studio task) checked and turned into an ItemRow.
-
-    This runs once per imported row, so each key has an inline test for its common, valid
-    form and leaves everything else (conversions, error messages) to a helper.
-    """
-    if type(obj) is not dict:
-        return RowError(line, None, f"the row must be a JSON object, not {_json_type(obj)}")
-    try:
-        id_key = "id"
-        raw_id = obj.get("id")
-        if raw_id is None:
-            id_key = "external_id"
-            raw_id = obj.get("external_id")
-        if type(raw_id) is str:
-            external_id = raw_id.strip()
-        elif type(raw_id) is int:
-            external_id = str(raw_id)
-        else:
-            external_id = ""
-        if not external_id or len(external_id) > MAX_ID_LENGTH:
-            external_id = _external_id(raw_id, id_key)  # raises the precise problem
-        payload = obj.get("data", _MISSING)
-        if payload is _MISSING:
-            payload = _payload_without_data(obj, data_required)
-        elif type(payload) is not dict:
-            raise _Problem("data", f"data must be an object, not {_json_type(payload)}")
-        priority = obj.get("priority", 0)
-        if type(priority) is not int or not _LOWEST <= priority <= _HIGHEST:
-            priority = _priority(priority)
-        skills_key = "skills" if "skills" in obj else "required_skills"
-        skills = obj.get(skills_key)
-        skills = () if skills is None or skills == [] else _skills(skills, skills_key)
-        batch = obj.get("batch")
-        if batch is not None:
-            batch = _optional_name(batch, "batch")
-        difficulty = obj.get("difficulty")
-        if difficulty is not None:
-            difficulty = _difficulty(difficulty)
-        gold = obj.get("gold")
-        if gold is not None and type(gold) is not dict:
-            raise _Problem(
-                "gold", f"gold must be an object (the known answer), not {_json_type(gold)}"
-            )
-    except _Problem as problem:
-        return RowError(line, problem.field, problem.message)
-    first = seen.get(external_id)
-    if first is not None:
-        return RowError(line, id_key, f"duplicate id {external_id!r} (first on line {first})")
-    seen[external_id] = line
-    return _item_row(line, external_id, payload, priority, skills, batch, difficulty, gold)
 
 
 def parse_jsonl_lines(lines: Iterable[bytes | str]) -> Iterator[ItemRow | RowError]:
@@ -272,7 +76,7 @@ def parse_jsonl_lines(lines: Iterable[bytes | str]) -> Iterator[ItemRow | RowErr
                 continue
             yield RowError(line, None, f"invalid JSON: {exc}")
             continue
-        yield _row_from_object(obj, line, seen, data_required=False)
+        yield row_from_object(obj, line, seen, data_required=False)
 
 
 class _NotUtf8(Exception):
@@ -300,9 +104,9 @@ def _csv_columns(header: list[str]) -> tuple[dict[str, int], list[tuple[int, str
     for index, cell in enumerate(header):
         name = cell.strip()
         if not name:
-            raise _Problem(None, f"column {index + 1} has an empty name")
+            raise RowProblem(None, f"column {index + 1} has an empty name")
         if name in seen:
-            raise _Problem(name, f"column {name!r} appears twice")
+            raise RowProblem(name, f"column {name!r} appears twice")
         seen.add(name)
         key = name.lower()
         if key in RECOGNISED - {"data", "payload"} and key not in roles:
@@ -316,7 +120,7 @@ def _csv_columns(header: list[str]) -> tuple[dict[str, int], list[tuple[int, str
             index = roles.pop(alias)
             payload_columns.append((index, header[index].strip()))
     if "id" not in roles:
-        raise _Problem("id", "the header has no id or external_id column")
+        raise RowProblem("id", "the header has no id or external_id column")
     return roles, sorted(payload_columns)
 
 
@@ -331,7 +135,7 @@ def parse_csv_lines(lines: Iterable[bytes | str]) -> Iterator[ItemRow | RowError
             return
         try:
             roles, payload_columns = _csv_columns(header)
-        except _Problem as problem:
+        except RowProblem as problem:
             yield RowError(1, problem.field, problem.message)
             return
         width = len(header)
@@ -363,7 +167,7 @@ def parse_csv_lines(lines: Iterable[bytes | str]) -> Iterator[ItemRow | RowError
                 except orjson.JSONDecodeError as exc:
                     yield RowError(line, "gold", f"gold must hold a JSON object: {exc}")
                     continue
-            yield _row_from_object(obj, line, seen, data_required=True)
+            yield row_from_object(obj, line, seen, data_required=True)
     except _NotUtf8 as bad:
         yield RowError(bad.line, None, f"the file is not UTF-8 text: {bad.reason}")
     except csv.Error as exc:
@@ -401,7 +205,7 @@ def parse_labelstudio(fp: BinaryIO) -> Iterator[ItemRow | RowError]:
     number = 0
     try:
         for number, task in enumerate(tasks, 1):
-            yield _row_from_object(task, number, seen, data_required=True)
+            yield row_from_object(task, number, seen, data_required=True)
     except ijson.JSONError as exc:
         # yajl appends a multi-line caret diagram; the first line holds the reason.
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
