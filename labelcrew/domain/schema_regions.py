@@ -80,7 +80,7 @@ class Spans(Field):
         self, value: Any, path: str, payload: Mapping[str, Any] | None
     ) -> list[dict[str, Any]]:
         spans = require_list(value, path)
-        length = self._text_length(path, payload)
+        length = self._text_length(path, payload) if spans else None
         keyed: list[tuple[int, int, str, int]] = []
         for i, raw in enumerate(spans):
             at = f"{path}[{i}]"

@@ -97,7 +97,8 @@ def test_spans_need_the_source_text_when_a_payload_is_given() -> None:
     error = rejected(spans_schema(), {"entities": [span(0, 1)]}, {"body": "text under another key"})
     assert error.field == "entities"
     assert "payload['text']" in error.message
-    # Without a payload only the offsets' own rules apply.
+    # No spans need no text; without a payload only the offsets' own rules apply.
+    assert spans_schema().validate({"entities": []}, {"image": "a.png"}) == {"entities": []}
     assert spans_schema().validate({"entities": [span(0, 999)]})["entities"] == [span(0, 999)]
 
 
