@@ -18,7 +18,7 @@ checked against the project's current schema and its item is marked gold.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, BinaryIO
 
@@ -31,15 +31,13 @@ from labelcrew.domain.item_rows import (
     ItemRow,
     RowError,
     detect_format,
-    parse_csv_lines,
-    parse_jsonl_lines,
-    parse_rows,
 )
 from labelcrew.domain.schema import LabelSchema
 from labelcrew.errors import ValidationFailed
 from labelcrew.services.accounts import Actor
 from labelcrew.services.batches import get_or_create
 from labelcrew.services.events import audit, emit
+from labelcrew.services.importing_streams import CountingReader, rows_of
 from labelcrew.services.importing_writers import Writer, make_writer
 from labelcrew.services.projects import load_project
 from labelcrew.services.submission import schema_for
@@ -72,49 +70,6 @@ class ImportReport:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-class _CountingReader(io.RawIOBase):
-    """The upload as a raw stream: first the bytes read to sniff the format, then the rest;
-    counts the bytes handed on, for progress."""
-
-    def __init__(self, head: bytes, rest: BinaryIO) -> None:
-        self._head = memoryview(head)
-        self._rest = rest
-        self.bytes_read = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        if self._head:
-            n = min(len(buffer), len(self._head))
-            buffer[:n] = self._head[:n]
-            self._head = self._head[n:]
-        else:
-            data = self._rest.read(len(buffer))
-            n = len(data)
-            buffer[:n] = data
-        self.bytes_read += n
-        return n
-
-
-class _LineLog:
-    """Remembers the lines read since the last row, so a rejected row can quote its source."""
-
-    def __init__(self, lines: Iterable[bytes]) -> None:
-        self._lines = lines
-        self.recent: list[tuple[int, bytes]] = []
-
-    def __iter__(self) -> Iterator[bytes]:
-        for number, line in enumerate(self._lines, 1):
-            self.recent.append((number, line))
-            yield line
-
-    def take(self, first_line: int) -> str:
-        raw = b"".join(line for number, line in self.recent if number >= first_line)
-        self.recent.clear()
-        return raw.decode("utf-8", errors="replace").rstrip("\r\n")
 
 
 class _Import:
@@ -185,11 +140,12 @@ class _Import:
                 None,
                 "the row holds a NUL character (\\u0000), which labelcrew does not store",
             )
-        gold = None
+        gold: dict[str, Any] | None = None
         if row.gold is not None:
-            gold = self._check_gold(row)
-            if isinstance(gold, RowError):
-                return gold
+            checked = self._check_gold(row)
+            if isinstance(checked, RowError):
+                return checked
+            gold = checked
         batch_id = None
         if row.batch is not None:
             if len(row.batch) > MAX_BATCH_NAME or "\x00" in row.batch:
@@ -297,16 +253,6 @@ class _Import:
         self.report.gold_set += len(new_gold)
 
 
-def _rows(
-    stream: BinaryIO, fmt: str, want_raw: bool
-) -> tuple[Iterator[ItemRow | RowError], _LineLog | None]:
-    if want_raw and fmt in ("jsonl", "csv"):
-        log = _LineLog(stream)
-        parse = parse_jsonl_lines if fmt == "jsonl" else parse_csv_lines
-        return parse(log), log
-    return parse_rows(stream, fmt), None
-
-
 def import_items(
     db: Database,
     actor: Actor,
@@ -329,10 +275,10 @@ def import_items(
         raise ValidationFailed("max_errors must be 0 or more", field="max_errors")
     head = fp.read(HEAD_BYTES)
     chosen = fmt or detect_format(filename, head)
-    counter = _CountingReader(head, fp)
+    counter = CountingReader(head, fp)
     stream = io.BufferedReader(counter, READ_BUFFER)
     report = ImportReport(format=chosen, filename=filename)
-    rows, log = _rows(stream, chosen, want_raw=skip_invalid and rejects is not None)
+    rows, log = rows_of(stream, chosen, want_raw=skip_invalid and rejects is not None)
     with db.uow() as uow:
         project = load_project(uow, project_ref)
         schema = (
