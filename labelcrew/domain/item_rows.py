@@ -2,8 +2,9 @@
 
 Each parser reads its input incrementally and yields one `ItemRow` or one `RowError` per
 row, so memory stays bounded by the longest row, whatever the file size. The one exception
-is duplicate detection: the ids seen so far are kept (O(unique ids) memory, about 100 bytes
-per id), because a duplicate may sit anywhere in the file.
+is duplicate detection: each accepted id is kept with its line, because a duplicate may sit
+anywhere in the file. That is O(unique ids) memory, about 120 bytes per short id (1,000,000
+ids of ~11 characters measured 119 MB peak under tracemalloc); everything else is bounded.
 
 `line` is the file's line number for JSONL and CSV (the CSV header is line 1; a quoted cell
 spanning lines reports the row's first line) and the 1-based task number for Label Studio.

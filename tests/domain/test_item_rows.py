@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 from dataclasses import FrozenInstanceError
 from typing import Any
 
@@ -305,6 +306,42 @@ def test_label_studio_streams_past_the_sniffed_head() -> None:
     tasks = [{"id": i, "data": {"text": "x" * 100}} for i in range(2000)]  # ~250 KB, several reads
     result = rows(orjson.dumps(tasks), "labelstudio")
     assert [r.external_id for r in result] == [str(i) for i in range(2000)]  # type: ignore[union-attr]
+
+
+# -- streaming: an endless input still yields rows ------------------------------------------
+
+
+class EndlessTasks:
+    """A binary stream holding a JSON array of tasks that never ends."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.pending = b"["
+
+    def read(self, size: int) -> bytes:
+        while len(self.pending) < size:
+            self.pending += b'{"id": %d, "data": {"n": %d}},' % (self.count, self.count)
+            self.count += 1
+        chunk, self.pending = self.pending[:size], self.pending[size:]
+        return chunk
+
+
+def test_parsers_are_lazy_on_endless_inputs() -> None:
+    endless_jsonl = (b'{"id": %d}\n' % i for i in itertools.count())
+    assert list(itertools.islice(parse_jsonl_lines(endless_jsonl), 2)) == [
+        ItemRow(1, "0", {}),
+        ItemRow(2, "1", {}),
+    ]
+    endless_csv = itertools.chain([b"id,n\r\n"], (b"%d,x\r\n" % i for i in itertools.count()))
+    assert [r.line for r in itertools.islice(parse_csv_lines(endless_csv), 3)] == [2, 3, 4]
+    tasks = EndlessTasks()
+    first = list(itertools.islice(parse_rows(tasks, "labelstudio"), 3))  # type: ignore[arg-type]
+    assert first == [
+        ItemRow(1, "0", {"n": 0}),
+        ItemRow(2, "1", {"n": 1}),
+        ItemRow(3, "2", {"n": 2}),
+    ]
+    assert tasks.count < 10_000  # read a few buffers, not the (infinite) file
 
 
 # -- format detection and dispatch ----------------------------------------------------------
