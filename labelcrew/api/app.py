@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from labelcrew import __version__
 from labelcrew.api import errors
 from labelcrew.api.responses import FastJSON
-from labelcrew.api.routes import accounts, guidelines, imports, items, projects, work
+from labelcrew.api.routes import accounts, guidelines, imports, items, projects, quality, work
 from labelcrew.config import Settings, get_settings
 from labelcrew.db.engine import make_engine
 from labelcrew.services.uow import Database
@@ -27,7 +27,7 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
     app.state.db = db
     app.state.settings = settings
     errors.install(app)
-    for module in (accounts, projects, guidelines, work, items, imports):
+    for module in (accounts, projects, guidelines, work, items, imports, quality):
         app.include_router(module.router)
 
     @app.get("/healthz", tags=["ops"])

@@ -91,10 +91,10 @@ def serve(
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Run every pending migration."""
-    from labelcrew.db.migrate import current_revision
+    from labelcrew.db.migrate import current_revisions
 
     db = get_db()
-    console.print(f"database at revision {current_revision(db.engine)}")
+    console.print(f"database at revision {', '.join(current_revisions(db.engine))}")
 
 
 @user_app.command("add")

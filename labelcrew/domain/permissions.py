@@ -35,6 +35,9 @@ class Action(StrEnum):
     ANNOTATION_READ = "annotation.read"
     EXPORT = "export"
     AUDIT_READ = "audit.read"
+    ALERT_READ = "alert.read"
+    ALERT_MANAGE = "alert.manage"
+    QUALITY_READ = "quality.read"
 
 
 ALL_ROLES = frozenset(Role)
@@ -61,6 +64,9 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.ANNOTATION_READ: STAFF,
     Action.EXPORT: frozenset({Role.LEAD}),
     Action.AUDIT_READ: frozenset({Role.LEAD}),
+    Action.ALERT_READ: STAFF,
+    Action.ALERT_MANAGE: frozenset({Role.LEAD, Role.QA}),
+    Action.QUALITY_READ: STAFF,
 }
 
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import labelcrew.db.models
 from sqlalchemy.dialects import postgresql
 
-revision = '0001'
+revision = "0001"
 down_revision = None
 branch_labels = None
 depends_on = None

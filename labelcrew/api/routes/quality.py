@@ -1,0 +1,67 @@
+"""Quality: agreement, gold accuracy, drift scans and alerts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+
+from labelcrew.api.security import Ctx, db_of, require
+from labelcrew.domain.permissions import Action
+from labelcrew.services import alerts, quality
+
+router = APIRouter(prefix="/api/v1/projects/{project_id}", tags=["quality"])
+
+
+@router.get("/quality/agreement")
+def agreement(
+    project_id: int, request: Request, ctx: Ctx = Depends(require(Action.QUALITY_READ))
+) -> Any:
+    return quality.measure_agreement(db_of(request), project_id, record=False)
+
+
+@router.get("/quality/agreement/trend")
+def agreement_trend(
+    project_id: int, request: Request, ctx: Ctx = Depends(require(Action.QUALITY_READ))
+) -> Any:
+    return quality.agreement_trend(db_of(request), project_id)
+
+
+@router.get("/quality/gold")
+def gold_accuracy(
+    project_id: int,
+    request: Request,
+    window: int = 50,
+    ctx: Ctx = Depends(require(Action.QUALITY_READ)),
+) -> Any:
+    return quality.gold_report(db_of(request), project_id, window=window)
+
+
+@router.post("/quality/scan")
+def scan(
+    project_id: int, request: Request, ctx: Ctx = Depends(require(Action.ALERT_MANAGE))
+) -> Any:
+    db = db_of(request)
+    summary = quality.measure_agreement(db, project_id, record=True)
+    return {"agreement": summary, "drift": quality.scan_drift(db, project_id)}
+
+
+@router.get("/alerts")
+def list_alerts(
+    project_id: int,
+    request: Request,
+    state: str | None = "open",
+    kind: str | None = None,
+    ctx: Ctx = Depends(require(Action.ALERT_READ)),
+) -> Any:
+    return alerts.list_alerts(db_of(request), project_id, state=state, kind=kind)
+
+
+@router.post("/alerts/{alert_id}/resolve")
+def resolve(
+    project_id: int,
+    alert_id: int,
+    request: Request,
+    ctx: Ctx = Depends(require(Action.ALERT_MANAGE)),
+) -> Any:
+    return alerts.resolve_alert(db_of(request), ctx.actor, project_id, alert_id)

@@ -1,0 +1,10 @@
+"""Imports every models module so that Base.metadata knows all tables (for Alembic and tests).
+
+Each capability keeps its tables in its own module `labelcrew/db/models_<capability>.py`; add
+one import line here per module.
+"""
+
+from labelcrew.db import (
+    models,  # noqa: F401
+    models_quality,  # noqa: F401
+)

@@ -1,0 +1,278 @@
+"""The quality engine over stored labels: agreement, gold accuracy and drift scans.
+
+Each use case reads the live (not superseded) annotations of a project on its primary field
+(the first single-choice field of the current schema), hands plain arrays to the pure domain
+code, records a snapshot for trends and raises alerts with their evidence.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select
+
+from labelcrew.db.models import Annotation, GoldAnswer, Item, Project, User
+from labelcrew.db.models_quality import QualitySnapshot
+from labelcrew.domain import drift, gold
+from labelcrew.domain.agreement import summarize
+from labelcrew.domain.agreement_thresholds import AgreementThresholds, crossing
+from labelcrew.errors import Conflict
+from labelcrew.services.alerts import raise_alert
+from labelcrew.services.submission import schema_for
+from labelcrew.services.uow import Database, UnitOfWork
+
+
+def thresholds_of(project: Project) -> AgreementThresholds:
+    conf = project.settings.get("agreement_thresholds", {})
+    return AgreementThresholds(
+        strong=float(conf.get("strong", 0.8)), warning=float(conf.get("warning", 0.6))
+    )
+
+
+def _primary(uow: UnitOfWork, project: Project) -> tuple[str, list[str]]:
+    if project.schema_version is None:
+        raise Conflict("this project has no label schema yet", code="no_schema")
+    schema = schema_for(uow, project.id, project.schema_version)
+    field = schema.primary_field
+    if field is None:
+        raise Conflict(
+            "the schema has no single-choice field to measure agreement on", code="no_primary_field"
+        )
+    return field.name, schema.categories(field.name)
+
+
+def _labels(uow: UnitOfWork, project_id: int, field: str, *, gold_items: bool) -> list[Any]:
+    return list(
+        uow.session.execute(
+            select(Annotation.item_id, User.username, Annotation.value, Annotation.id)
+            .join(Item, Item.id == Annotation.item_id)
+            .join(User, User.id == Annotation.annotator_id)
+            .where(
+                Annotation.project_id == project_id,
+                Annotation.superseded_at.is_(None),
+                Item.is_gold.is_(gold_items),
+            )
+            .order_by(Annotation.id)
+        )
+    )
+
+
+def measure_agreement(db: Database, project_id: int, *, record: bool = True) -> dict[str, Any]:
+    """Every agreement figure on the overlap items. With `record`, keeps a snapshot for the
+    trend and raises an alert when alpha crosses a threshold downwards (e.g. acceptable ->
+    warning) or sits below the warning level."""
+    with db.uow(read_only=not record) as uow:
+        project = uow.session.get(Project, project_id)
+        assert project is not None
+        field, _ = _primary(uow, project)
+        rows = [
+            r
+            for r in _labels(uow, project.id, field, gold_items=False)
+            if r.value.get(field) is not None
+        ]
+        thresholds = thresholds_of(project)
+        if not rows:
+            summary: dict[str, Any] = {"field": field, "counts": {"ratings": 0}}
+            uow.commit()
+            return summary
+        summary = summarize(
+            [r.item_id for r in rows],
+            [r.username for r in rows],
+            [r.value[field] for r in rows],
+            thresholds=thresholds,
+        )
+        summary["field"] = field
+        alpha = summary["alpha"]["nominal"]
+        if not record:
+            return summary
+        previous = uow.session.scalar(
+            select(QualitySnapshot.value)
+            .where(QualitySnapshot.project_id == project.id, QualitySnapshot.metric == "alpha")
+            .order_by(QualitySnapshot.at.desc(), QualitySnapshot.id.desc())
+            .limit(1)
+        )
+        uow.session.add(
+            QualitySnapshot(
+                project_id=project.id,
+                metric="alpha",
+                subject="project",
+                value=alpha,
+                n=int(summary["counts"]["ratings"]),
+                at=uow.now,
+                details={
+                    "percent_agreement": summary["percent_agreement"],
+                    "fleiss_kappa": summary["fleiss_kappa"],
+                },
+            )
+        )
+        moved = crossing(previous, alpha, thresholds) if previous is not None else None
+        level = thresholds.classify_or_none(alpha)
+        if (moved is not None and moved.direction == "down") or level == "warning":
+            raise_alert(
+                uow,
+                project_id=project.id,
+                kind="agreement",
+                subject="project",
+                severity="warning",
+                message=f"Krippendorff's alpha on {field} is {alpha:.3f} "
+                f"({level}; warning below {thresholds.warning})",
+                evidence={
+                    "alpha": alpha,
+                    "previous": previous,
+                    "level": level,
+                    "ratings": summary["counts"]["ratings"],
+                },
+            )
+        uow.commit()
+        return summary
+
+
+def agreement_trend(db: Database, project_id: int) -> list[dict[str, Any]]:
+    with db.uow(read_only=True) as uow:
+        rows = uow.session.scalars(
+            select(QualitySnapshot)
+            .where(QualitySnapshot.project_id == project_id, QualitySnapshot.metric == "alpha")
+            .order_by(QualitySnapshot.at)
+        )
+        return [
+            {"at": s.at.isoformat(), "alpha": s.value, "ratings": s.n, **s.details} for s in rows
+        ]
+
+
+def _gold_rows(uow: UnitOfWork, project_id: int) -> list[Any]:
+    return list(
+        uow.session.execute(
+            select(
+                Annotation.annotator_id,
+                User.username,
+                Annotation.item_id,
+                Annotation.gold_correct,
+                GoldAnswer.value,
+                GoldAnswer.rule_number,
+                Annotation.id,
+            )
+            .join(User, User.id == Annotation.annotator_id)
+            .join(GoldAnswer, GoldAnswer.item_id == Annotation.item_id)
+            .where(Annotation.project_id == project_id, Annotation.gold_correct.is_not(None))
+            .order_by(Annotation.annotator_id, Annotation.id)
+        )
+    )
+
+
+def gold_report(db: Database, project_id: int, *, window: int | None = 50) -> dict[str, Any]:
+    """Gold accuracy per member over a rolling window, per label and per rule."""
+    with db.uow(read_only=True) as uow:
+        project = uow.session.get(Project, project_id)
+        assert project is not None
+        field, _ = _primary(uow, project)
+        rows = _gold_rows(uow, project.id)
+    records = [
+        gold.GoldRecord(
+            r.username, r.value.get(field), r.rule_number or "-", bool(r.gold_correct), r.id
+        )
+        for r in rows
+    ]
+    report = gold.gold_accuracy(records, window=window)
+
+    def plain(acc: gold.GoldAccuracy) -> dict[str, Any]:
+        return {
+            "n": acc.n,
+            "correct": acc.correct,
+            "accuracy": acc.accuracy,
+            "low": acc.low,
+            "high": acc.high,
+        }
+
+    return {
+        "window": window,
+        "members": {
+            str(member): {
+                "overall": plain(data["overall"]),
+                "by_label": {str(k): plain(v) for k, v in data["by_label"].items()},
+                "by_rule": {str(k): plain(v) for k, v in data["by_rule"].items()},
+            }
+            for member, data in report.items()
+        },
+    }
+
+
+def scan_drift(db: Database, project_id: int, *, shift_window: int = 200) -> list[dict[str, Any]]:
+    """Re-run the drift tests over every member's stored history and raise alerts: a CUSUM on
+    gold correctness against the member's own baseline, and a chi-square test of the member's
+    latest labels against the rest of the team's in the same period."""
+    found: list[dict[str, Any]] = []
+    with db.uow() as uow:
+        project = uow.session.get(Project, project_id)
+        assert project is not None
+        field, categories = _primary(uow, project)
+        by_member: dict[str, list[Any]] = {}
+        for r in _gold_rows(uow, project.id):
+            by_member.setdefault(r.username, []).append(r)
+        for member, rows in by_member.items():
+            alarms = drift.detect_accuracy_drift(
+                np.array([bool(r.gold_correct) for r in rows]), [r.item_id for r in rows]
+            )
+            if alarms:
+                found.append(_drift_alert(uow, project.id, member, alarms[-1]))
+        labels = [
+            r
+            for r in _labels(uow, project.id, field, gold_items=False)
+            if r.value.get(field) in categories
+        ][-shift_window * 10 :]
+        for member in sorted({r.username for r in labels}):
+            mine = [r for r in labels if r.username == member][-shift_window:]
+            if not mine:
+                continue
+            since = mine[0].id
+            team = [
+                categories.index(r.value[field])
+                for r in labels
+                if r.username != member and r.id >= since
+            ]
+            _, alert = drift.label_shift(
+                [categories.index(r.value[field]) for r in mine],
+                team,
+                len(categories),
+                item_ids=[r.item_id for r in mine],
+            )
+            if alert is not None:
+                found.append(_drift_alert(uow, project.id, member, alert, categories))
+        uow.commit()
+    return found
+
+
+def _drift_alert(
+    uow: UnitOfWork,
+    project_id: int,
+    member: str,
+    alarm: drift.Alert,
+    categories: list[str] | None = None,
+) -> dict[str, Any]:
+    evidence = {
+        "window": [alarm.start, alarm.end],
+        "before_rate": alarm.before_rate,
+        "after_rate": alarm.after_rate,
+        "statistic": alarm.statistic,
+        "threshold": alarm.threshold,
+        "items": [str(i) for i in alarm.item_ids][-50:],
+        **{k: v for k, v in alarm.details.items() if isinstance(v, int | float | str)},
+    }
+    if alarm.kind == "label_shift":
+        message = (
+            f"{member}'s label distribution differs from the team's "
+            f"(chi-square {alarm.statistic:.1f})"
+        )
+    else:
+        message = (
+            f"{member}'s gold accuracy fell from {alarm.before_rate:.2f} to {alarm.after_rate:.2f}"
+        )
+    raise_alert(
+        uow,
+        project_id=project_id,
+        kind=alarm.kind,
+        subject=f"member:{member}",
+        message=message,
+        evidence=evidence,
+    )
+    return {"member": member, "kind": alarm.kind, "message": message, "evidence": evidence}
