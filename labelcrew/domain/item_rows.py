@@ -45,6 +45,7 @@ from labelcrew.errors import ValidationFailed
 __all__ = [
     "DIFFICULTIES",
     "FORMATS",
+    "HEAD_BYTES",
     "MAX_ID_LENGTH",
     "PRIORITY_RANGE",
     "ItemRow",
