@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from labelcrew.db.models import GuidelineRule, GuidelineVersion, Member
+from labelcrew.db.models import GuidelineRule, GuidelineVersion, Member, Project
 from labelcrew.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from labelcrew.services.accounts import Actor
 from labelcrew.services.events import audit, emit
@@ -145,42 +145,51 @@ def save_draft(
 def publish(
     db: Database, actor: Actor, ref: int | str, *, version: int, changelog: str
 ) -> dict[str, Any]:
-    if not changelog.strip():
-        raise ValidationFailed("publishing needs a changelog entry", field="changelog")
     with db.uow() as uow:
-        project = load_project(uow, ref)
-        draft = _version(uow, project.id, version)
-        if draft.status != "draft":
-            raise Conflict(
-                f"guideline version {version} is already published",
-                code="already_published",
-                field="version",
-            )
-        if not version_dict(uow, draft)["rules"]:
-            raise ValidationFailed("a guideline needs at least one rule", field="rules")
-        draft.status, draft.changelog = "published", changelog.strip()
-        draft.published_at, draft.published_by = uow.now, actor.user_id
-        before = project.guideline_version
-        project.guideline_version = version
-        audit(
-            uow,
-            actor_id=actor.user_id,
-            action="guideline.publish",
-            entity_type="guideline_version",
-            entity_id=version,
-            project_id=project.id,
-            before={"current": before},
-            after={"current": version, "changelog": changelog},
+        result = publish_in(
+            uow, actor, load_project(uow, ref), version=version, changelog=changelog
         )
-        emit(
-            uow,
-            project_id=project.id,
-            event_type="guideline.published",
-            payload={"project_id": project.id, "version": version, "changelog": changelog},
-        )
-        result = version_dict(uow, draft)
         uow.commit()
         return result
+
+
+def publish_in(
+    uow: UnitOfWork, actor: Actor, project: Project, *, version: int, changelog: str
+) -> dict[str, Any]:
+    """Publish inside the caller's unit of work (which commits), so a revision can queue its
+    relabels in the same transaction (`labelcrew.services.relabel.publish_revision`)."""
+    if not changelog.strip():
+        raise ValidationFailed("publishing needs a changelog entry", field="changelog")
+    draft = _version(uow, project.id, version)
+    if draft.status != "draft":
+        raise Conflict(
+            f"guideline version {version} is already published",
+            code="already_published",
+            field="version",
+        )
+    if not version_dict(uow, draft)["rules"]:
+        raise ValidationFailed("a guideline needs at least one rule", field="rules")
+    draft.status, draft.changelog = "published", changelog.strip()
+    draft.published_at, draft.published_by = uow.now, actor.user_id
+    before = project.guideline_version
+    project.guideline_version = version
+    audit(
+        uow,
+        actor_id=actor.user_id,
+        action="guideline.publish",
+        entity_type="guideline_version",
+        entity_id=version,
+        project_id=project.id,
+        before={"current": before},
+        after={"current": version, "changelog": changelog},
+    )
+    emit(
+        uow,
+        project_id=project.id,
+        event_type="guideline.published",
+        payload={"project_id": project.id, "version": version, "changelog": changelog},
+    )
+    return version_dict(uow, draft)
 
 
 def get_version(db: Database, ref: int | str, version: int | None = None) -> dict[str, Any]:
