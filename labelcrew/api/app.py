@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from labelcrew import __version__
+from labelcrew import __version__, web
 from labelcrew.api import errors
 from labelcrew.api.responses import FastJSON
 from labelcrew.api.routes import accounts, guidelines, imports, items, projects, quality, work
@@ -29,6 +29,8 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
     errors.install(app)
     for module in (accounts, projects, guidelines, work, items, imports, quality):
         app.include_router(module.router)
+
+    web.install(app)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

@@ -1,0 +1,36 @@
+"""The web UI: server-rendered Jinja2 pages and small plain scripts over the same services."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import plotly
+from fastapi import FastAPI
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+from labelcrew.web.csrf import CSRFMiddleware
+
+STATIC = Path(__file__).parent / "static"
+# Served from the installed plotly package: nothing is fetched from a CDN (air-gapped sites).
+PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+
+
+def install(app: FastAPI) -> None:
+    """Add the pages, the static files and CSRF protection to the API application."""
+    from labelcrew.web import pages, pages_guidelines, pages_lead
+
+    for module in (pages, pages_guidelines, pages_lead):
+        app.include_router(module.router)
+
+    @app.get("/vendor/plotly.min.js", include_in_schema=False)
+    def plotly_js() -> FileResponse:
+        return FileResponse(
+            PLOTLY_JS,
+            media_type="text/javascript",
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    secure = app.state.settings.environment != "development"
+    app.add_middleware(CSRFMiddleware, secure=secure)
