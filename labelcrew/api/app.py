@@ -8,6 +8,8 @@ from labelcrew import __version__, web
 from labelcrew.api import errors
 from labelcrew.api.responses import FastJSON
 from labelcrew.api.routes import accounts, guidelines, imports, items, projects, quality, work
+from labelcrew.api.routes import metrics as metrics_routes
+from labelcrew.api import prometheus
 from labelcrew.config import Settings, get_settings
 from labelcrew.db.engine import make_engine
 from labelcrew.services.uow import Database
@@ -29,6 +31,8 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
     errors.install(app)
     for module in (accounts, projects, guidelines, work, items, imports, quality):
         app.include_router(module.router)
+    app.include_router(metrics_routes.router)
+    prometheus.install(app)
 
     web.install(app)
 

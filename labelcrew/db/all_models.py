@@ -6,5 +6,6 @@ one import line here per module.
 
 from labelcrew.db import (
     models,  # noqa: F401
+    models_metrics,  # noqa: F401
     models_quality,  # noqa: F401
 )

@@ -38,6 +38,9 @@ class Action(StrEnum):
     ALERT_READ = "alert.read"
     ALERT_MANAGE = "alert.manage"
     QUALITY_READ = "quality.read"
+    METRICS_READ = "metrics.read"
+    REPORT_READ = "report.read"
+    REPORT_PUBLISH = "report.publish"
 
 
 ALL_ROLES = frozenset(Role)
@@ -67,6 +70,9 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.ALERT_READ: STAFF,
     Action.ALERT_MANAGE: frozenset({Role.LEAD, Role.QA}),
     Action.QUALITY_READ: STAFF,
+    Action.METRICS_READ: STAFF,
+    Action.REPORT_READ: ALL_ROLES,
+    Action.REPORT_PUBLISH: frozenset({Role.LEAD}),
 }
 
 
