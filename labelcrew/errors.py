@@ -73,3 +73,9 @@ class Conflict(LabelcrewError):
     """The action conflicts with current state (locked schema, expired lease, WIP limit...)."""
 
     code = "conflict"
+
+
+class Unavailable(LabelcrewError):
+    """A temporary condition (the database is busy); the same request may succeed later."""
+
+    code = "unavailable"

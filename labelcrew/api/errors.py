@@ -17,6 +17,7 @@ from labelcrew.errors import (
     LabelcrewError,
     NotFound,
     Unauthenticated,
+    Unavailable,
     ValidationFailed,
 )
 
@@ -29,6 +30,7 @@ STATUS: dict[type[LabelcrewError], int] = {
     NotFound: 404,
     Conflict: 409,
     ValidationFailed: 422,
+    Unavailable: 503,
 }
 
 

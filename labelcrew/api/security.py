@@ -35,18 +35,25 @@ def session_serializer(request: Request) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(request.app.state.settings.secret_key, salt="session")
 
 
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated(
+            "Authorization header must be 'Bearer <token>'",
+            code="invalid_token",
+            field="Authorization",
+        )
+    return token.strip()
+
+
 def current_actor(request: Request) -> Actor:
     db = db_of(request)
-    header = request.headers.get("authorization", "")
-    if header:
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            raise Unauthenticated(
-                "Authorization header must be 'Bearer <token>'",
-                code="invalid_token",
-                field="Authorization",
-            )
-        return accounts.actor_for_token(db, token.strip())
+    token = bearer_token(request)
+    if token is not None:
+        return accounts.actor_for_token(db, token)
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         max_age = request.app.state.settings.session_hours * 3600
@@ -66,12 +73,17 @@ def require(action: Action) -> Callable[[Request], Ctx]:
     """Dependency for a project route: the caller must hold a role the table allows."""
 
     def dependency(request: Request) -> Ctx:
-        actor = current_actor(request)
         raw = request.path_params.get("project_id")
         if raw is None or not str(raw).isdigit():
+            current_actor(request)  # callers without credentials learn nothing about projects
             raise NotFound(f"no project {raw!r}", code="project_not_found", field="project_id")
         project_id = int(raw)
-        roles = projects.member_roles(db_of(request), project_id, actor.user_id)
+        token = bearer_token(request)
+        if token is not None:  # one query for the hot path: the user and their roles
+            actor, roles = accounts.actor_and_roles(db_of(request), token, project_id)
+        else:
+            actor = current_actor(request)
+            roles = projects.member_roles(db_of(request), project_id, actor.user_id)
         if roles is None and not actor.is_admin:
             # Not a member: the project is invisible rather than forbidden.
             raise NotFound(f"no project {project_id}", code="project_not_found", field="project_id")

@@ -7,6 +7,8 @@ half-way with SQLITE_BUSY when a reader would upgrade to a writer.
 
 from __future__ import annotations
 
+import threading
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,20 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 READ_ONLY = "labelcrew_read_only"
+# Soft state (leases) need not wait for the disk: such units of work commit without fsync.
+NOT_DURABLE = "labelcrew_not_durable"
+_write_locks: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
+
+
+def write_lock(engine: Engine) -> threading.RLock | None:
+    """SQLite serialises writers anyway; queueing them in-process first keeps its busy handler
+    (which sleeps and retries, with no fairness) from starving one writer past the timeout."""
+    if not is_sqlite(engine):
+        return None
+    lock = _write_locks.get(engine)
+    if lock is None:
+        lock = _write_locks.setdefault(engine, threading.RLock())
+    return lock
 
 
 def is_sqlite(engine: Engine) -> bool:
@@ -26,9 +42,16 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         return _sqlite_engine(url)
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
-    return create_engine(
-        parsed, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True
+    engine = create_engine(
+        parsed, pool_size=pool_size, max_overflow=pool_size * 2, pool_recycle=1800
     )
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        if conn.get_execution_options().get(NOT_DURABLE):
+            conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
+
+    return engine
 
 
 def _sqlite_engine(url: str) -> Engine:
@@ -51,9 +74,12 @@ def _sqlite_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        if conn.get_execution_options().get(READ_ONLY):
+        options = conn.get_execution_options()
+        if options.get(READ_ONLY):
             conn.exec_driver_sql("BEGIN")
-        else:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        durable = not options.get(NOT_DURABLE)
+        conn.exec_driver_sql(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine

@@ -13,7 +13,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 
 from labelcrew.config import get_settings
-from labelcrew.db.models import ApiToken, User
+from labelcrew.db.models import ApiToken, Member, User
 from labelcrew.errors import Conflict, NotFound, Unauthenticated, ValidationFailed
 from labelcrew.services.events import audit
 from labelcrew.services.uow import Database
@@ -182,3 +182,28 @@ def actor_for_user_id(db: Database, user_id: int) -> Actor:
         if user is None or not user.is_active:
             raise Unauthenticated("session user no longer exists", code="invalid_session")
         return Actor(user.id, user.username, user.is_admin)
+
+
+def actor_and_roles(
+    db: Database, token: str, project_id: int
+) -> tuple[Actor, frozenset[str] | None]:
+    """The hot path's one authentication query: the token's user and their roles in a project
+    (None when they are not a member)."""
+    with db.uow(read_only=True) as uow:
+        row = uow.session.execute(
+            select(
+                User.id,
+                User.username,
+                User.is_admin,
+                User.is_active,
+                ApiToken.revoked_at,
+                Member.roles,
+            )
+            .join(ApiToken, ApiToken.user_id == User.id)
+            .outerjoin(Member, (Member.user_id == User.id) & (Member.project_id == project_id))
+            .where(ApiToken.token_hash == hash_token(token))
+        ).one_or_none()
+    if row is None or row.revoked_at is not None or not row.is_active:
+        raise Unauthenticated("invalid or revoked token", code="invalid_token")
+    roles = None if row.roles is None else frozenset(row.roles)
+    return Actor(row.id, row.username, row.is_admin), roles

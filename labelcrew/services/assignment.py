@@ -14,10 +14,18 @@ from sqlalchemy import select
 
 from labelcrew.db.models import Assignment, BatchClaim, Item, Member, Project
 from labelcrew.domain import gold as gold_policy
+from labelcrew.domain.routing import tiers
 from labelcrew.errors import Conflict, Forbidden, NotFound
+from labelcrew.services import privacy, routing
 from labelcrew.services.accounts import Actor
 from labelcrew.services.events import audit
-from labelcrew.services.queue import candidate_ids, has_free_slot, lock_member, skills_match
+from labelcrew.services.queue import (
+    SCAN,
+    candidate_ids,
+    has_free_slot,
+    lock_member,
+    skills_match,
+)
 from labelcrew.services.uow import Database, UnitOfWork
 
 MAX_SCANS = 8
@@ -28,7 +36,7 @@ def lease_dict(a: Assignment, item: Item, project: Project, member: Member) -> d
     no priority, no batch, nothing a gold item could be told apart by."""
     return {
         "assignment_id": a.id,
-        "item": {"id": item.id, "payload": item.payload},
+        "item": {"id": item.id, "payload": privacy.view(project, item.payload, member.roles)},
         "queue": a.queue,
         "leased_at": a.leased_at.isoformat(),
         "expires_at": a.expires_at.isoformat(),
@@ -79,21 +87,53 @@ def _own_lease(uow: UnitOfWork, project: Project, member: Member) -> Assignment 
     return None
 
 
-def _lock_item(uow: UnitOfWork, item_id: int) -> bool:
+def _lock_item(uow: UnitOfWork, item_id: int, *, wait: bool = False) -> bool:
+    """Lock one item row (PostgreSQL); SQLite's BEGIN IMMEDIATE already serialises us."""
     if uow.db.is_sqlite:
         return True
-    return (
-        uow.session.scalar(
-            select(Item.id).where(Item.id == item_id).with_for_update(skip_locked=True)
-        )
-        is not None
-    )
+    query = select(Item.id).where(Item.id == item_id).with_for_update(skip_locked=not wait)
+    return uow.session.scalar(query) is not None
+
+
+def _take(uow: UnitOfWork, item_id: int, member: Member, *, gold: bool, wait: bool) -> str:
+    """Try one candidate inside a savepoint: 'taken' keeps its row lock; 'locked' (someone
+    else holds it) and 'refused' (no slot left) roll back, releasing any lock we took."""
+    savepoint = uow.session.begin_nested()
+    if not _lock_item(uow, item_id, wait=wait):
+        savepoint.rollback()
+        return "locked"
+    if gold or has_free_slot(uow.session, item_id, member.user_id, uow.now):
+        savepoint.commit()
+        return "taken"
+    savepoint.rollback()
+    return "refused"
 
 
 def _pick(
     uow: UnitOfWork, project: Project, member: Member, *, gold: bool, batch_ids: list[int] | None
 ) -> Item | None:
-    skip_locked = not uow.db.is_sqlite
+    # Difficulty tiers (seniors: hard first; new members: never hard); gold is never filtered.
+    for tier in [None] if gold else tiers(member.level, member.status):
+        item = _pick_tier(uow, project, member, gold=gold, batch_ids=batch_ids, tier=tier)
+        if item is not None:
+            return item
+    return None
+
+
+def _pick_tier(
+    uow: UnitOfWork,
+    project: Project,
+    member: Member,
+    *,
+    gold: bool,
+    batch_ids: list[int] | None,
+    tier: tuple[str, ...] | None,
+) -> Item | None:
+    """The best candidate this annotator may take. The scan itself takes no locks; on
+    PostgreSQL each candidate is then locked alone (SKIP LOCKED), and only if every free
+    candidate was locked by someone else do we wait for those rows, so a busy moment at the
+    end of the queue is never mistaken for an empty queue."""
+    busy: list[int] = []
     for scan in range(MAX_SCANS):
         rows = candidate_ids(
             uow.session,
@@ -103,20 +143,24 @@ def _pick(
             overlap=project.overlap,
             gold=gold,
             batch_ids=batch_ids,
-            skip_locked=skip_locked,
-            offset=scan * 16,
+            offset=scan * SCAN,
+            difficulty=tier,
         )
         for item_id, required, _batch in rows:
             if required and not skills_match(required, member.skills):
                 continue
-            if (
-                gold
-                or uow.db.is_sqlite
-                or has_free_slot(uow.session, item_id, member.user_id, uow.now)
-            ):
+            if uow.db.is_sqlite:
                 return uow.session.get(Item, item_id)
-        if len(rows) < 16:
-            return None
+            outcome = _take(uow, item_id, member, gold=gold, wait=False)
+            if outcome == "taken":
+                return uow.session.get(Item, item_id)
+            if outcome == "locked":
+                busy.append(item_id)
+        if len(rows) < SCAN:
+            break
+    for item_id in busy:
+        if _take(uow, item_id, member, gold=gold, wait=True) == "taken":
+            return uow.session.get(Item, item_id)
     return None
 
 
@@ -133,7 +177,7 @@ def _serve_gold(uow: UnitOfWork, project: Project, member: Member) -> bool:
 def next_item(
     db: Database, actor: Actor, project_id: int, *, another: bool = False
 ) -> dict[str, Any]:
-    with db.uow() as uow:
+    with db.uow(durable=False) as uow:
         project = uow.session.get(Project, project_id)
         if project is None:
             raise NotFound(f"no project {project_id}", code="project_not_found")
@@ -231,7 +275,7 @@ def give_back(
     db: Database, actor: Actor, project_id: int, item_id: int, *, skip: bool
 ) -> dict[str, Any]:
     """Skip (never serve it to me again) or release (back to the pool for anyone, me included)."""
-    with db.uow() as uow:
+    with db.uow(durable=False) as uow:
         lock_member(uow.session, project_id, actor.user_id)
         lease = uow.session.scalar(
             select(Assignment).where(
@@ -245,6 +289,8 @@ def give_back(
             raise NotFound(f"you hold no lease on item {item_id}", code="no_lease", field="item_id")
         lease.state = "skipped" if skip else "released"
         lease.finished_at = uow.now
+        if skip:
+            routing.raise_difficulty(uow, item_id)
         audit(
             uow,
             actor_id=actor.user_id,

@@ -1,9 +1,10 @@
 """Queries the assignment engine shares: free slots, candidate scans, row locks.
 
-Concurrency: on PostgreSQL candidates are locked with FOR UPDATE SKIP LOCKED and then re-checked
-in a fresh statement (READ COMMITTED takes a new snapshot per statement, so leases committed by
-others after our scan started are seen; while we hold the item row nobody else can lease it).
-On SQLite the whole unit of work runs under BEGIN IMMEDIATE, so it is serialised anyway.
+Concurrency: on PostgreSQL the candidate scan takes no locks; each candidate is then locked
+alone (FOR UPDATE SKIP LOCKED, in a savepoint) and re-checked in a fresh statement (READ
+COMMITTED takes a new snapshot per statement, so leases committed by others after our scan
+started are seen; while we hold the item row nobody else can lease it). On SQLite the whole
+unit of work runs under BEGIN IMMEDIATE, so it is serialised anyway.
 """
 
 from __future__ import annotations
@@ -67,8 +68,8 @@ def candidate_ids(
     overlap: int,
     gold: bool,
     batch_ids: list[int] | None,
-    skip_locked: bool,
     offset: int = 0,
+    difficulty: tuple[str, ...] | None = None,
 ) -> list[tuple[int, list[Any], int | None]]:
     """Best open items for this annotator, by priority then age: (id, required_skills, batch)."""
     mine = exists().where(
@@ -84,6 +85,8 @@ def candidate_ids(
     )
     if not gold:
         query = query.where(Item.annotation_count + live_leases(Item.id, now) < Item.overlap_target)
+    if difficulty is not None:  # a filter on the same index scan, never a sort expression
+        query = query.where(Item.difficulty.in_(difficulty))
     if batch_ids is not None:
         query = query.where(Item.batch_id.in_(batch_ids))
     elif not gold:
@@ -95,8 +98,6 @@ def candidate_ids(
         )
         query = query.where(and_(Item.batch_id.is_(None) | (claims < overlap)))
     query = query.order_by(Item.priority.desc(), Item.id).limit(SCAN).offset(offset)
-    if skip_locked:
-        query = query.with_for_update(skip_locked=True, of=Item)
     return [(r[0], r[1], r[2]) for r in session.execute(query)]
 
 

@@ -11,7 +11,8 @@ from types import TracebackType
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from labelcrew.db.engine import READ_ONLY, is_sqlite
+from labelcrew.db.engine import NOT_DURABLE, READ_ONLY, is_sqlite, write_lock
+from labelcrew.errors import Unavailable
 
 
 def utc_now() -> datetime:
@@ -30,8 +31,8 @@ class Database:
     def is_sqlite(self) -> bool:
         return is_sqlite(self.engine)
 
-    def uow(self, *, read_only: bool = False) -> UnitOfWork:
-        return UnitOfWork(self, read_only=read_only)
+    def uow(self, *, read_only: bool = False, durable: bool = True) -> UnitOfWork:
+        return UnitOfWork(self, read_only=read_only, durable=durable)
 
 
 class UnitOfWork:
@@ -41,13 +42,20 @@ class UnitOfWork:
     read-only ones start a deferred transaction so they never block writers.
     """
 
-    def __init__(self, db: Database, *, read_only: bool = False) -> None:
+    LOCK_TIMEOUT = 30.0
+
+    def __init__(self, db: Database, *, read_only: bool = False, durable: bool = True) -> None:
         self.db = db
-        bind = db.engine.execution_options(**{READ_ONLY: True}) if read_only else db.engine
+        options = {READ_ONLY: read_only, NOT_DURABLE: not durable}
+        bind = db.engine.execution_options(**options) if read_only or not durable else db.engine
         self.session = Session(bind=bind, expire_on_commit=False, autoflush=True)
         self.now = db.clock()
+        self._lock = None if read_only else write_lock(db.engine)
 
     def __enter__(self) -> UnitOfWork:
+        if self._lock is not None and not self._lock.acquire(timeout=self.LOCK_TIMEOUT):
+            self.session.close()
+            raise Unavailable("the database is busy; retry shortly", code="database_busy")
         return self
 
     def __exit__(
@@ -58,7 +66,11 @@ class UnitOfWork:
     ) -> None:
         # close() rolls back whatever was not committed, and (unlike rollback()) leaves the
         # loaded objects readable for the caller.
-        self.session.close()
+        try:
+            self.session.close()
+        finally:
+            if self._lock is not None:
+                self._lock.release()
 
     def commit(self) -> None:
         self.session.commit()

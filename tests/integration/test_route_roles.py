@@ -82,7 +82,7 @@ def test_route_role_matrix(db):
             "user_id": user_id,
             "token_id": 999999,
         }
-        return re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), path)
+        return re.sub(r"\{(\w+)\}", lambda m: str(values.get(m.group(1), 1)), path)
 
     def call(method: str, path: str, token: str | None):
         headers = {"Authorization": f"Bearer {token}"} if token else {}
