@@ -67,7 +67,8 @@ def sections(s: dict[str, Any]) -> tuple[str, str, list[Section]]:
     pr = s["priorities"]
     bullets = [f"{n}" for n in pr["notes"]] + [
         f"**{b['batch']}** ({b['state'].replace('_', ' ')}"
-        f"{', owner ' + b['owner'] if b['owner'] else ''}, due {_day(b['deadline'])}): "
+        f"{', owner ' + b['owner'] if b['owner'] else ''}, "
+        f"{'due ' + _day(b['deadline']) if b['deadline'] else 'no deadline'}): "
         f"{b['open_items']} items left" + (f" — {b['handoff_note']}" if b["handoff_note"] else "")
         for b in pr["batches"]
     ]
@@ -85,7 +86,10 @@ def sections(s: dict[str, Any]) -> tuple[str, str, list[Section]]:
             ],
         )
     )
-    per_day = ", ".join(f"{_day(d['day'])[4:]}: {d['labels']}" for d in s["throughput"]["per_day"])
+    per_day = ", ".join(
+        f"{date.fromisoformat(d['day']).strftime('%a')} {d['labels']}"
+        for d in s["throughput"]["per_day"]
+    )
     tp = [f"Labels per day — {per_day}" if per_day else "No labels this week."]
     tp += [
         f"{m['member']}: {m['labels']} labels over {m['active_days']} day(s)"
