@@ -8,4 +8,5 @@ from labelcrew.db import (
     models,  # noqa: F401
     models_metrics,  # noqa: F401
     models_quality,  # noqa: F401
+    models_releases,  # noqa: F401
 )
