@@ -38,6 +38,9 @@ class Action(StrEnum):
     ALERT_READ = "alert.read"
     ALERT_MANAGE = "alert.manage"
     QUALITY_READ = "quality.read"
+    RELEASE_READ = "release.read"
+    RELEASE_DIFF = "release.diff"
+    RELEASE_CREATE = "release.create"
     METRICS_READ = "metrics.read"
     REPORT_READ = "report.read"
     REPORT_PUBLISH = "report.publish"
@@ -70,6 +73,9 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.ALERT_READ: STAFF,
     Action.ALERT_MANAGE: frozenset({Role.LEAD, Role.QA}),
     Action.QUALITY_READ: STAFF,
+    Action.RELEASE_READ: ALL_ROLES,
+    Action.RELEASE_DIFF: STAFF,
+    Action.RELEASE_CREATE: frozenset({Role.LEAD}),
     Action.METRICS_READ: STAFF,
     Action.REPORT_READ: ALL_ROLES,
     Action.REPORT_PUBLISH: frozenset({Role.LEAD}),
