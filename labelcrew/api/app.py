@@ -8,6 +8,7 @@ from labelcrew import __version__, web
 from labelcrew.api import errors
 from labelcrew.api.responses import FastJSON
 from labelcrew.api.routes import accounts, guidelines, imports, items, projects, quality, work
+from labelcrew.api.routes import releases as releases_routes
 from labelcrew.api.routes import metrics as metrics_routes
 from labelcrew.api import prometheus
 from labelcrew.config import Settings, get_settings
@@ -35,6 +36,7 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
     prometheus.install(app)
 
     web.install(app)
+    app.include_router(releases_routes.router)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

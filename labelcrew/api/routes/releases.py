@@ -1,0 +1,108 @@
+"""Dataset releases: publish, read the notes, compare, export (audited).
+
+A release is named in the path by its name (``{version}``, e.g. ``v1``). The diff takes the
+release to compare with as ``?base=`` (default: the release published just before), so that
+every path keeps the placeholders the route x role walker knows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel, Field
+
+from labelcrew.api.security import Ctx, db_of, require
+from labelcrew.domain.permissions import Action
+from labelcrew.services import releases, releases_export
+
+router = APIRouter(prefix="/api/v1/projects/{project_id}/releases", tags=["releases"])
+
+
+class ReleaseIn(BaseModel):
+    name: str = Field(min_length=1, max_length=80)
+    method: str = "ds"
+    min_confidence: float | None = None
+
+
+@router.post("", status_code=201)
+def create(
+    project_id: int,
+    body: ReleaseIn,
+    request: Request,
+    ctx: Ctx = Depends(require(Action.RELEASE_CREATE)),
+) -> Any:
+    return releases.create_release(
+        db_of(request),
+        ctx.actor,
+        project_id,
+        name=body.name,
+        method=body.method,
+        min_confidence=body.min_confidence,
+    )
+
+
+@router.get("")
+def list_all(
+    project_id: int, request: Request, ctx: Ctx = Depends(require(Action.RELEASE_READ))
+) -> Any:
+    return releases.list_releases(db_of(request), project_id)
+
+
+@router.get("/{version}")
+def notes(
+    project_id: int,
+    version: str,
+    request: Request,
+    ctx: Ctx = Depends(require(Action.RELEASE_READ)),
+) -> Any:
+    return releases.get_release(db_of(request), project_id, version)
+
+
+@router.get("/{version}/excluded")
+def excluded(
+    project_id: int,
+    version: str,
+    request: Request,
+    ctx: Ctx = Depends(require(Action.RELEASE_READ)),
+) -> Any:
+    return releases.excluded_items(db_of(request), project_id, version)
+
+
+@router.get("/{version}/verify")
+def verify(
+    project_id: int,
+    version: str,
+    request: Request,
+    ctx: Ctx = Depends(require(Action.RELEASE_READ)),
+) -> Any:
+    return releases.verify_release(db_of(request), project_id, version)
+
+
+@router.get("/{version}/diff")
+def diff(
+    project_id: int,
+    version: str,
+    request: Request,
+    base: str | None = None,
+    ctx: Ctx = Depends(require(Action.RELEASE_DIFF)),
+) -> Any:
+    db = db_of(request)
+    old = base if base is not None else releases.previous_name(db, project_id, version)
+    return releases.diff_releases(db, project_id, old, version)
+
+
+@router.get("/{version}/export")
+def export(
+    project_id: int,
+    version: str,
+    request: Request,
+    format: str = "jsonl",
+    ctx: Ctx = Depends(require(Action.EXPORT)),
+) -> Response:
+    file = releases_export.export_release(db_of(request), ctx.actor, project_id, version, format)
+    return Response(
+        file.content,
+        media_type=file.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{file.filename}"'},
+    )
