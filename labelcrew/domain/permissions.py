@@ -38,6 +38,9 @@ class Action(StrEnum):
     ALERT_READ = "alert.read"
     ALERT_MANAGE = "alert.manage"
     QUALITY_READ = "quality.read"
+    WEBHOOK_MANAGE = "webhook.manage"
+    CALIBRATION_MANAGE = "calibration.manage"
+    CALIBRATION_TAKE = "calibration.take"
     RELEASE_READ = "release.read"
     RELEASE_DIFF = "release.diff"
     RELEASE_CREATE = "release.create"
@@ -73,6 +76,9 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.ALERT_READ: STAFF,
     Action.ALERT_MANAGE: frozenset({Role.LEAD, Role.QA}),
     Action.QUALITY_READ: STAFF,
+    Action.WEBHOOK_MANAGE: frozenset({Role.LEAD}),
+    Action.CALIBRATION_MANAGE: frozenset({Role.LEAD, Role.QA}),
+    Action.CALIBRATION_TAKE: ALL_ROLES,
     Action.RELEASE_READ: ALL_ROLES,
     Action.RELEASE_DIFF: STAFF,
     Action.RELEASE_CREATE: frozenset({Role.LEAD}),

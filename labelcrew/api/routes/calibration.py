@@ -1,0 +1,148 @@
+"""Calibration sessions: create (lead, QA), label blind (invitees), compare, decide, draft."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
+
+from labelcrew.api.security import Ctx, db_of, require
+from labelcrew.domain.permissions import Action
+from labelcrew.services import calibration, calibration_review
+
+router = APIRouter(prefix="/api/v1/projects/{project_id}/calibration", tags=["calibration"])
+
+
+class SessionIn(BaseModel):
+    title: str = ""
+    items: list[int] | None = None
+    size: int = 30
+    pick: str = "auto"
+    invite: list[str] = Field(default_factory=list)
+
+
+class InviteIn(BaseModel):
+    usernames: list[str]
+
+
+class AnswerIn(BaseModel):
+    value: dict[str, Any]
+
+
+class DecisionIn(BaseModel):
+    item_id: int
+    decision: str
+    rule_number: str | None = None
+
+
+@router.get("")
+def list_sessions(
+    project_id: int, request: Request, ctx: Ctx = Depends(require(Action.CALIBRATION_TAKE))
+) -> Any:
+    return calibration_review.list_sessions(db_of(request), ctx.actor, project_id)
+
+
+@router.post("", status_code=201)
+def create_session(
+    project_id: int,
+    body: SessionIn,
+    request: Request,
+    ctx: Ctx = Depends(require(Action.CALIBRATION_MANAGE)),
+) -> Any:
+    return calibration.create_session(
+        db_of(request),
+        ctx.actor,
+        project_id,
+        title=body.title,
+        item_ids=body.items,
+        size=body.size,
+        pick=body.pick,
+        invite=body.invite,
+    )
+
+
+@router.get("/{session_id}")
+def show_session(
+    project_id: int,
+    session_id: int,
+    request: Request,
+    ctx: Ctx = Depends(require(Action.CALIBRATION_TAKE)),
+) -> Any:
+    return calibration_review.show_session(db_of(request), ctx.actor, project_id, session_id)
+
+
+@router.post("/{session_id}/invite")
+def invite(
+    project_id: int,
+    session_id: int,
+    body: InviteIn,
+    request: Request,
+    ctx: Ctx = Depends(require(Action.CALIBRATION_MANAGE)),
+) -> Any:
+    return calibration.invite_members(
+        db_of(request), ctx.actor, project_id, session_id, body.usernames
+    )
+
+
+@router.get("/{session_id}/items")
+def session_items(
+    project_id: int,
+    session_id: int,
+    request: Request,
+    ctx: Ctx = Depends(require(Action.CALIBRATION_TAKE)),
+) -> Any:
+    return calibration.session_items(db_of(request), ctx.actor, project_id, session_id)
+
+
+@router.post("/{session_id}/items/{item_id}/answers")
+def answer(
+    project_id: int,
+    session_id: int,
+    item_id: int,
+    body: AnswerIn,
+    request: Request,
+    ctx: Ctx = Depends(require(Action.CALIBRATION_TAKE)),
+) -> Any:
+    return calibration.answer(
+        db_of(request), ctx.actor, project_id, session_id, item_id, body.value
+    )
+
+
+@router.post("/{session_id}/close")
+def close(
+    project_id: int,
+    session_id: int,
+    request: Request,
+    ctx: Ctx = Depends(require(Action.CALIBRATION_MANAGE)),
+) -> Any:
+    return calibration_review.close_session(db_of(request), ctx.actor, project_id, session_id)
+
+
+@router.post("/{session_id}/decisions")
+def decide(
+    project_id: int,
+    session_id: int,
+    body: DecisionIn,
+    request: Request,
+    ctx: Ctx = Depends(require(Action.CALIBRATION_MANAGE)),
+) -> Any:
+    return calibration_review.decide(
+        db_of(request),
+        ctx.actor,
+        project_id,
+        session_id,
+        item_id=body.item_id,
+        decision=body.decision,
+        rule_number=body.rule_number,
+    )
+
+
+@router.post("/{session_id}/decisions/to-draft")
+def to_draft(
+    project_id: int,
+    session_id: int,
+    request: Request,
+    ctx: Ctx = Depends(require(Action.GUIDELINE_EDIT)),
+) -> Any:
+    return calibration_review.decisions_to_draft(db_of(request), ctx.actor, project_id, session_id)
