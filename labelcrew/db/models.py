@@ -106,6 +106,7 @@ class Member(Base):
     status: Mapped[str] = mapped_column(String(20), default="active")
     status_since: Mapped[datetime | None]
     skills: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    level: Mapped[str] = mapped_column(String(20), default="annotator")  # teamops migration
     wip_limit: Mapped[int | None] = mapped_column(Integer)
     gold_rate: Mapped[float | None] = mapped_column(Float)
     served_since_gold: Mapped[int] = mapped_column(Integer, default=0)
