@@ -20,6 +20,7 @@ from labelcrew.services import (
     items,
     projects,
     submission,
+    teamops_demo,
 )
 from labelcrew.services.accounts import Actor
 from labelcrew.services.uow import Database
@@ -161,6 +162,7 @@ def seed(
     for item_id in gold_ids:
         items.set_gold(db, actor, pid, item_id, value={"sentiment": truth[item_id]}, rule="1.1")
     _simulate(db, pid, people, truth, history_days, seed_value)
+    teamops_demo.seed_teamops(db, pid)
     return summary
 
 

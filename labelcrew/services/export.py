@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 from typing import Any
 
 import orjson
@@ -12,6 +13,7 @@ from sqlalchemy import select
 
 from labelcrew.db.models import Annotation, Item, User
 from labelcrew.errors import ValidationFailed
+from labelcrew.services import privacy
 from labelcrew.services.accounts import Actor
 from labelcrew.services.events import audit
 from labelcrew.services.projects import load_project
@@ -47,12 +49,17 @@ def export_rows(db: Database, actor: Actor, ref: int | str, fmt: str) -> Iterato
             project_id=project.id,
             after={"format": fmt},
         )
+        # Sensitive payload fields leave only as the exporter's roles may see them.
+        roles = privacy.roles_of(uow, project.id, actor)
+        view = partial(privacy.view, project, roles=roles, is_admin=actor.is_admin)
         uow.commit()
         project_id = project.id
-    return _stream(db, project_id, fmt)
+    return _stream(db, project_id, fmt, view)
 
 
-def _stream(db: Database, project_id: int, fmt: str) -> Iterator[bytes]:
+def _stream(
+    db: Database, project_id: int, fmt: str, view: Callable[[dict[str, Any]], dict[str, Any]]
+) -> Iterator[bytes]:
     if fmt == "csv":
         yield (",".join(CSV_COLUMNS) + "\r\n").encode()
     last = 0
@@ -86,16 +93,20 @@ def _stream(db: Database, project_id: int, fmt: str) -> Iterator[bytes]:
                     "created_at": a.created_at.isoformat(),
                 }
             )
-        yield (_jsonl if fmt == "jsonl" else _csv)(items, by_item)
+        yield _jsonl(items, by_item, view) if fmt == "jsonl" else _csv(items, by_item)
 
 
-def _jsonl(items: Sequence[Item], by_item: dict[int, list[dict[str, Any]]]) -> bytes:
+def _jsonl(
+    items: Sequence[Item],
+    by_item: dict[int, list[dict[str, Any]]],
+    view: Callable[[dict[str, Any]], dict[str, Any]],
+) -> bytes:
     return b"".join(
         orjson.dumps(
             {
                 "item_id": i.id,
                 "external_id": i.external_id,
-                "payload": i.payload,
+                "payload": view(i.payload),
                 "batch_id": i.batch_id,
                 "state": i.state,
                 "annotations": by_item.get(i.id, []),

@@ -25,7 +25,7 @@ from typing import Any, BinaryIO
 import orjson
 from sqlalchemy import insert, select
 
-from labelcrew.db.models import Batch, GoldAnswer, Item
+from labelcrew.db.models import Batch, GoldAnswer, Item, Project
 from labelcrew.domain.item_rows import (
     HEAD_BYTES,
     ItemRow,
@@ -34,6 +34,7 @@ from labelcrew.domain.item_rows import (
 )
 from labelcrew.domain.schema import LabelSchema
 from labelcrew.errors import ValidationFailed
+from labelcrew.services import privacy
 from labelcrew.services.accounts import Actor
 from labelcrew.services.batches import get_or_create
 from labelcrew.services.events import audit, emit
@@ -94,6 +95,7 @@ class _Import:
         self.batch_ids: dict[str, int] = {}
         self.rows: list[tuple[Any, ...]] = []
         self.gold: list[tuple[str, dict[str, Any]]] = []
+        self.redactor = privacy.redactor_for(uow.session.get_one(Project, project_id))
 
         # Set at the first bad row unless skip_invalid: the import will roll back, so writing
         # more rows would be wasted work (every row is still read and checked).
@@ -130,7 +132,7 @@ class _Import:
             message = f"id is {len(external_id)} characters long; at most {MAX_EXTERNAL_ID}"
             return RowError(line, "id", message)
         try:
-            payload = orjson.dumps(row.payload)
+            payload = orjson.dumps(self.redactor(row.payload) if self.redactor else row.payload)
         except orjson.JSONEncodeError as exc:
             return RowError(line, "data", f"data cannot be stored: {exc}")
         skills = orjson.dumps(row.required_skills) if row.required_skills else None
@@ -320,6 +322,7 @@ def import_items(
         if job.refused:
             raise _refusal(report)
         summary = {k: v for k, v in report.to_dict().items() if k != "errors"}
+        privacy.after_import(uow, actor, project, job.redactor, job.batch_ids.values())
         audit(
             uow,
             actor_id=actor.user_id,

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from labelcrew.db.models import Annotation, GoldAnswer, Item, User
 from labelcrew.errors import NotFound, ValidationFailed
+from labelcrew.services import privacy
 from labelcrew.services.accounts import Actor
 from labelcrew.services.events import audit
 from labelcrew.services.projects import load_project
@@ -34,8 +35,15 @@ def item_dict(i: Item) -> dict[str, Any]:
 
 
 def list_items(
-    db: Database, ref: int | str, *, state: str | None = None, limit: int = 50, offset: int = 0
+    db: Database,
+    ref: int | str,
+    *,
+    state: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    roles: frozenset[str] | None = None,
 ) -> dict[str, Any]:
+    """`roles`: the reader's project roles, for sensitive fields (None: unmasked, for admins)."""
     if state is not None and state not in ITEM_STATES:
         raise ValidationFailed(f"state must be one of {ITEM_STATES}", field="state")
     if not 1 <= limit <= 1000:
@@ -47,7 +55,11 @@ def list_items(
         if state is not None:
             query, count = query.where(Item.state == state), count.where(Item.state == state)
         rows = uow.session.scalars(query.order_by(Item.id).limit(limit).offset(offset))
-        return {"total": uow.session.scalar(count), "items": [item_dict(i) for i in rows]}
+        out = [item_dict(i) for i in rows]
+        if roles is not None:
+            for entry in out:
+                entry["payload"] = privacy.view(project, entry["payload"], roles)
+        return {"total": uow.session.scalar(count), "items": out}
 
 
 def _load(uow: UnitOfWork, project_id: int, item_id: int) -> Item:
@@ -57,11 +69,20 @@ def _load(uow: UnitOfWork, project_id: int, item_id: int) -> Item:
     return item
 
 
-def get_item(db: Database, ref: int | str, item_id: int, *, with_gold: bool) -> dict[str, Any]:
+def get_item(
+    db: Database,
+    ref: int | str,
+    item_id: int,
+    *,
+    with_gold: bool,
+    roles: frozenset[str] | None = None,
+) -> dict[str, Any]:
     with db.uow(read_only=True) as uow:
         project = load_project(uow, ref)
         item = _load(uow, project.id, item_id)
         result = item_dict(item)
+        if roles is not None:
+            result["payload"] = privacy.view(project, result["payload"], roles)
         rows = uow.session.execute(
             select(Annotation, User.username)
             .join(User, User.id == Annotation.annotator_id)

@@ -40,7 +40,10 @@ def list_items(
     offset: int = 0,
     ctx: Ctx = Depends(require(Action.ITEM_READ)),
 ) -> Any:
-    return items.list_items(db_of(request), project_id, state=state, limit=limit, offset=offset)
+    roles = None if ctx.actor.is_admin else ctx.roles
+    return items.list_items(
+        db_of(request), project_id, state=state, limit=limit, offset=offset, roles=roles
+    )
 
 
 @router.get("/items/{item_id}")
@@ -48,7 +51,8 @@ def get_item(
     project_id: int, item_id: int, request: Request, ctx: Ctx = Depends(require(Action.ITEM_READ))
 ) -> Any:
     with_gold = allowed(Action.GOLD_MANAGE, ctx.roles, is_admin=ctx.actor.is_admin)
-    return items.get_item(db_of(request), project_id, item_id, with_gold=with_gold)
+    roles = None if ctx.actor.is_admin else ctx.roles
+    return items.get_item(db_of(request), project_id, item_id, with_gold=with_gold, roles=roles)
 
 
 @router.put("/items/{item_id}/gold")

@@ -16,6 +16,7 @@ router = APIRouter(prefix="/api/v1/projects/{project_id}", tags=["work"])
 
 class AnnotationIn(BaseModel):
     value: dict[str, Any]
+    checklist: list[str] | None = None  # ids of the self-check entries the annotator ticked
 
 
 @router.post("/next")
@@ -39,7 +40,13 @@ def submit(
     ctx: Ctx = Depends(require(Action.TASK_WORK)),
 ) -> Any:
     result = submission.submit(
-        db_of(request), ctx.actor, project_id, item_id, body.value, idempotency_key=idempotency_key
+        db_of(request),
+        ctx.actor,
+        project_id,
+        item_id,
+        body.value,
+        idempotency_key=idempotency_key,
+        checklist=body.checklist,
     )
     if not result["created"]:
         response.status_code = 200
