@@ -11,6 +11,7 @@ from labelcrew.api.routes import accounts, guidelines, imports, items, projects,
 from labelcrew.api.routes import calibration, relabel, webhooks
 from labelcrew.api.routes import releases as releases_routes
 from labelcrew.api.routes import metrics as metrics_routes
+from labelcrew.api.routes import teamops as teamops_routes
 from labelcrew.api import prometheus
 from labelcrew.config import Settings, get_settings
 from labelcrew.db.engine import make_engine
@@ -38,6 +39,7 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
     for module in (relabel, calibration, webhooks):
         app.include_router(module.router)
     app.include_router(metrics_routes.router)
+    app.include_router(teamops_routes.router)
     prometheus.install(app)
 
     web.install(app)

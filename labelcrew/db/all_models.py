@@ -10,4 +10,5 @@ from labelcrew.db import (
     models_metrics,  # noqa: F401
     models_quality,  # noqa: F401
     models_releases,  # noqa: F401
+    models_teamops,  # noqa: F401
 )

@@ -38,6 +38,9 @@ class Action(StrEnum):
     ALERT_READ = "alert.read"
     ALERT_MANAGE = "alert.manage"
     QUALITY_READ = "quality.read"
+    TEAMOPS_PLAN = "teamops.plan"
+    TEAMOPS_MANAGE = "teamops.manage"
+    COST_READ = "cost.read"
     WEBHOOK_MANAGE = "webhook.manage"
     CALIBRATION_MANAGE = "calibration.manage"
     CALIBRATION_TAKE = "calibration.take"
@@ -76,6 +79,9 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.ALERT_READ: STAFF,
     Action.ALERT_MANAGE: frozenset({Role.LEAD, Role.QA}),
     Action.QUALITY_READ: STAFF,
+    Action.TEAMOPS_PLAN: STAFF,
+    Action.TEAMOPS_MANAGE: frozenset({Role.LEAD}),
+    Action.COST_READ: frozenset({Role.LEAD}),
     Action.WEBHOOK_MANAGE: frozenset({Role.LEAD}),
     Action.CALIBRATION_MANAGE: frozenset({Role.LEAD, Role.QA}),
     Action.CALIBRATION_TAKE: ALL_ROLES,

@@ -25,7 +25,7 @@ from labelcrew.db.models import (
 )
 from labelcrew.domain.schema import LabelSchema
 from labelcrew.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from labelcrew.services import quality_hooks
+from labelcrew.services import quality_hooks, routing, selfcheck
 from labelcrew.services.accounts import Actor
 from labelcrew.services.events import audit, emit
 from labelcrew.services.queue import has_free_slot, lock_member
@@ -69,6 +69,7 @@ def submit(
     value: Any,
     *,
     idempotency_key: str | None,
+    checklist: list[str] | None = None,
 ) -> dict[str, Any]:
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= 200:
         raise ValidationFailed(
@@ -129,6 +130,7 @@ def submit(
         assert project.schema_version is not None
         schema = schema_for(uow, project_id, project.schema_version)
         clean = schema.validate(value, item.payload)
+        selfcheck.before_submit(project, clean, checklist)
         annotation = Annotation(
             project_id=project_id,
             item_id=item_id,
@@ -153,6 +155,7 @@ def submit(
         item.annotation_count += 1
         if not item.is_gold:
             quality_hooks.after_label(uow, project, item, schema)
+            routing.after_submit(uow, item, schema, clean)
         uow.session.flush()
         if annotation.gold_correct is not None:
             quality_hooks.after_gold_answer(uow, project, member, annotation)
