@@ -95,6 +95,14 @@ def local_path(target: str | None, default: str = "/") -> str:
     return target
 
 
+def _signed_in_or_none(request: Request) -> Page | None:
+    """For the header of an error page: who is signed in, if anyone."""
+    try:
+        return signed_in(request)
+    except LabelcrewError:
+        return None
+
+
 class PageRoute(APIRoute):
     """Routes whose typed errors become HTML pages instead of JSON bodies."""
 
@@ -111,7 +119,7 @@ class PageRoute(APIRoute):
                 return render(
                     request,
                     "error.html",
-                    None,
+                    _signed_in_or_none(request),
                     status_code=status_for(exc),
                     error=exc.to_dict(),
                 )

@@ -17,7 +17,7 @@
     type: "scatter", mode: "lines+markers", name: "α",
     x: trend.map((t) => t.at), y: trend.map((t) => t.alpha),
   }], {
-    yaxis: { range: [Math.min(0, ...trend.map((t) => t.alpha)), 1], title: "Krippendorff's α" },
+    yaxis: { range: [Math.min(0, ...trend.map((t) => t.alpha)) - 0.05, 1.02], title: "Krippendorff's α" },
     shapes: [0.6, 0.8].map((y) => ({ type: "line", xref: "paper", x0: 0, x1: 1, y0: y, y1: y, line: { dash: "dot", color: y < 0.7 ? "#b42318" : "#17794a" } })),
   });
 
