@@ -8,6 +8,7 @@ from labelcrew import __version__, web
 from labelcrew.api import errors
 from labelcrew.api.responses import FastJSON
 from labelcrew.api.routes import accounts, guidelines, imports, items, projects, quality, work
+from labelcrew.api.routes import comments, escalations, review
 from labelcrew.api.routes import calibration, relabel, webhooks
 from labelcrew.api.routes import releases as releases_routes
 from labelcrew.api.routes import metrics as metrics_routes
@@ -35,6 +36,8 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
     app.state.settings = settings
     errors.install(app)
     for module in (accounts, projects, guidelines, work, items, imports, quality):
+        app.include_router(module.router)
+    for module in (review, comments, escalations):
         app.include_router(module.router)
     for module in (relabel, calibration, webhooks):
         app.include_router(module.router)

@@ -22,6 +22,7 @@ app.add_typer(bench, name="bench")
 # Modules that add commands. Keep one line per module.
 COMMAND_MODULES: tuple[str, ...] = (
     # -- command modules --
+    "labelcrew.cli.feedback",
     "labelcrew.cli.teamops",
     "labelcrew.cli.loops",
     "labelcrew.cli.releases",

@@ -50,6 +50,17 @@ class Action(StrEnum):
     METRICS_READ = "metrics.read"
     REPORT_READ = "report.read"
     REPORT_PUBLISH = "report.publish"
+    REVIEW_WORK = "review.work"
+    REVIEW_READ = "review.read"
+    FEEDBACK_MANAGE = "feedback.manage"
+    FEEDBACK_OWN = "feedback.own"
+    ITEM_FLAG = "item.flag"
+    COMMENT_READ = "comment.read"
+    COMMENT_WRITE = "comment.write"
+    ESCALATION_OPEN = "escalation.open"
+    ESCALATION_READ = "escalation.read"
+    ESCALATION_HANDLE = "escalation.handle"
+    ESCALATION_RESOLVE = "escalation.resolve"
 
 
 ALL_ROLES = frozenset(Role)
@@ -91,6 +102,17 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.METRICS_READ: STAFF,
     Action.REPORT_READ: ALL_ROLES,
     Action.REPORT_PUBLISH: frozenset({Role.LEAD}),
+    Action.REVIEW_WORK: frozenset({Role.REVIEWER, Role.QA, Role.LEAD}),
+    Action.REVIEW_READ: STAFF,
+    Action.FEEDBACK_MANAGE: frozenset({Role.LEAD, Role.QA}),
+    Action.FEEDBACK_OWN: ALL_ROLES,
+    Action.ITEM_FLAG: frozenset({Role.ANNOTATOR}),
+    Action.COMMENT_READ: ALL_ROLES,
+    Action.COMMENT_WRITE: ALL_ROLES,
+    Action.ESCALATION_OPEN: frozenset({Role.ANNOTATOR}),
+    Action.ESCALATION_READ: ALL_ROLES,
+    Action.ESCALATION_HANDLE: frozenset({Role.REVIEWER, Role.QA, Role.LEAD}),
+    Action.ESCALATION_RESOLVE: frozenset({Role.GUIDELINE_OWNER}),
 }
 
 

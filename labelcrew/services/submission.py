@@ -25,7 +25,7 @@ from labelcrew.db.models import (
 )
 from labelcrew.domain.schema import LabelSchema
 from labelcrew.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from labelcrew.services import quality_hooks, routing, selfcheck
+from labelcrew.services import quality_hooks, review_queue, routing, selfcheck
 from labelcrew.services.accounts import Actor
 from labelcrew.services.events import audit, emit
 from labelcrew.services.queue import has_free_slot, lock_member
@@ -159,6 +159,7 @@ def submit(
         uow.session.flush()
         if annotation.gold_correct is not None:
             quality_hooks.after_gold_answer(uow, project, member, annotation)
+        review_queue.enqueue_if_sampled(uow, project, item, member, annotation, schema)
         audit(
             uow,
             actor_id=actor.user_id,

@@ -1,0 +1,45 @@
+"""Comment threads on items and on reviews, with @mentions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel
+
+from labelcrew.api.security import Ctx, db_of, require
+from labelcrew.domain.permissions import Action
+from labelcrew.services import comments
+
+router = APIRouter(prefix="/api/v1/projects/{project_id}", tags=["comments"])
+
+
+class CommentIn(BaseModel):
+    body: str
+    review_id: int | None = None
+
+
+@router.get("/items/{item_id}/comments")
+def list_comments(
+    project_id: int,
+    item_id: int,
+    request: Request,
+    review_id: int | None = None,
+    ctx: Ctx = Depends(require(Action.COMMENT_READ)),
+) -> Any:
+    return comments.list_comments(
+        db_of(request), ctx.actor, project_id, item_id, review_id=review_id
+    )
+
+
+@router.post("/items/{item_id}/comments", status_code=201)
+def add_comment(
+    project_id: int,
+    item_id: int,
+    body: CommentIn,
+    request: Request,
+    ctx: Ctx = Depends(require(Action.COMMENT_WRITE)),
+) -> Any:
+    return comments.add_comment(
+        db_of(request), ctx.actor, project_id, item_id, body=body.body, review_id=body.review_id
+    )

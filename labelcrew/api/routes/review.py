@@ -1,0 +1,177 @@
+"""Review and QA audit: the review queue, reviews, flags, the error taxonomy, the feedback
+settings, an annotator's own feedback and the review figures."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
+
+from labelcrew.api.security import Ctx, db_of, require
+from labelcrew.domain.permissions import Action
+from labelcrew.services import feedback_common, review, review_queue, taxonomy
+
+router = APIRouter(prefix="/api/v1/projects/{project_id}", tags=["review"])
+
+
+class ReviewIn(BaseModel):
+    verdict: str
+    annotation_id: int | None = None
+    corrected_value: dict[str, Any] | None = None
+    error_tags: list[str] = Field(default_factory=list)
+    rule_refs: list[str] = Field(default_factory=list)
+    comment: str = ""
+
+
+class FlagIn(BaseModel):
+    reason: str
+
+
+class TagIn(BaseModel):
+    code: str
+    name: str
+    description: str = ""
+    active: bool = True
+
+
+class SettingsIn(BaseModel):
+    review_policy: dict[str, Any] | None = None
+    escalation_sla_hours: dict[str, Any] | None = None
+    max_open_tickets_per_reviewer: int | None = None
+
+
+@router.post("/review/next")
+def next_review(
+    project_id: int,
+    request: Request,
+    another: bool = False,
+    ctx: Ctx = Depends(require(Action.REVIEW_WORK)),
+) -> Any:
+    return review_queue.next_review(db_of(request), ctx.actor, project_id, another=another)
+
+
+@router.post("/items/{item_id}/review/release")
+def release_review(
+    project_id: int, item_id: int, request: Request, ctx: Ctx = Depends(require(Action.REVIEW_WORK))
+) -> Any:
+    return review_queue.release_review(db_of(request), ctx.actor, project_id, item_id)
+
+
+@router.post("/items/{item_id}/reviews", status_code=201)
+def record_review(
+    project_id: int,
+    item_id: int,
+    body: ReviewIn,
+    request: Request,
+    ctx: Ctx = Depends(require(Action.REVIEW_WORK)),
+) -> Any:
+    return review.record_review(db_of(request), ctx.actor, project_id, item_id, **body.model_dump())
+
+
+@router.get("/items/{item_id}/reviews")
+def item_reviews(
+    project_id: int, item_id: int, request: Request, ctx: Ctx = Depends(require(Action.REVIEW_READ))
+) -> Any:
+    return review.item_reviews(db_of(request), project_id, item_id)
+
+
+@router.post("/items/{item_id}/flag", status_code=201)
+def flag_item(
+    project_id: int,
+    item_id: int,
+    body: FlagIn,
+    request: Request,
+    ctx: Ctx = Depends(require(Action.ITEM_FLAG)),
+) -> Any:
+    return review_queue.flag_item(
+        db_of(request), ctx.actor, project_id, item_id, reason=body.reason
+    )
+
+
+@router.get("/review/queue")
+def review_queue_list(
+    project_id: int,
+    request: Request,
+    state: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+    ctx: Ctx = Depends(require(Action.REVIEW_READ)),
+) -> Any:
+    return review_queue.list_queue(
+        db_of(request), project_id, state=state, limit=min(max(limit, 1), 1000), offset=offset
+    )
+
+
+@router.post("/review/sample")
+def sample_backlog(
+    project_id: int,
+    request: Request,
+    audit: bool = False,
+    ctx: Ctx = Depends(require(Action.FEEDBACK_MANAGE)),
+) -> Any:
+    return review_queue.sample_backlog(db_of(request), ctx.actor, project_id, audit_sample=audit)
+
+
+@router.get("/review/stats")
+def review_stats(
+    project_id: int,
+    request: Request,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    ctx: Ctx = Depends(require(Action.REVIEW_READ)),
+) -> Any:
+    return review.feedback_stats(db_of(request), project_id, since=since, until=until)
+
+
+@router.get("/my/feedback")
+def my_feedback(
+    project_id: int,
+    request: Request,
+    since: datetime | None = None,
+    limit: int = 100,
+    ctx: Ctx = Depends(require(Action.FEEDBACK_OWN)),
+) -> Any:
+    return review.my_feedback(
+        db_of(request), ctx.actor, project_id, since=since, limit=min(max(limit, 1), 1000)
+    )
+
+
+@router.get("/error-tags")
+def list_tags(
+    project_id: int,
+    request: Request,
+    include_retired: bool = False,
+    ctx: Ctx = Depends(require(Action.REVIEW_READ)),
+) -> Any:
+    return taxonomy.list_tags(db_of(request), project_id, include_retired=include_retired)
+
+
+@router.put("/error-tags")
+def upsert_tag(
+    project_id: int,
+    body: TagIn,
+    request: Request,
+    ctx: Ctx = Depends(require(Action.FEEDBACK_MANAGE)),
+) -> Any:
+    return taxonomy.upsert_tag(db_of(request), ctx.actor, project_id, **body.model_dump())
+
+
+@router.get("/feedback/settings")
+def get_settings(
+    project_id: int, request: Request, ctx: Ctx = Depends(require(Action.REVIEW_READ))
+) -> Any:
+    return feedback_common.get_settings(db_of(request), project_id)
+
+
+@router.put("/feedback/settings")
+def update_settings(
+    project_id: int,
+    body: SettingsIn,
+    request: Request,
+    ctx: Ctx = Depends(require(Action.FEEDBACK_MANAGE)),
+) -> Any:
+    return feedback_common.update_settings(
+        db_of(request), ctx.actor, project_id, **body.model_dump()
+    )
