@@ -168,12 +168,22 @@ def bench_aggregate_command(
         print(json.dumps(report, indent=2))
         return
     table = Table(title=f"aggregation vs crowd-kit ({report['crowdkit']})")
-    for column in ("dataset", "ours", "ours s", "theirs s", "speed-up", "ours acc", "theirs acc"):
+    columns = (
+        "dataset",
+        "ours",
+        "ours s",
+        "theirs s",
+        "speed-up",
+        "cpu speed-up",
+        "ours acc",
+        "theirs acc",
+    )
+    for column in columns:
         table.add_column(column)
     for row in report["rows"]:
         table.add_row(
             row["dataset"], row["ours"], str(row["ours_seconds"]), str(row.get("theirs_seconds", "-")),
-            str(row.get("speedup", "-")), str(row["ours_accuracy"]), str(row.get("theirs_accuracy", "-")),
+            str(row.get("speedup", "-")), str(row.get("cpu_speedup", "-")), str(row["ours_accuracy"]), str(row.get("theirs_accuracy", "-")),
         )  # fmt: skip
     console.print(table)
     console.print(

@@ -9,7 +9,7 @@ Notation: items :math:`i`, workers :math:`w`, classes :math:`c, k \in 0..K-1`, a
 prior and :math:`\pi^w_{ck} = P(y_{iw} = k \mid z_i = c)` worker *w*'s confusion matrix.
 
 Both steps are sparse x dense products over the N answers (scipy.sparse), so one EM
-iteration costs O(N K) time and O(N K) memory; nothing is ever items x workers.
+iteration costs O(N K) time and O(N + items x K) memory; nothing is ever items x workers.
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ class _EMAggregator:
         self.log_likelihood_: list[float] = []
         for iteration in range(1, self.n_iter + 1):
             priors, log_model, log_penalty = self._m_step(posteriors, counts)
-            posteriors, log_evidence = _softmax_rows(counts @ log_model + np.log(priors))
+            posteriors, log_evidence = _posteriors(counts, log_model, priors)
             posteriors = self._pin_gold(posteriors)
             # Observed-data log-likelihood (plus the smoothing prior's log density), per answer;
             # EM never decreases it, so a gain below tol means it has converged.
@@ -103,7 +103,8 @@ class _EMAggregator:
             self.n_iter_ = iteration
             if iteration > 1 and objective - self.log_likelihood_[-2] < self.tol:
                 break
-        self.priors_, log_model, _ = self._m_step(posteriors, counts)
+        # The worker model kept is the one the final posteriors were computed from.
+        self.priors_ = priors
         self._store_worker_model(log_model)
         self.probas_ = posteriors
         self.labels_, self.ties_ = break_ties(posteriors, item_a, label_a)
@@ -145,28 +146,28 @@ class _EMAggregator:
         self.skills_ = np.diagonal(self.errors_, axis1=1, axis2=2) @ self.priors_
 
 
-def _softmax_rows(log_joint: FloatArray) -> tuple[FloatArray, float]:
-    """Normalise exp(log_joint) row-wise in place; return it and the sum of row log-normalisers.
+def _posteriors(counts: Any, log_model: FloatArray, priors: FloatArray) -> tuple[FloatArray, float]:
+    r"""E-step: :math:`T = \mathrm{softmax}_c(\log p_c + (S\Lambda)_{ic})`; also the summed log-evidence.
 
-    Every entry is a sum of log-probabilities, so it is <= 0 and ``exp`` cannot overflow; the
-    usual max-shift (a slow short-axis reduction) is needed only for rows whose terms all
-    underflow, which happens with very many answers per item, and only those rows pay for it.
+    Every entry of the log joint is a sum of log-probabilities, so it is <= 0 and ``exp``
+    cannot overflow; the usual max-shift (a slow short-axis reduction) is needed only for rows
+    whose terms all underflow (very many answers per item), and only those rows are redone.
+    Works in place on one items x K buffer: on large inputs the memory traffic is the cost.
     """
-    if not log_joint.size:
-        return log_joint, 0.0
-    joint = np.exp(log_joint)
+    log_prior = np.log(priors)
+    joint = counts @ log_model
+    joint += log_prior
+    np.exp(joint, out=joint)
     totals = joint @ np.ones(joint.shape[1])
+    log_totals = np.log(totals, out=np.zeros_like(totals), where=totals > 0)
     tiny = np.flatnonzero(totals < _TINY)
     if len(tiny):
-        top = log_joint[tiny].max(axis=1, keepdims=True)
-        joint[tiny] = np.exp(log_joint[tiny] - top)
-        shifted = joint[tiny].sum(axis=1)
-        log_totals = np.log(totals)
-        log_totals[tiny] = np.log(shifted) + top[:, 0]
-        totals[tiny] = shifted
-    else:
-        log_totals = np.log(totals)
-    joint /= totals[:, None]
+        log_joint = counts[tiny] @ log_model + log_prior
+        top = log_joint.max(axis=1, keepdims=True)
+        joint[tiny] = np.exp(log_joint - top)
+        totals[tiny] = joint[tiny].sum(axis=1)
+        log_totals[tiny] = np.log(totals[tiny]) + top[:, 0]
+    joint *= (1.0 / totals)[:, None]
     return joint, float(log_totals.sum())
 
 

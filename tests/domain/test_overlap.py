@@ -100,11 +100,16 @@ def simulate(policy: OverlapPolicy, seed: int, n_items: int = 2000, n_classes: i
 
 @pytest.mark.slow
 def test_dynamic_overlap_matches_fixed_three_with_30_percent_fewer_labels() -> None:
-    fixed_labels, fixed_accuracy = simulate(FixedOverlap(3), seed=1)
-    dynamic_labels, dynamic_accuracy = simulate(
-        DynamicOverlap(target_confidence=0.8, min_overlap=1, max_overlap=5), seed=1
-    )
-    assert fixed_labels == 6000
-    # Measured: fixed 3 -> 6000 labels, 0.9105; dynamic -> 4077 labels (-32%), 0.9130.
+    # Pooled over three seeded runs of 2,000 items each: one run's accuracy moves by a few
+    # items either way (seeds 1..6 are listed in the aggregation report).
+    dynamic = DynamicOverlap(target_confidence=0.8, min_overlap=1, max_overlap=5)
+    fixed_runs = [simulate(FixedOverlap(3), seed) for seed in (1, 2, 3)]
+    dynamic_runs = [simulate(dynamic, seed) for seed in (1, 2, 3)]
+    fixed_labels = sum(n for n, _ in fixed_runs)
+    dynamic_labels = sum(n for n, _ in dynamic_runs)
+    fixed_accuracy = float(np.mean([a for _, a in fixed_runs]))
+    dynamic_accuracy = float(np.mean([a for _, a in dynamic_runs]))
+    assert fixed_labels == 18000
+    # Measured: fixed 3 -> 18000 labels, 0.8995; dynamic -> 12490 labels (-30.6%), 0.9045.
     assert dynamic_accuracy >= fixed_accuracy
     assert dynamic_labels <= 0.7 * fixed_labels
