@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from labelcrew.api.app import create_app
 from labelcrew.db.models import Annotation, Assignment, Item, OutboxEvent, Project
-from labelcrew.db.models_loops import GuidelineLink
+from labelcrew.db.models_loops import GuidelineLink, RelabelItem
 from labelcrew.errors import Forbidden, ValidationFailed
 from labelcrew.services import (
     accounts,
@@ -155,3 +155,33 @@ def test_only_guideline_owners_and_admins_publish_revisions_over_http(db):
         headers=as_(team.lead),
     )
     assert bad.status_code == 422 and bad.json()["field"] == "relabel.oops"
+
+
+def test_rulings_and_rule_references_choose_the_items(db):
+    escalations = pytest.importorskip("labelcrew.services.escalations")
+    team = build(db, annotators=2, items=4, overlap=2)
+    pid = team.project_id
+    _label_all(db, team, [["positive"] * 4, ["positive"] * 4])
+    asked = escalations.open_escalation(
+        db, team.annotators[0], pid, 3, question="Is sarcasm negative?", rule_number="1.1"
+    )
+    _draft_v2(db, team)
+    with pytest.raises(ValidationFailed) as unknown:
+        relabel_service.publish_revision(
+            db, team.lead, pid, 2, "x", links={"escalations": [asked["id"] + 100]}
+        )
+    assert unknown.value.code == "unknown_escalation"
+    out = relabel_service.publish_revision(
+        db,
+        team.lead,
+        pid,
+        2,
+        "1.2: sarcasm is negative",
+        links={"escalations": [asked["id"]]},
+        relabel={"from_rulings": True, "rules": ["1.1"]},
+    )
+    assert out["relabel"]["item_ids"] == [3] and out["warnings"] == []
+    assert relabel_service.revision_links(db, pid, 2)["links"]["escalations"] == [asked["id"]]
+    with db.uow(read_only=True) as uow:
+        why = uow.session.scalar(select(RelabelItem.reasons).where(RelabelItem.item_id == 3))
+    assert why == sorted([f"ruling:{asked['id']}", "rules:1.1"])
