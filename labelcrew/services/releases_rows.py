@@ -14,7 +14,9 @@ Final label of a non-gold item, in this order:
 
 Other fields of the label are carried from the earliest live annotation whose primary value
 agrees with the final label (a correction's own fields override them). So a released row is
-always one coherent annotation, never a field-by-field mix of several annotators.
+always one coherent annotation, never a field-by-field mix of several annotators. When no
+annotation agrees (Dawid-Skene may pick a label nobody gave when it trusts an annotator's
+confusion matrix over their lone answer), the other fields are None.
 
 An item is left out, with a reason, when it has ``no_labels``; ``only_superseded_labels``
 (every label it had was superseded by a relabel and none was given since); ``no_primary_value``
@@ -193,10 +195,15 @@ def build_rows(
 
 
 def _agreeing(voted: list[StoredLabel], field: str, label: str) -> dict[str, Any]:
-    for lab in sorted(voted, key=lambda x: x.annotation_id):
+    """The earliest annotation giving ``label``; when none does (a correction overruled them
+    all, or Dawid-Skene trusts a confusion matrix over a lone answer) only the primary field
+    is known and the other fields are None."""
+    ordered = sorted(voted, key=lambda x: x.annotation_id)
+    for lab in ordered:
         if str(lab.value[field]) == label:
             return dict(lab.value)
-    return {}
+    fields = ordered[0].value if ordered else {}
+    return {**dict.fromkeys(fields), field: label}
 
 
 def canonical(value: Any) -> bytes:
