@@ -68,9 +68,9 @@ def handoff(
                 code="member_not_found",
                 field="to_owner",
             )
-        names: dict[int | None, str] = dict(
-            uow.session.execute(select(User.id, User.username)).tuples().all()
-        )
+        names: dict[int | None, str] = {
+            uid: name for uid, name in uow.session.execute(select(User.id, User.username))
+        }
         before = batch_dict(
             batch, names.get(batch.owner_id), progress_of(uow, [batch.id]).get(batch.id, (0, 0))
         )
@@ -114,9 +114,9 @@ def history(db: Database, ref: int | str, batch_id: int) -> dict[str, Any]:
         batch = uow.session.get(Batch, batch_id)
         if batch is None or batch.project_id != project.id:
             raise NotFound(f"no batch {batch_id}", code="batch_not_found", field="batch_id")
-        names: dict[int | None, str] = dict(
-            uow.session.execute(select(User.id, User.username)).tuples().all()
-        )
+        names: dict[int | None, str] = {
+            uid: name for uid, name in uow.session.execute(select(User.id, User.username))
+        }
         rows = uow.session.scalars(
             select(BatchHandoff).where(BatchHandoff.batch_id == batch.id).order_by(BatchHandoff.id)
         )
