@@ -32,8 +32,11 @@ def simulate(
     db_url: str = typer.Option(None, help="Database URL (default: a throwaway SQLite file)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON only."),
 ) -> None:
-    """Drive the real services with simulated annotators; print detection latency, false
-    alarms, aggregation accuracy and labels spent."""
+    """Drive the real services with simulated annotators and print what was caught.
+
+    Reports drift detection latency, false alarms, spammer pauses, aggregation accuracy and
+    labels spent.
+    """
     cfg = SimConfig(
         annotators=annotators,
         items=items,

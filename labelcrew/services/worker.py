@@ -319,6 +319,8 @@ def run(
     jobs: Sequence[PeriodicJob] | None = None,
 ) -> dict[str, Any]:
     """The worker loop: `drain`, then wait `interval` seconds (or until `stop` is set)."""
+    from labelcrew.services import schedule  # noqa: F401  (registers every periodic job)
+
     stop = stop or threading.Event()
     last: dict[str, Any] = {}
     with httpx.Client(timeout=config.timeout) as client:
