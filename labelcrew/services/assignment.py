@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from labelcrew.db.models import Assignment, BatchClaim, Item, Member, Project
+from labelcrew.db.models import Assignment, Batch, BatchClaim, Item, Member, Project
 from labelcrew.domain import gold as gold_policy
 from labelcrew.domain.routing import tiers
 from labelcrew.errors import Conflict, Forbidden, NotFound
@@ -215,10 +215,8 @@ def next_item(
             claimed = list(
                 uow.session.scalars(
                     select(BatchClaim.batch_id)
-                    .where(BatchClaim.user_id == member.user_id)
-                    .join(Item, Item.batch_id == BatchClaim.batch_id)
-                    .where(Item.project_id == project.id)
-                    .distinct()
+                    .join(Batch, Batch.id == BatchClaim.batch_id)
+                    .where(BatchClaim.user_id == member.user_id, Batch.project_id == project.id)
                 )
             )
             if claimed:
