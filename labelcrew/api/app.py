@@ -5,19 +5,36 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from labelcrew import __version__, web
-from labelcrew.api import errors
+from labelcrew.api import errors, prometheus
 from labelcrew.api.responses import FastJSON
-from labelcrew.api.routes import accounts, guidelines, imports, items, projects, quality, work
-from labelcrew.api.routes import comments, escalations, review
-from labelcrew.api.routes import calibration, relabel, webhooks
-from labelcrew.api.routes import releases as releases_routes
-from labelcrew.api.routes import metrics as metrics_routes
-from labelcrew.api.routes import teamops as teamops_routes
-from labelcrew.api import prometheus
+from labelcrew.api.routes import (
+    accounts,
+    calibration,
+    comments,
+    escalations,
+    guidelines,
+    imports,
+    items,
+    metrics,
+    projects,
+    quality,
+    relabel,
+    releases,
+    review,
+    teamops,
+    webhooks,
+    work,
+)
 from labelcrew.config import Settings, get_settings
 from labelcrew.db.engine import make_engine
 from labelcrew.services.uow import Database
 from labelcrew.services.worker import embedded_worker
+
+ROUTERS = (
+    accounts, projects, guidelines, work, items, imports, quality,  # the core platform
+    review, comments, escalations, relabel, calibration, webhooks,  # feedback loops
+    metrics, releases, teamops,  # metrics, releases, team operations
+)  # fmt: skip
 
 
 def create_app(db: Database | None = None, settings: Settings | None = None) -> FastAPI:
@@ -35,18 +52,10 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
     app.state.db = db
     app.state.settings = settings
     errors.install(app)
-    for module in (accounts, projects, guidelines, work, items, imports, quality):
+    for module in ROUTERS:
         app.include_router(module.router)
-    for module in (review, comments, escalations):
-        app.include_router(module.router)
-    for module in (relabel, calibration, webhooks):
-        app.include_router(module.router)
-    app.include_router(metrics_routes.router)
-    app.include_router(teamops_routes.router)
     prometheus.install(app)
-
     web.install(app)
-    app.include_router(releases_routes.router)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

@@ -16,7 +16,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-bench = typer.Typer(help="Benchmarks that print ratios against a named reference.", no_args_is_help=True)
+bench = typer.Typer(
+    help="Benchmarks that print ratios against a named reference.", no_args_is_help=True
+)
 app.add_typer(bench, name="bench")
 
 # Modules that add commands. Keep one line per module.

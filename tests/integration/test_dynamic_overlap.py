@@ -32,7 +32,7 @@ def test_agreeing_labels_stop_early_and_disagreement_asks_for_more(db):
         team.project_id,
         {"overlap_policy": "dynamic", "target_confidence": 0.9, "max_overlap": 3},
     )
-    a, b, c = team.annotators
+    a, b, _ = team.annotators
     item_id = _label(db, team, a, "positive")
     assert _item(db, item_id) == ("open", 2, 1)  # one label at accuracy 0.7 is not enough
     _label(db, team, b, "positive")
