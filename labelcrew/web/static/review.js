@@ -1,0 +1,272 @@
+// The review page: one form per label (accept / correct / reject, error tags, rule references,
+// comment), recorded through the JSON API (session cookie + X-CSRF-Token). The server checks
+// the corrected value against the schema and answers with warnings (feedback that cites no
+// rule); this file gathers what the reviewer picked and shows the server's answer.
+"use strict";
+
+(function () {
+  const root = document.getElementById("review");
+  if (!root) return;
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const project = root.dataset.project;
+  const item = root.dataset.item;
+  const cards = Array.from(root.querySelectorAll("form.review-card"));
+  const help = document.getElementById("help");
+  const done = root.querySelector("[data-testid=item-done]");
+
+  async function api(method, path, body) {
+    const response = await fetch(`/api/v1/projects/${project}${path}`, {
+      method,
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const data = response.status === 204 ? {} : await response.json();
+    return { ok: response.ok, status: response.status, data };
+  }
+
+  // ---- which label and which corrected field the keys act on ----
+  function open() {
+    return cards.filter((c) => !c.classList.contains("done"));
+  }
+  function activeCard() {
+    return root.querySelector("form.review-card.active:not(.done)") || open()[0];
+  }
+  function activate(card) {
+    cards.forEach((c) => c.classList.toggle("active", c === card));
+  }
+  function moveCard(step) {
+    const list = open();
+    if (!list.length) return;
+    const i = list.indexOf(activeCard());
+    activate(list[(i + step + list.length) % list.length]);
+    activeCard().scrollIntoView({ block: "nearest" });
+  }
+  function fieldsOf(card) {
+    return Array.from(card.querySelectorAll(".correction fieldset.field"));
+  }
+  function currentField(card) {
+    return card.querySelector(".correction fieldset.field.current") || fieldsOf(card)[0];
+  }
+  function moveField(card, step) {
+    const list = fieldsOf(card);
+    const i = list.indexOf(currentField(card));
+    const next = list[(i + step + list.length) % list.length];
+    list.forEach((f) => f.classList.toggle("current", f === next));
+  }
+
+  function setVerdict(card, verdict) {
+    card.querySelectorAll("[data-verdict]").forEach((b) =>
+      b.setAttribute("aria-pressed", b.dataset.verdict === verdict ? "true" : "false"));
+    card.dataset.verdict = verdict;
+    card.querySelector(".correction").hidden = verdict !== "correct";
+    if (verdict === "correct" && !card.querySelector(".field.current")) moveField(card, 0);
+  }
+  function press(fieldset, button) {
+    if (fieldset.dataset.kind === "multi_choice") {
+      button.setAttribute("aria-pressed", button.getAttribute("aria-pressed") === "true" ? "false" : "true");
+    } else {
+      fieldset.querySelectorAll(".opt").forEach((b) => b.setAttribute("aria-pressed", b === button ? "true" : "false"));
+    }
+  }
+
+  // ---- the corrected value: the label, with each field replaced by what the widgets hold ----
+  function fieldValue(fieldset) {
+    const kind = fieldset.dataset.kind;
+    const pressed = Array.from(fieldset.querySelectorAll('.opt[aria-pressed="true"]')).map((b) => b.dataset.value);
+    if (kind === "single_choice") return pressed[0] === undefined ? null : pressed[0];
+    if (kind === "multi_choice") return pressed;
+    if (kind === "rating") {
+      const input = fieldset.querySelector(".rating-input");
+      const raw = input ? input.value : pressed[0];
+      return raw === undefined || raw === "" ? null : Number(raw);
+    }
+    const box = fieldset.querySelector("textarea");
+    if (kind === "text") return box.value === "" && fieldset.dataset.required !== "true" ? null : box.value;
+    try {
+      return JSON.parse(box.value);
+    } catch (err) {
+      throw new Error(`${fieldset.dataset.name}: not valid JSON (${err.message})`);
+    }
+  }
+  function correctedValue(card) {
+    const out = JSON.parse(card.dataset.value);
+    for (const f of fieldsOf(card)) out[f.dataset.name] = fieldValue(f);
+    return out;
+  }
+  function checked(card, name) {
+    return Array.from(card.querySelectorAll(`input[name=${name}]:checked`)).map((i) => i.value);
+  }
+
+  function show(card, text, kind, warnings) {
+    const box = card.querySelector(".result");
+    box.textContent = "";
+    const p = document.createElement("p");
+    p.className = kind;
+    p.textContent = text;
+    box.appendChild(p);
+    if (warnings && warnings.length) {
+      const ul = document.createElement("ul");
+      ul.className = "warnings";
+      ul.dataset.testid = "warnings";
+      for (const w of warnings) {
+        const li = document.createElement("li");
+        li.dataset.code = w.code;
+        li.textContent = `⚠ ${w.message}`;
+        ul.appendChild(li);
+      }
+      box.appendChild(ul);
+    }
+  }
+
+  async function submit(card) {
+    if (!card || card.dataset.busy) return;
+    const verdict = card.dataset.verdict;
+    if (!verdict) {
+      show(card, "Pick a verdict first: A accept, C correct, R reject.", "error");
+      return;
+    }
+    const body = {
+      verdict,
+      annotation_id: Number(card.dataset.annotation),
+      error_tags: checked(card, "tag"),
+      rule_refs: checked(card, "rule"),
+      comment: card.querySelector("textarea[name=comment]").value,
+    };
+    try {
+      if (verdict === "correct") body.corrected_value = correctedValue(card);
+    } catch (err) {
+      show(card, err.message, "error");
+      return;
+    }
+    card.dataset.busy = "1";
+    show(card, "Saving…", "ok");
+    try {
+      const result = await api("POST", `/items/${item}/reviews`, body);
+      if (result.ok) {
+        card.classList.add("done");
+        card.classList.remove("active");
+        card.querySelectorAll("button, input, textarea").forEach((el) => (el.disabled = true));
+        show(card, `Recorded: ${verdict}.`, "ok", result.data.warnings);
+        if (result.data.task.state === "done") done.hidden = false;
+        else moveCard(0);
+      } else {
+        const where = result.data.field ? ` (${result.data.field})` : "";
+        show(card, `${result.data.message || `error ${result.status}`}${where}`, "error");
+      }
+    } catch (err) {
+      show(card, `Network problem: ${err}. The review was not confirmed; press Enter to retry.`, "error");
+    }
+    delete card.dataset.busy;
+  }
+
+  root.addEventListener("click", (event) => {
+    const card = event.target.closest("form.review-card");
+    if (card && !card.classList.contains("done")) activate(card);
+    const button = event.target.closest("button");
+    if (!button || !card) return;
+    if (button.dataset.verdict) setVerdict(card, button.dataset.verdict);
+    else if (button.classList.contains("opt")) {
+      const fieldset = button.closest("fieldset.field");
+      fieldsOf(card).forEach((f) => f.classList.toggle("current", f === fieldset));
+      press(fieldset, button);
+    }
+  });
+  cards.forEach((card) =>
+    card.addEventListener("submit", (event) => {
+      event.preventDefault();
+      submit(card);
+    }));
+  document.querySelector('[data-action="help"]').addEventListener("click", () => toggleHelp());
+  function toggleHelp(visible) {
+    help.hidden = visible === undefined ? !help.hidden : !visible;
+  }
+
+  // ---- keyboard ----
+  document.addEventListener("keydown", (event) => {
+    const target = event.target;
+    const typing = target.matches("textarea, input:not([type=hidden]):not([type=checkbox])");
+    if (event.key === "Escape") {
+      toggleHelp(false);
+      if (typing) target.blur();
+      return;
+    }
+    if (typing) {
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey || target.tagName === "INPUT")) {
+        event.preventDefault();
+        submit(target.closest("form.review-card"));
+      }
+      return;
+    }
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.key === "?") { toggleHelp(); event.preventDefault(); return; }
+    if (!help.hidden) return;
+    const key = event.key.toLowerCase();
+    if (key === "n" && !done.hidden) { event.preventDefault(); window.location.reload(); return; }
+    const card = activeCard();
+    if (!card) return;
+    const verdicts = { a: "accept", c: "correct", r: "reject" };
+    if (verdicts[key] && !event.shiftKey) { event.preventDefault(); setVerdict(card, verdicts[key]); return; }
+    if (event.key === "Enter") { event.preventDefault(); submit(card); return; }
+    if (key === "j") { event.preventDefault(); moveCard(1); return; }
+    if (key === "k") { event.preventDefault(); moveCard(-1); return; }
+    if (key === "m") { event.preventDefault(); card.querySelector("textarea[name=comment]").focus(); return; }
+    const digit = /^Digit([1-9])$/.exec(event.code);
+    if (digit && event.shiftKey) {
+      const box = card.querySelectorAll("input[name=tag]")[Number(digit[1]) - 1];
+      if (box) { event.preventDefault(); box.checked = !box.checked; }
+      return;
+    }
+    if (card.dataset.verdict !== "correct") return;
+    if (event.key === "ArrowDown") { event.preventDefault(); moveField(card, 1); return; }
+    if (event.key === "ArrowUp") { event.preventDefault(); moveField(card, -1); return; }
+    const fieldset = currentField(card);
+    const button = fieldset && fieldset.querySelector(`.opt[data-key="${CSS.escape(event.key)}"]`);
+    if (button) { event.preventDefault(); press(fieldset, button); }
+  });
+})();
+
+// The escalation inbox: claim, answer, escalate and resolve through the JSON API; the page
+// reloads on success so every ticket shows its new state, and shows the server's message if not.
+(function () {
+  const inbox = document.getElementById("inbox");
+  if (!inbox) return;
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const project = inbox.dataset.project;
+  const message = document.getElementById("inbox-message");
+  document.querySelectorAll("select[data-autosubmit]").forEach((select) =>
+    select.addEventListener("change", () => select.form.submit()));
+
+  async function post(ticket, action, body) {
+    message.textContent = "Saving…";
+    message.className = "ok";
+    const response = await fetch(`/api/v1/projects/${project}/escalations/${ticket}/${action}`, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      body: JSON.stringify(body),
+    });
+    if (response.ok) {
+      window.location.reload();
+      return;
+    }
+    const data = await response.json();
+    message.textContent = `Ticket ${ticket}: ${data.message || `error ${response.status}`}`;
+    message.className = "error";
+  }
+
+  inbox.addEventListener("click", (event) => {
+    const button = event.target.closest('button[data-action="claim"]');
+    if (button) post(button.closest("[data-ticket]").dataset.ticket, "claim", {});
+  });
+  inbox.addEventListener("submit", (event) => {
+    const form = event.target.closest("form[data-action]");
+    if (!form) return;
+    event.preventDefault();
+    const body = {};
+    new FormData(form).forEach((value, key) => {
+      if (value !== "") body[key] = value;
+    });
+    post(form.closest("[data-ticket]").dataset.ticket, form.dataset.action, body);
+  });
+})();
