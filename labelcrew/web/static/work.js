@@ -306,6 +306,10 @@
   // ---- keyboard ----
   document.addEventListener("keydown", (event) => {
     const target = event.target;
+    if (target.closest(".extras")) { // the question and comment forms keep their keys
+      if (event.key === "Escape") target.blur();
+      return;
+    }
     const typing = target.matches("textarea, input:not([type=hidden])");
     if (event.key === "Escape") {
       toggleHelp(false);
@@ -344,4 +348,112 @@
       if (done && next) activate(next);
     }
   });
+})();
+
+// Beside the item: ask a question (an escalation, level 1), the item's comment thread, and
+// the annotator's own feedback (reviews of their labels) and questions with their answers.
+(function () {
+  const panels = document.getElementById("my-panels");
+  if (!panels) return;
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const base = `/api/v1/projects/${panels.dataset.project}`;
+  const extras = document.getElementById("item-extras");
+
+  async function call(method, path, body) {
+    const response = await fetch(base + path, {
+      method,
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { ok: response.ok, status: response.status, data: await response.json() };
+  }
+  function el(tag, text, className) {
+    const node = document.createElement(tag);
+    if (text !== undefined) node.textContent = text;
+    if (className) node.className = className;
+    return node;
+  }
+  function tell(box, result, text) {
+    box.textContent = result.ok ? text : result.data.message || `error ${result.status}`;
+    box.className = result.ok ? "ok" : "error";
+  }
+  const when = (iso) => (iso || "").slice(0, 16).replace("T", " ");
+  const shown = (value) => (typeof value === "string" ? value : JSON.stringify(value));
+
+  async function loadComments() {
+    const list = extras.querySelector(".comments");
+    const result = await call("GET", `/items/${extras.dataset.item}/comments`);
+    if (!result.ok) return;
+    list.textContent = "";
+    for (const c of result.data) {
+      const li = el("li");
+      li.append(el("strong", c.author), " ", el("span", when(c.created_at), "muted small"), el("div", c.body));
+      list.appendChild(li);
+    }
+    if (!result.data.length) list.appendChild(el("li", "No comments yet.", "muted"));
+  }
+
+  async function loadQuestions() {
+    const list = panels.querySelector(".question-list");
+    const result = await call("GET", "/escalations");
+    if (!result.ok) return;
+    list.textContent = "";
+    for (const t of result.data) {
+      const li = el("li");
+      li.append(el("span", t.state, "badge"), ` item ${t.item_id}${t.rule_number ? `, rule ${t.rule_number}` : ""}: `, el("q", t.question));
+      if (t.answer) li.appendChild(el("div", `Answer: ${t.answer}`));
+      if (t.ruling) li.appendChild(el("div", `Ruling${t.ruling_rule ? ` (rule ${t.ruling_rule})` : ""}: ${t.ruling}`));
+      list.appendChild(li);
+    }
+    if (!result.data.length) list.appendChild(el("li", "You have asked nothing yet.", "muted"));
+  }
+
+  async function loadFeedback() {
+    const list = panels.querySelector(".feedback-list");
+    const result = await call("GET", "/my/feedback?limit=50");
+    if (!result.ok) return;
+    list.textContent = "";
+    for (const r of result.data) {
+      const li = el("li");
+      li.append(el("span", r.verdict, `badge verdict-${r.verdict}`), ` item ${r.item_id} by ${r.reviewer} `, el("span", when(r.created_at), "muted small"));
+      li.appendChild(el("div", `Your label: ${shown(r.your_value)}`, "small"));
+      if (r.corrected_value) li.appendChild(el("div", `Correction: ${shown(r.corrected_value)}`, "small"));
+      if (r.error_tags.length) li.appendChild(el("div", `Tags: ${r.error_tags.map((t) => t.name).join(", ")}`, "small"));
+      for (const rule of r.rules) {
+        li.appendChild(el("div", `Rule ${rule.number}${rule.title ? ` ${rule.title}` : ""}: ${rule.text || "(not in that guideline version)"}`, "small"));
+      }
+      if (r.comment) li.appendChild(el("blockquote", r.comment));
+      list.appendChild(li);
+    }
+    if (!result.data.length) list.appendChild(el("li", "No reviews of your labels yet.", "muted"));
+  }
+
+  if (extras) {
+    document.getElementById("ask-form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const form = event.target;
+      const body = { question: form.question.value };
+      if (form.rule_number.value) body.rule_number = form.rule_number.value;
+      const result = await call("POST", `/items/${extras.dataset.item}/escalations`, body);
+      tell(form.querySelector("[role=status]"), result, "Question sent to a reviewer.");
+      if (result.ok) {
+        form.question.value = "";
+        loadQuestions();
+      }
+    });
+    document.getElementById("comment-form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const form = event.target;
+      const result = await call("POST", `/items/${extras.dataset.item}/comments`, { body: form.body.value });
+      tell(form.querySelector("[role=status]"), result, "Comment added.");
+      if (result.ok) {
+        form.body.value = "";
+        loadComments();
+      }
+    });
+    loadComments();
+  }
+  loadQuestions();
+  loadFeedback();
 })();
