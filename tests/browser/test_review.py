@@ -1,0 +1,179 @@
+"""The review page, the escalation inbox and the workspace's question, comments and feedback
+in Chromium: a disagreement reviewed and corrected with the keyboard, a question asked from the
+workspace, escalated by the reviewer and resolved by the guideline owner."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from labelcrew.db.models_feedback import Escalation, Review
+from labelcrew.services import assignment, projects, review, review_queue, submission
+from labelcrew.services.accounts import Actor
+from tests.browser.conftest import shot
+from tests.integration.team import build, user
+
+pytestmark = pytest.mark.browser
+
+
+def _disagreement(db) -> tuple[Any, int]:
+    """Two annotators label one item differently; a reviewer joins the project."""
+    team = build(db, annotators=2, items=2, overlap=2)
+    pid, (ann_a, ann_b) = team.project_id, team.annotators
+    user(db, "rev")
+    projects.set_member(db, team.admin, pid, username="rev", roles=["reviewer"])
+    item_id = assignment.next_item(db, ann_a, pid)["item"]["id"]
+    submission.submit(db, ann_a, pid, item_id, {"sentiment": "positive"}, idempotency_key="a")
+    assert assignment.next_item(db, ann_b, pid)["item"]["id"] == item_id
+    submission.submit(db, ann_b, pid, item_id, {"sentiment": "negative"}, idempotency_key="b")
+    return team, item_id
+
+
+def _reviews(db) -> list[Review]:
+    with db.uow(read_only=True) as uow:
+        return list(uow.session.scalars(select(Review).order_by(Review.id)))
+
+
+def test_review_a_disagreement_with_the_keyboard(db, open_page):
+    team, item_id = _disagreement(db)
+    pid = team.project_id
+    page = open_page("rev")
+    page.goto(f"/projects/{pid}/guidelines")
+    assert "Review" in page.locator("nav.tabs").inner_text()
+    page.goto(f"/projects/{pid}/review")
+    assert page.get_by_test_id("item-id").inner_text() == f"#{item_id}"
+    assert "disagree" in page.get_by_test_id("reasons").inner_text()
+    agreement = page.get_by_test_id("agreement").inner_text()
+    assert "Labels disagree" in agreement
+    assert "positive × 1" in agreement and "negative × 1" in agreement
+    first, second = page.get_by_test_id("annotation-ann0"), page.get_by_test_id("annotation-ann1")
+    assert "positive" in first.inner_text() and "negative" in second.inner_text()
+    shot(page, "review")
+
+    # ann0's label: C opens the correction, 2 picks "negative", Shift+1 tags it; a comment
+    # that cites no rule is stored and answered with the server's warning
+    page.keyboard.press("c")
+    assert first.get_by_test_id("correction").is_visible()
+    page.keyboard.press("2")
+    page.keyboard.press("Shift+Digit1")
+    page.keyboard.press("m")
+    page.keyboard.type("The customer is unhappy overall.")
+    page.keyboard.press("Escape")
+    page.keyboard.press("Enter")
+    warning = first.locator("[data-testid=warnings] li[data-code=not_tied_to_rule]")
+    warning.wait_for()
+    assert "cites no guideline rule" in warning.inner_text()
+    [corrected] = _reviews(db)
+    assert corrected.verdict == "correct"
+    assert corrected.corrected_value == {"sentiment": "negative", "note": None}
+    assert corrected.error_tags == ["wrong_class"] and corrected.rule_refs == []
+
+    # the highlight moved on to ann1's label: accept it, and the item is done
+    page.keyboard.press("a")
+    page.keyboard.press("Enter")
+    page.get_by_test_id("item-done").wait_for()
+    assert [r.verdict for r in _reviews(db)] == ["correct", "accept"]
+    assert "Recorded: accept" in second.get_by_test_id("result").inner_text()
+
+
+def test_a_correction_the_schema_refuses_names_the_field(db, open_page):
+    team, _ = _disagreement(db)
+    page = open_page("rev")
+    page.goto(f"/projects/{team.project_id}/review")
+    first = page.get_by_test_id("annotation-ann0")
+    page.keyboard.press("r")
+    page.keyboard.press("Enter")  # a rejection needs an error tag
+    first.get_by_test_id("result").filter(has_text="error_tags").wait_for()
+    page.keyboard.press("c")
+    page.keyboard.press("Shift+Digit1")
+    page.keyboard.press("Enter")  # unchanged value: the server says to accept instead
+    first.get_by_test_id("result").filter(has_text="accept").wait_for()
+    assert _reviews(db) == []
+
+
+def test_question_from_the_workspace_escalated_and_resolved(db, open_page):
+    team, item_id = _disagreement(db)
+    pid = team.project_id
+    ann = open_page("ann0")
+    ann.goto(f"/projects/{pid}/work")
+    asked_on = int(ann.get_by_test_id("item-id").inner_text().lstrip("#"))
+    assert asked_on != item_id  # ann0 labelled the disputed item; the question is on the next
+    ann.get_by_test_id("ask-open").click()
+    ann.get_by_test_id("ask-question").fill("Is faint praise with a complaint negative?")
+    ann.get_by_test_id("ask-rule").select_option("1.1")
+    ann.get_by_test_id("ask-submit").click()
+    ann.get_by_test_id("ask-message").filter(has_text="sent").wait_for()
+    ann.get_by_test_id("comment-body").fill("The payload has a typo.")
+    ann.get_by_test_id("comment-submit").click()
+    ann.get_by_test_id("comments").filter(has_text="The payload has a typo.").wait_for()
+    assert "ann0" in ann.get_by_test_id("comments").inner_text()
+
+    rev = open_page("rev")
+    rev.goto(f"/projects/{pid}/escalations")
+    with db.uow(read_only=True) as uow:
+        [ticket] = uow.session.scalars(select(Escalation)).all()
+    assert ticket.item_id == asked_on and ticket.rule_number == "1.1"
+    card = rev.get_by_test_id(f"ticket-{ticket.id}")
+    assert "faint praise" in card.get_by_test_id("question").inner_text()
+    assert "asked by ann0" in card.inner_text()
+    card.get_by_label("escalation note").fill("The guideline is silent on mixed reviews.")
+    with rev.expect_navigation():
+        card.get_by_role("button", name="Escalate to level 2").click()
+    assert "No tickets" not in rev.get_by_test_id("tickets").inner_text()
+    assert card.get_attribute("data-state") == "escalated"
+    assert card.get_by_label("ruling").count() == 0  # reviewers do not rule
+
+    owner = open_page("lead")
+    owner.goto(f"/projects/{pid}/escalations")
+    assert "Escalations" in owner.locator("nav.tabs").inner_text()
+    card = owner.get_by_test_id(f"ticket-{ticket.id}")
+    card.get_by_label("ruling", exact=True).fill(
+        "Faint praise followed by a complaint is negative."
+    )
+    card.get_by_label("ruling rule number").fill("1.3")
+    shot(owner, "escalations")
+    with owner.expect_navigation():
+        card.get_by_role("button", name="Resolve").click()
+    owner.goto(f"/projects/{pid}/escalations?state=resolved")
+    ruling = owner.get_by_test_id(f"ticket-{ticket.id}").get_by_test_id("ruling").inner_text()
+    assert "rule 1.3" in ruling and "complaint is negative" in ruling
+    with db.uow(read_only=True) as uow:
+        done = uow.session.get(Escalation, ticket.id)
+        assert done is not None and (done.state, done.ruling_rule) == ("resolved", "1.3")
+
+    # the annotator's "my questions" list shows the ruling
+    ann.reload()
+    ann.get_by_test_id("my-questions").filter(has_text="complaint is negative").wait_for()
+
+
+def test_my_feedback_lists_reviews_of_own_labels(db, open_page):
+    team, item_id = _disagreement(db)
+    pid = team.project_id
+    reviewer = next(m for m in projects.list_members(db, pid) if m["username"] == "rev")
+    actor = Actor(reviewer["user_id"], "rev", False)
+    lease = review_queue.next_review(db, actor, pid)
+    mine = next(a for a in lease["annotations"] if a["annotator"] == "ann0")
+    review.record_review(
+        db,
+        actor,
+        pid,
+        item_id,
+        verdict="correct",
+        annotation_id=mine["annotation_id"],
+        corrected_value={"sentiment": "negative"},
+        error_tags=["wrong_class"],
+        rule_refs=["1.1"],
+        comment="per rule 1.1 the overall tone counts",
+    )
+    page = open_page("ann0")
+    page.goto(f"/projects/{pid}/work")
+    panel = page.get_by_test_id("my-feedback")
+    panel.locator("summary").click()
+    row = panel.locator("li").first
+    row.filter(has_text="correct").wait_for()
+    text = row.inner_text()
+    assert "Wrong class" in text and "Label the overall sentiment." in text
+    assert "negative" in text and "per rule 1.1" in text
+    assert panel.locator("li").count() == 1  # ann1's label was not reviewed
