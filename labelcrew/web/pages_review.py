@@ -21,7 +21,14 @@ from labelcrew.api.security import db_of
 from labelcrew.domain.permissions import Action
 from labelcrew.domain.schema import LabelSchema
 from labelcrew.errors import NotFound
-from labelcrew.services import escalations, guidelines, projects, review_queue, taxonomy
+from labelcrew.services import (
+    escalations,
+    guidelines,
+    items,
+    projects,
+    review_queue,
+    taxonomy,
+)
 from labelcrew.web.render import Page, PageRoute, project_page, render
 from labelcrew.web.widgets import fields_of, shown_payload
 
@@ -33,6 +40,7 @@ REASON_TEXT = {
     "gold_miss": "the label missed the gold answer",
     "flag": "an annotator flagged the item",
 }
+MAX_ITEMS_SHOWN = 50  # items read for the inbox, one read each
 STATE_FILTERS = ("waiting", "all", "open", "answered", "escalated", "resolved")
 
 
@@ -125,6 +133,12 @@ def escalation_inbox(
     names: dict[int, str] = {}
     if page.can(Action.MEMBER_READ):
         names = {m["user_id"]: m["username"] for m in projects.list_members(db, project_id)}
+    payloads: dict[int, dict[str, Any]] = {}
+    if page.can(Action.ITEM_READ):  # the item beside the question, masked as item reads are
+        roles = None if page.actor.is_admin else page.roles
+        for item_id in list(dict.fromkeys(t["item_id"] for t in tickets))[:MAX_ITEMS_SHOWN]:
+            found = items.get_item(db, project_id, item_id, with_gold=False, roles=roles)
+            payloads[item_id] = found["payload"]
     return render(
         request,
         "escalations.html",
@@ -132,6 +146,7 @@ def escalation_inbox(
         tab="escalations",
         tickets=tickets,
         names=names,
+        payloads=payloads,
         state=state,
         states=STATE_FILTERS,
         rules=current_rules(request, project_id),

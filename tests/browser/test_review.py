@@ -12,7 +12,7 @@ from sqlalchemy import select
 from labelcrew.db.models_feedback import Escalation, Review
 from labelcrew.services import assignment, projects, review, review_queue, submission
 from labelcrew.services.accounts import Actor
-from tests.browser.conftest import shot
+from tests.browser.conftest import DESK, PHONE, shot
 from tests.integration.team import build, user
 
 pytestmark = pytest.mark.browser
@@ -51,6 +51,9 @@ def test_review_a_disagreement_with_the_keyboard(db, open_page):
     first, second = page.get_by_test_id("annotation-ann0"), page.get_by_test_id("annotation-ann1")
     assert "positive" in first.inner_text() and "negative" in second.inner_text()
     shot(page, "review")
+    page.set_viewport_size(PHONE)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.set_viewport_size(DESK)
 
     # ann0's label: C opens the correction, 2 picks "negative", Shift+1 tags it; a comment
     # that cites no rule is stored and answered with the server's warning
@@ -93,7 +96,7 @@ def test_a_correction_the_schema_refuses_names_the_field(db, open_page):
     assert _reviews(db) == []
 
 
-def test_question_from_the_workspace_escalated_and_resolved(db, open_page):
+def test_question_from_the_workspace_escalated_and_resolved(db, clock, open_page):
     team, item_id = _disagreement(db)
     pid = team.project_id
     ann = open_page("ann0")
@@ -118,6 +121,17 @@ def test_question_from_the_workspace_escalated_and_resolved(db, open_page):
     card = rev.get_by_test_id(f"ticket-{ticket.id}")
     assert "faint praise" in card.get_by_test_id("question").inner_text()
     assert "asked by ann0" in card.inner_text()
+    assert card.get_by_test_id("item-payload").inner_text().split() == [
+        "text",
+        "item",
+        "number",
+        "1",
+    ]
+    assert "overdue" not in (card.get_attribute("class") or "")
+    clock.advance(25 * 3600)  # past the 24 h level-1 SLA
+    rev.reload()
+    assert "overdue" in (card.get_attribute("class") or "")
+    assert rev.get_by_test_id("overdue-count").inner_text() == "1 overdue"
     card.get_by_label("escalation note").fill("The guideline is silent on mixed reviews.")
     with rev.expect_navigation():
         card.get_by_role("button", name="Escalate to level 2").click()
