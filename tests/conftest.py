@@ -33,6 +33,9 @@ os.environ.setdefault("LABELCREW_ARGON2_MEMORY_KIB", "1024")
 BACKENDS = [b for b in os.environ.get("LABELCREW_TEST_BACKENDS", "sqlite,postgres").split(",") if b]
 PG_URL = os.environ.get("LABELCREW_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+# Real crowd answers with expert truth, beside the checkout: ../shared/datasets.
+REPO = Path(__file__).resolve().parents[1]
+DATASETS = Path(os.environ.get("LABELCREW_DATASETS", REPO.parent / "shared" / "datasets"))
 
 
 def _admin_engine():  # type: ignore[no-untyped-def]

@@ -9,6 +9,7 @@ measured in a separate tracemalloc run of our Dawid-Skene (NumPy reports its buf
 
 from __future__ import annotations
 
+import os
 import resource
 import time
 import tracemalloc
@@ -23,7 +24,13 @@ import numpy.typing as npt
 
 from labelcrew.domain.aggregation import encode_answers, make_aggregator
 
-DATASETS = Path("/work/shared/datasets")
+# The shared crowd data sets live beside the checkout (../shared/datasets); LABELCREW_DATASETS
+# points elsewhere.
+DATASETS = Path(
+    os.environ.get(
+        "LABELCREW_DATASETS", Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
+    )
+)
 PAIRS = (("mv", "MajorityVote"), ("ds", "DawidSkene"), ("ods", "OneCoinDawidSkene"))
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -21,8 +19,8 @@ from labelcrew.domain.aggregation import (
     make_aggregator,
 )
 from labelcrew.errors import ValidationFailed
+from tests.conftest import DATASETS
 
-DATASETS = Path("/work/shared/datasets")
 crowdkit = pytest.importorskip("crowdkit.aggregation")
 
 

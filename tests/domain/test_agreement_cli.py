@@ -10,8 +10,9 @@ from typer.testing import CliRunner
 
 from labelcrew.cli import app
 from labelcrew.domain.agreement import krippendorff_alpha
+from tests.conftest import DATASETS
 
-S_DOG = Path("/work/shared/datasets/s_dog/answer.csv")
+S_DOG = DATASETS / "s_dog" / "answer.csv"
 runner = CliRunner()
 
 
