@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from labelcrew.db.models_feedback import Escalation, Review
-from labelcrew.services import assignment, projects, review, review_queue, submission
+from labelcrew.services import assignment, comments, projects, review, review_queue, submission
 from labelcrew.services.accounts import Actor
 from tests.browser.conftest import DESK, PHONE, shot
 from tests.integration.team import build, user
@@ -39,6 +39,7 @@ def _reviews(db) -> list[Review]:
 def test_review_a_disagreement_with_the_keyboard(db, open_page):
     team, item_id = _disagreement(db)
     pid = team.project_id
+    comments.add_comment(db, team.annotators[0], pid, item_id, body="Is 'fine' positive here?")
     page = open_page("rev")
     page.goto(f"/projects/{pid}/guidelines")
     assert "Review" in page.locator("nav.tabs").inner_text()
@@ -50,6 +51,9 @@ def test_review_a_disagreement_with_the_keyboard(db, open_page):
     assert "positive × 1" in agreement and "negative × 1" in agreement
     first, second = page.get_by_test_id("annotation-ann0"), page.get_by_test_id("annotation-ann1")
     assert "positive" in first.inner_text() and "negative" in second.inner_text()
+    thread = page.get_by_test_id("comments")
+    thread.filter(has_text="Is 'fine' positive here?").wait_for()
+    assert "ann0" in thread.inner_text()
     shot(page, "review")
     page.set_viewport_size(PHONE)
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]

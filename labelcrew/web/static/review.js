@@ -160,6 +160,36 @@
     delete card.dataset.busy;
   }
 
+  // ---- the item's comment thread ----
+  const thread = root.querySelector(".comments");
+  async function loadComments() {
+    const result = await api("GET", `/items/${item}/comments`);
+    if (!result.ok) return;
+    thread.textContent = "";
+    for (const c of result.data) {
+      const li = document.createElement("li");
+      const who = document.createElement("strong");
+      who.textContent = c.author;
+      const body = document.createElement("div");
+      body.textContent = c.body;
+      li.append(who, ` ${c.created_at.slice(0, 16).replace("T", " ")}`, body);
+      thread.appendChild(li);
+    }
+  }
+  const commentForm = document.getElementById("comment-form");
+  commentForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const status = commentForm.querySelector("[role=status]");
+    const result = await api("POST", `/items/${item}/comments`, { body: commentForm.body.value });
+    status.textContent = result.ok ? "Comment added." : result.data.message || `error ${result.status}`;
+    status.className = result.ok ? "ok" : "error";
+    if (result.ok) {
+      commentForm.body.value = "";
+      loadComments();
+    }
+  });
+  loadComments();
+
   root.addEventListener("click", (event) => {
     const card = event.target.closest("form.review-card");
     if (card && !card.classList.contains("done")) activate(card);
@@ -192,9 +222,10 @@
       return;
     }
     if (typing) {
-      if (event.key === "Enter" && (event.ctrlKey || event.metaKey || target.tagName === "INPUT")) {
+      const card = target.closest("form.review-card");
+      if (card && event.key === "Enter" && (event.ctrlKey || event.metaKey || target.tagName === "INPUT")) {
         event.preventDefault();
-        submit(target.closest("form.review-card"));
+        submit(card);
       }
       return;
     }
