@@ -83,6 +83,9 @@ def test_review_a_disagreement_with_the_keyboard(db, open_page):
     page.get_by_test_id("item-done").wait_for()
     assert [r.verdict for r in _reviews(db)] == ["correct", "accept"]
     assert "Recorded: accept" in second.get_by_test_id("result").inner_text()
+    with page.expect_navigation():
+        page.keyboard.press("n")
+    assert "no item needs your review" in page.get_by_test_id("review-empty").inner_text()
 
 
 def test_a_correction_the_schema_refuses_names_the_field(db, open_page):
