@@ -27,7 +27,7 @@ from labelcrew.db.models import Annotation, GoldAnswer, Item, Member, Project, U
 from labelcrew.db.models_feedback import ReviewTask
 from labelcrew.domain.schema import LabelSchema
 from labelcrew.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from labelcrew.services import submission  # module import: submission calls back into us
+from labelcrew.services import privacy, submission  # submission calls back into us
 from labelcrew.services.accounts import Actor
 from labelcrew.services.events import audit, emit
 from labelcrew.services.feedback_common import held, load_item, member_of, review_policy
@@ -162,9 +162,15 @@ def _may_review(member: Member | None, actor: Actor) -> None:
         raise Forbidden("only reviewers, QA and leads review", code="not_a_reviewer")
 
 
-def review_lease_dict(uow: UnitOfWork, task: ReviewTask, project: Project) -> dict[str, Any]:
-    """What a reviewer sees: the item, every live label with its annotator, why it is here."""
+def review_lease_dict(
+    uow: UnitOfWork, task: ReviewTask, project: Project, viewer: Actor, member: Member | None
+) -> dict[str, Any]:
+    """What a reviewer sees: the item (sensitive fields masked for the reviewer's roles), every
+    live label with its annotator, why it is here."""
     item = load_item(uow, project.id, task.item_id)
+    payload = privacy.view(
+        project, item.payload, member.roles if member else (), is_admin=viewer.is_admin
+    )
     rows = uow.session.execute(
         select(Annotation, User.username)
         .join(User, User.id == Annotation.annotator_id)
@@ -174,7 +180,7 @@ def review_lease_dict(uow: UnitOfWork, task: ReviewTask, project: Project) -> di
     gold = uow.session.get(GoldAnswer, item.id) if item.is_gold else None
     return {
         "task": task_dict(task),
-        "item": {"id": item.id, "external_id": item.external_id, "payload": item.payload},
+        "item": {"id": item.id, "external_id": item.external_id, "payload": payload},
         "annotations": [
             {
                 "annotation_id": a.id,
@@ -241,7 +247,7 @@ def next_review(
             task = mine[0]
             if task.expires_at is None or task.expires_at <= uow.now:
                 task.expires_at = uow.now + lease_for  # nobody took it: still ours
-            result = review_lease_dict(uow, task, project)
+            result = review_lease_dict(uow, task, project, actor, member)
             uow.commit()
             return result
         limit = (member.wip_limit if member else None) or project.wip_limit
@@ -266,7 +272,7 @@ def next_review(
             project_id=project.id,
             after={"item_id": task.item_id, "expires_at": task.expires_at.isoformat()},
         )
-        result = review_lease_dict(uow, task, project)
+        result = review_lease_dict(uow, task, project, actor, member)
         uow.commit()
         return result
 

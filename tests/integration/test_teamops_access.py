@@ -236,3 +236,23 @@ def test_member_of_one_project_cannot_read_another(db):
     for method, path in writes:
         assert getattr(client, method)(f"/api/v1/projects/{pid}{path}", json={}).status_code == 404
     assert client.get(f"/api/v1/projects/{other['id']}/plan").status_code == 200
+
+
+def test_review_queue_masks_sensitive_fields_for_reviewers(db):
+    from labelcrew.services import assignment, review_queue, submission
+
+    team = build(db, annotators=2, items=0, overlap=2)
+    pid = team.project_id
+    add_items(db, pid, 1, overlap=2, payload={"text": "hi", "email": "jane.doe@example.com"})
+    teamops_settings.update_settings(
+        db, team.lead, pid, {"sensitive_fields": [{"field": "email", "mode": "mask"}]}
+    )
+    for who, label in zip(team.annotators, ("positive", "negative"), strict=True):
+        lease = assignment.next_item(db, who, pid)
+        submission.submit(
+            db, who, pid, lease["item"]["id"], {"sentiment": label}, idempotency_key=None
+        )
+    rev = user(db, "rev2")
+    projects.set_member(db, team.admin, pid, username="rev2", roles=["reviewer"])
+    task = review_queue.next_review(db, rev, pid)
+    assert task["item"]["payload"] == {"text": "hi", "email": "j***@e***.com"}
