@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, Response
 from labelcrew.api.security import db_of, require_admin
 from labelcrew.domain.permissions import Action, Role
 from labelcrew.errors import Conflict, NotFound, ValidationFailed
-from labelcrew.services import accounts, alerts, batches, items, projects, quality
+from labelcrew.services import accounts, alerts, batches, items, projects, quality, webhooks
 from labelcrew.web.render import Page, PageRoute, project_page, redirect, render, signed_in
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -75,7 +75,19 @@ def settings_page(
     saved: str = "",
     page: Page = Depends(project_page(Action.PROJECT_READ)),
 ) -> Response:
+    return _settings(request, page, project_id, saved=saved)
+
+
+def _settings(
+    request: Request, page: Page, project_id: int, *, saved: str = "", new_secret: str = ""
+) -> Response:
     db = db_of(request)
+    hooks = None
+    if page.can(Action.WEBHOOK_MANAGE):
+        hooks = [
+            {**h, "deliveries": webhooks.list_deliveries(db, project_id, h["id"], limit=5)}
+            for h in webhooks.list_webhooks(db, project_id)
+        ]
     try:
         schema: dict[str, Any] | None = projects.get_schema(db, project_id)
     except NotFound:
@@ -92,8 +104,23 @@ def settings_page(
         roles=[r.value for r in Role],
         saved=saved,
         show_gold=page.can(Action.GOLD_MANAGE),
-        webhooks=optional_service("webhooks") is not None,
+        hooks=hooks,
+        new_secret=new_secret,
     )
+
+
+@router.post("/projects/{project_id}/webhooks", response_class=HTMLResponse)
+def add_webhook(
+    project_id: int,
+    request: Request,
+    url: str = Form(...),
+    events: str = Form("*"),
+    page: Page = Depends(project_page(Action.WEBHOOK_MANAGE)),
+) -> Response:
+    """Add a webhook and show its signing secret once (never in a URL, never again)."""
+    wanted = [e.strip() for e in events.replace(";", ",").split(",") if e.strip()] or ["*"]
+    made = webhooks.create_webhook(db_of(request), page.actor, project_id, url=url, events=wanted)
+    return _settings(request, page, project_id, saved="webhook", new_secret=made["secret"])
 
 
 @router.post("/projects/{project_id}/settings")

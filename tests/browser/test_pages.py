@@ -182,3 +182,26 @@ def _uid(db, name: str) -> int:
     from labelcrew.services import accounts
 
     return accounts.get_user_by_name(db, name).id
+
+
+def test_lead_adds_a_webhook_and_sees_its_secret_once(db, open_page):
+    from labelcrew.services import webhooks
+
+    team = build(db, annotators=1, items=1)
+    pid = team.project_id
+    lead = open_page("lead")
+    lead.goto(f"/projects/{pid}/settings")
+    lead.fill("input[name=url]", "http://127.0.0.1:9/hooks")
+    lead.fill("input[name=events]", "item.annotated, review.done")
+    lead.get_by_role("button", name="Add webhook").click()
+    secret = lead.get_by_test_id("webhook-secret").inner_text()
+    row = lead.get_by_test_id("webhooks").locator("tr", has_text="127.0.0.1:9/hooks")
+    assert "item.annotated, review.done" in row.inner_text()
+    made = webhooks.list_webhooks(db, pid)
+    assert [h["events"] for h in made] == [["item.annotated", "review.done"]]
+    assert len(secret.split(": ", 1)[1].strip()) >= 16
+    lead.goto(f"/projects/{pid}/settings")  # shown once: a reload does not show it again
+    assert lead.get_by_test_id("webhook-secret").count() == 0
+    ann = open_page("ann0")
+    ann.goto(f"/projects/{pid}/settings")
+    assert ann.get_by_role("button", name="Add webhook").count() == 0
