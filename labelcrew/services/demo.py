@@ -19,6 +19,7 @@ from labelcrew.services import (
     guidelines,
     items,
     projects,
+    quality,
     submission,
     teamops_demo,
 )
@@ -210,6 +211,7 @@ def _simulate(
     gen = np.random.default_rng(seed_value)
     budget = int(len(truth) * 2 * 2 / 3)
     step = timedelta(days=days) / max(budget, 1)
+    per_day = max(budget // max(days * 2, 1), 1)
     for turn in range(budget):
         k = turn % len(names)
         who, sim = people[names[k]], team[k]
@@ -224,3 +226,5 @@ def _simulate(
             past, who, pid, item_id, {"sentiment": label}, idempotency_key=f"demo-{turn}"
         )
         moments["now"] = max(moments["now"], start + step * turn)
+        if turn % per_day == per_day - 1:  # the hourly quality scan, as of that simulated day
+            quality.measure_agreement(past, pid)
