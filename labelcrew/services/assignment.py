@@ -189,7 +189,8 @@ def next_item(
             result = lease_dict(own, item, project, member)
             uow.commit()
             return result
-        held = uow.session.scalar(
+        # With no live lease of their own (own is None) nobody can be over the WIP limit.
+        held = own is not None and uow.session.scalar(
             select(Assignment.id)
             .where(
                 Assignment.project_id == project.id,
@@ -200,7 +201,7 @@ def next_item(
             .limit(member.wip_limit or project.wip_limit)
             .offset((member.wip_limit or project.wip_limit) - 1)
         )
-        if held is not None:
+        if held:
             raise Conflict(
                 f"you hold {member.wip_limit or project.wip_limit} items already; "
                 "submit, skip or release one first",
