@@ -26,7 +26,7 @@ from labelcrew.services.accounts import Actor
 from labelcrew.services.calibration_picks import PICKS, pick_hard_items, results
 from labelcrew.services.events import audit, emit
 from labelcrew.services.projects import load_project
-from labelcrew.services.quality import _primary
+from labelcrew.services.quality import primary_field_of
 from labelcrew.services.submission import schema_for
 from labelcrew.services.uow import Database, UnitOfWork
 
@@ -99,7 +99,7 @@ def create_session(
         )
     with db.uow() as uow:
         project = load_project(uow, project_id)
-        field, _ = _primary(uow, project)
+        field, _ = primary_field_of(uow, project)
         if item_ids:
             chosen = [(i, "manual") for i in dict.fromkeys(item_ids)]
             found = set(

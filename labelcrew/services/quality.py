@@ -30,7 +30,9 @@ def thresholds_of(project: Project) -> AgreementThresholds:
     )
 
 
-def _primary(uow: UnitOfWork, project: Project) -> tuple[str, list[str]]:
+def primary_field_of(uow: UnitOfWork, project: Project) -> tuple[str, list[str]]:
+    """The field the quality engine measures (the schema's first single-choice field) and its
+    categories; relabel and calibration pick items by the same field."""
     if project.schema_version is None:
         raise Conflict("this project has no label schema yet", code="no_schema")
     schema = schema_for(uow, project.id, project.schema_version)
@@ -65,7 +67,7 @@ def measure_agreement(db: Database, project_id: int, *, record: bool = True) -> 
     with db.uow(read_only=not record) as uow:
         project = uow.session.get(Project, project_id)
         assert project is not None
-        field, _ = _primary(uow, project)
+        field, _ = primary_field_of(uow, project)
         rows = [
             r
             for r in _labels(uow, project.id, field, gold_items=False)
@@ -165,7 +167,7 @@ def gold_report(db: Database, project_id: int, *, window: int | None = 50) -> di
     with db.uow(read_only=True) as uow:
         project = uow.session.get(Project, project_id)
         assert project is not None
-        field, _ = _primary(uow, project)
+        field, _ = primary_field_of(uow, project)
         rows = _gold_rows(uow, project.id)
     records = [
         gold.GoldRecord(
@@ -205,7 +207,7 @@ def scan_drift(db: Database, project_id: int, *, shift_window: int = 200) -> lis
     with db.uow() as uow:
         project = uow.session.get(Project, project_id)
         assert project is not None
-        field, categories = _primary(uow, project)
+        field, categories = primary_field_of(uow, project)
         by_member: dict[str, list[Any]] = {}
         for r in _gold_rows(uow, project.id):
             by_member.setdefault(r.username, []).append(r)

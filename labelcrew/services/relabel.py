@@ -23,7 +23,7 @@ from labelcrew.services import feedback_tables, guidelines
 from labelcrew.services.accounts import Actor
 from labelcrew.services.events import audit, emit
 from labelcrew.services.projects import load_project
-from labelcrew.services.quality import _primary
+from labelcrew.services.quality import primary_field_of
 from labelcrew.services.uow import Database, UnitOfWork
 
 CHUNK = 500
@@ -122,7 +122,7 @@ def _touched(
             add(item_id, "rules:" + ",".join(relabel["rules"]))
     if relabel["labels"]:
         project = load_project(uow, project_id)
-        field, categories = _primary(uow, project)
+        field, categories = primary_field_of(uow, project)
         for label in relabel["labels"]:
             if label not in categories:
                 raise ValidationFailed(

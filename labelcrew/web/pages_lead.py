@@ -7,9 +7,7 @@ is exactly what the services returned. Capabilities that another part of labelcr
 
 from __future__ import annotations
 
-import importlib
 import json
-from types import ModuleType
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -18,21 +16,24 @@ from fastapi.responses import HTMLResponse, Response
 from labelcrew.api.security import db_of, require_admin
 from labelcrew.domain.permissions import Action, Role
 from labelcrew.errors import Conflict, NotFound, ValidationFailed
-from labelcrew.services import accounts, alerts, batches, items, projects, quality, webhooks
+from labelcrew.services import (
+    accounts,
+    alerts,
+    batches,
+    items,
+    metrics,
+    projects,
+    quality,
+    webhooks,
+    weekly,
+)
+from labelcrew.services.weekly_render import render_html
 from labelcrew.web.render import Page, PageRoute, project_page, redirect, render, signed_in
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 
-def optional_service(name: str) -> ModuleType | None:
-    """A service module another capability provides, or None while it is not installed."""
-    try:
-        return importlib.import_module(f"labelcrew.services.{name}")
-    except ImportError:
-        return None
-
-
-def dashboard_data(request: Request, project_id: int) -> dict[str, Any]:
+def dashboard_data(request: Request, project_id: int, page: Page) -> dict[str, Any]:
     db = db_of(request)
     data: dict[str, Any] = {
         "agreement_trend": quality.agreement_trend(db, project_id),
@@ -46,15 +47,13 @@ def dashboard_data(request: Request, project_id: int) -> dict[str, Any]:
         data["gold"] = quality.gold_report(db, project_id)
     except Conflict as exc:  # no schema or no single-choice field: nothing to score
         data["gold_unavailable"] = exc.message
-    metrics = optional_service("metrics")
-    if metrics is not None and hasattr(metrics, "project_metrics"):
-        data["metrics"] = metrics.project_metrics(db, project_id, group_by="day")
-    weekly = optional_service("weekly")
-    if weekly is not None and hasattr(weekly, "weekly_report"):
-        try:
-            data["weekly"] = weekly.weekly_report(db, project_id)
-        except (TypeError, ValidationFailed, NotFound, Conflict):
-            data["weekly"] = None
+    data["metrics"] = metrics.project_metrics(db, project_id, group_by="day")
+    # The same view of the snapshot as GET .../reports/weekly gives this caller.
+    data["weekly"] = weekly.for_viewer(
+        weekly.weekly_snapshot(db, project_id),
+        user_id=page.actor.user_id,
+        sees_everyone=page.actor.is_admin or "lead" in page.roles,
+    )
     return data
 
 
@@ -64,8 +63,15 @@ def dashboard(
     request: Request,
     page: Page = Depends(project_page(Action.QUALITY_READ)),
 ) -> Response:
-    data = dashboard_data(request, project_id)
-    return render(request, "dashboard.html", page, data=data, tab="dashboard")
+    data = dashboard_data(request, project_id, page)
+    return render(
+        request,
+        "dashboard.html",
+        page,
+        data=data,
+        weekly_html=render_html(data["weekly"]),
+        tab="dashboard",
+    )
 
 
 @router.get("/projects/{project_id}/settings", response_class=HTMLResponse)

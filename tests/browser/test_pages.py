@@ -136,6 +136,8 @@ def test_dashboard_plots_the_services_numbers(db, clock, open_page):
         assert days == [d["labels"] for d in embedded["metrics"]["throughput"]["per_day"]]
         assert sum(days) == 10
     assert "Krippendorff" not in alerts or "alpha" in alerts
+    weekly_card = page.get_by_test_id("weekly").inner_text()
+    assert "Weekly snapshot" in weekly_card and "Quality against last week" in weekly_card
     shot(page, "dashboard", full_page=True)
     phone = open_page("lead", viewport=PHONE)
     phone.goto(f"/projects/{pid}/dashboard")
