@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from labelcrew.db.models import Annotation, Assignment
@@ -246,7 +247,8 @@ def test_publish_a_guideline_and_pass_the_acknowledgement_gate(db, open_page):
     ann.get_by_test_id("item-id").wait_for()
     assert "Sarcastic praise" in ann.get_by_test_id("rules").inner_text()
     ann.fill("#rule-search", "sarcas")
-    assert ann.locator("#rules li:visible").count() == 1
+    # the filter runs on input; expect() waits for it instead of reading the count once
+    expect(ann.locator("#rules li:visible")).to_have_count(1)
     lead.reload()
     assert "✓ v2" in lead.get_by_test_id("acks").locator("tr", has_text="ann0").inner_text()
 
