@@ -109,6 +109,7 @@ def review_page(
         lease=lease,
         empty=None,
         fields=fields,
+        by_name={f["name"]: f for f in fields},
         extra=shown_payload(payload, fields),
         split=split_of(schema["definition"], lease["annotations"]),
         reasons=reason_lines(lease["task"]["reasons"], names),

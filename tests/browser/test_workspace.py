@@ -12,6 +12,7 @@ from sqlalchemy import select
 from labelcrew.db.models import Annotation, Assignment
 from labelcrew.services import projects
 from tests.browser.conftest import PHONE, shot
+from tests.browser.mouse import IMAGE, drag_box, drag_over_text
 from tests.integration.team import build
 
 pytestmark = pytest.mark.browser
@@ -114,11 +115,6 @@ SPAN_SCHEMA: dict[str, Any] = {
 BOX_SCHEMA: dict[str, Any] = {
     "fields": [{"name": "boxes", "kind": "bbox", "labels": ["car", "sign"]}]
 }
-# A 200 x 100 image as a data URL: nothing leaves the machine.
-IMAGE = (
-    "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' width='200' height='100'%3E"
-    "%3Crect width='200' height='100' fill='%23cde'/%3E%3C/svg%3E"
-)
 
 
 def _one_item(db, project_id: int, payload: dict[str, Any]) -> None:
@@ -139,30 +135,6 @@ def _one_item(db, project_id: int, payload: dict[str, Any]) -> None:
         uow.commit()
 
 
-def _drag_over_text(page, needle: str) -> None:
-    """Press the mouse before the first letter of `needle` and release after its last."""
-    box = page.evaluate(
-        """(needle) => {
-            const el = document.querySelector('[data-testid=span-text]');
-            const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
-            let node = walker.nextNode();
-            while (node && !node.textContent.includes(needle)) node = walker.nextNode();
-            const at = node.textContent.indexOf(needle);
-            const first = document.createRange(); first.setStart(node, at); first.setEnd(node, at + 1);
-            const last = document.createRange();
-            last.setStart(node, at + needle.length - 1); last.setEnd(node, at + needle.length);
-            const a = first.getBoundingClientRect(), b = last.getBoundingClientRect();
-            return {x0: a.left + 1, y0: a.top + a.height / 2, x1: b.right - 1, y1: b.top + b.height / 2};
-        }""",
-        needle,
-    )
-    page.mouse.move(box["x0"], box["y0"])
-    page.mouse.down()
-    page.mouse.move((box["x0"] + box["x1"]) / 2, box["y1"], steps=4)
-    page.mouse.move(box["x1"], box["y1"], steps=4)
-    page.mouse.up()
-
-
 def test_select_spans_with_the_mouse(db, open_page):
     team = build(db, annotators=1, items=0)
     projects.set_schema(db, team.admin, team.project_id, SPAN_SCHEMA)
@@ -170,9 +142,9 @@ def test_select_spans_with_the_mouse(db, open_page):
     _one_item(db, team.project_id, {"text": text})
     page = open_page("ann0")
     page.goto(f"/projects/{team.project_id}/work")
-    _drag_over_text(page, "Charles Babbage")
+    drag_over_text(page, "Charles Babbage")
     page.get_by_test_id("field-entities").get_by_role("button", name="PLACE").click()
-    _drag_over_text(page, "London")
+    drag_over_text(page, "London")
     list_ = page.get_by_test_id("span-list")
     assert list_.locator("li").count() == 2
     assert page.locator("[data-testid=span-text] mark").all_inner_texts() == [
@@ -199,12 +171,7 @@ def test_draw_a_box_on_the_image(db, open_page):
     page = open_page("ann0")
     page.goto(f"/projects/{team.project_id}/work")
     page.get_by_test_id("field-boxes").get_by_role("button", name="sign").click()
-    img = page.locator("[data-testid=bbox-stage] img").bounding_box()
-    scale = img["width"] / 200
-    page.mouse.move(img["x"] + 20 * scale, img["y"] + 10 * scale)
-    page.mouse.down()
-    page.mouse.move(img["x"] + 120 * scale, img["y"] + 60 * scale, steps=5)
-    page.mouse.up()
+    drag_box(page, page.locator("[data-testid=bbox-stage] img"), 200, (20, 10), (120, 60))
     assert page.locator("[data-testid=bbox-stage] .box").count() == 1
     page.get_by_test_id("submit").click()
     page.get_by_test_id("queue-empty").wait_for()

@@ -60,40 +60,36 @@
       b.setAttribute("aria-pressed", b.dataset.verdict === verdict ? "true" : "false"));
     card.dataset.verdict = verdict;
     card.querySelector(".correction").hidden = verdict !== "correct";
-    if (verdict === "correct" && !card.querySelector(".field.current")) moveField(card, 0);
-  }
-  function press(fieldset, button) {
-    if (fieldset.dataset.kind === "multi_choice") {
-      button.setAttribute("aria-pressed", button.getAttribute("aria-pressed") === "true" ? "false" : "true");
-    } else {
-      fieldset.querySelectorAll(".opt").forEach((b) => b.setAttribute("aria-pressed", b === button ? "true" : "false"));
-    }
+    if (verdict !== "correct") return;
+    if (!card.querySelector(".field.current")) moveField(card, 0);
+    fieldsOf(card).forEach(LabelWidgets.paint); // boxes need the image's shown size
   }
 
   // ---- the corrected value: the label, with each field replaced by what the widgets hold ----
-  function fieldValue(fieldset) {
-    const kind = fieldset.dataset.kind;
-    const pressed = Array.from(fieldset.querySelectorAll('.opt[aria-pressed="true"]')).map((b) => b.dataset.value);
-    if (kind === "single_choice") return pressed[0] === undefined ? null : pressed[0];
-    if (kind === "multi_choice") return pressed;
-    if (kind === "rating") {
-      const input = fieldset.querySelector(".rating-input");
-      const raw = input ? input.value : pressed[0];
-      return raw === undefined || raw === "" ? null : Number(raw);
-    }
-    const box = fieldset.querySelector("textarea");
-    if (kind === "text") return box.value === "" && fieldset.dataset.required !== "true" ? null : box.value;
-    try {
-      return JSON.parse(box.value);
-    } catch (err) {
-      throw new Error(`${fieldset.dataset.name}: not valid JSON (${err.message})`);
-    }
-  }
   function correctedValue(card) {
     const out = JSON.parse(card.dataset.value);
-    for (const f of fieldsOf(card)) out[f.dataset.name] = fieldValue(f);
+    for (const f of fieldsOf(card)) {
+      const v = LabelWidgets.valueOf(f);
+      out[f.dataset.name] = v === undefined ? null : v;
+    }
     return out;
   }
+  // Each card's correction widgets start from the label it reviews (widgets.js), and the label
+  // itself shows its spans marked in the text and its boxes on the image.
+  function paintViews(card) {
+    const value = JSON.parse(card.dataset.value);
+    card.querySelectorAll(".value .span-text[data-field]").forEach((el) => LabelWidgets.paintSpans(el, value[el.dataset.field]));
+    card.querySelectorAll(".value .bbox-stage[data-field]").forEach((el) => LabelWidgets.paintBoxes(el, value[el.dataset.field]));
+  }
+  for (const card of cards) {
+    const value = JSON.parse(card.dataset.value);
+    LabelWidgets.bind(card.querySelector(".correction"));
+    fieldsOf(card).forEach((f) => LabelWidgets.fill(f, value[f.dataset.name]));
+    paintViews(card);
+    card.querySelectorAll(".value img").forEach((img) => img.addEventListener("load", () => paintViews(card)));
+  }
+  window.addEventListener("resize", () => cards.forEach(paintViews));
+
   function checked(card, name) {
     return Array.from(card.querySelectorAll(`input[name=${name}]:checked`)).map((i) => i.value);
   }
@@ -196,11 +192,12 @@
     const button = event.target.closest("button");
     if (!button || !card) return;
     if (button.dataset.verdict) setVerdict(card, button.dataset.verdict);
-    else if (button.classList.contains("opt")) {
-      const fieldset = button.closest("fieldset.field");
-      fieldsOf(card).forEach((f) => f.classList.toggle("current", f === fieldset));
-      press(fieldset, button);
-    }
+  });
+  // The widgets take the mouse themselves; the field they are in becomes the keys' field.
+  root.addEventListener("mousedown", (event) => {
+    const fieldset = event.target.closest(".correction fieldset.field");
+    const card = fieldset && fieldset.closest("form.review-card");
+    if (card) fieldsOf(card).forEach((f) => f.classList.toggle("current", f === fieldset));
   });
   cards.forEach((card) =>
     card.addEventListener("submit", (event) => {
@@ -252,8 +249,14 @@
     if (event.key === "ArrowDown") { event.preventDefault(); moveField(card, 1); return; }
     if (event.key === "ArrowUp") { event.preventDefault(); moveField(card, -1); return; }
     const fieldset = currentField(card);
-    const button = fieldset && fieldset.querySelector(`.opt[data-key="${CSS.escape(event.key)}"]`);
-    if (button) { event.preventDefault(); press(fieldset, button); }
+    if (!fieldset) return;
+    if (event.key === "Backspace" && fieldset.dataset.kind === "ranking") {
+      event.preventDefault();
+      LabelWidgets.resetRanking(fieldset);
+      return;
+    }
+    const button = fieldset.querySelector(`.opt[data-key="${CSS.escape(event.key)}"]`);
+    if (button) { event.preventDefault(); LabelWidgets.press(fieldset, button); }
   });
 })();
 

@@ -1,5 +1,6 @@
-// The annotator workspace: widgets for each field kind, the keyboard, submit and skip through
-// the JSON API (session cookie + X-CSRF-Token). The server validates every value; this file
+// The annotator workspace: the keyboard, the highlighted field, submit and skip through the JSON
+// API (session cookie + X-CSRF-Token). The widgets for each field kind are in widgets.js (the
+// review page corrects labels with the same ones). The server validates every value; this file
 // only gathers what the annotator picked and shows the server's answer.
 "use strict";
 
@@ -48,209 +49,19 @@
   }
   fields.forEach((f) => f.addEventListener("mousedown", () => activate(f)));
 
-  // ---- choices, ratings, rankings ----
-  function press(fieldset, button) {
-    const kind = fieldset.dataset.kind;
-    if (kind === "multi_choice") {
-      button.setAttribute("aria-pressed", button.getAttribute("aria-pressed") === "true" ? "false" : "true");
-    } else if (kind === "ranking") {
-      const order = fieldset.querySelector(".ranking-order");
-      if (button.disabled) return;
-      const li = document.createElement("li");
-      li.dataset.value = button.dataset.value;
-      li.textContent = button.textContent.replace(/^\s*\d+\s*/, "");
-      order.appendChild(li);
-      button.disabled = true;
-    } else {
-      fieldset.querySelectorAll(".opt").forEach((b) => b.setAttribute("aria-pressed", b === button ? "true" : "false"));
-    }
-  }
-  function resetRanking(fieldset) {
-    fieldset.querySelector(".ranking-order").innerHTML = "";
-    fieldset.querySelectorAll(".opt").forEach((b) => (b.disabled = false));
-  }
+  // ---- the widgets (widgets.js); this page adds skip and the highlighted field ----
+  LabelWidgets.bind(form);
   form.addEventListener("click", (event) => {
     const button = event.target.closest("button");
-    if (!button) return;
-    const fieldset = button.closest("fieldset.field");
-    if (button.classList.contains("opt")) press(fieldset, button);
-    else if (button.classList.contains("chip")) {
-      fieldset.querySelectorAll(".chip").forEach((c) => {
-        c.classList.toggle("selected", c === button);
-        c.setAttribute("aria-pressed", c === button ? "true" : "false");
-      });
-    } else if (button.dataset.action === "reset-ranking") resetRanking(fieldset);
-    else if (button.dataset.action === "remove") {
-      button.closest("li").remove();
-      if (fieldset.dataset.kind === "spans") paintSpans(fieldset);
-      else paintBoxes(fieldset);
-    } else if (button.dataset.action === "skip") skip();
+    if (button && button.dataset.action === "skip") skip();
   });
   document.querySelector('[data-action="help"]').addEventListener("click", () => toggleHelp());
 
-  function selectedLabel(fieldset) {
-    const chip = fieldset.querySelector(".chip.selected") || fieldset.querySelector(".chip");
-    return chip.dataset.label;
-  }
-
-  // ---- spans: select text with the mouse ----
-  // Offsets are Unicode code points, as the server counts them (Python str indexing).
-  function codePoints(text, utf16Offset) {
-    return Array.from(text.slice(0, utf16Offset)).length;
-  }
-  function offsetIn(container, node, offset) {
-    const range = document.createRange();
-    range.setStart(container, 0);
-    range.setEnd(node, offset);
-    return range.toString().length;
-  }
-  function spanItems(fieldset) {
-    return Array.from(fieldset.querySelectorAll(".span-list li")).map((li) => ({
-      start: Number(li.dataset.start), end: Number(li.dataset.end), label: li.dataset.label,
-    }));
-  }
-  function paintSpans(fieldset) {
-    const box = fieldset.querySelector(".span-text");
-    const text = box.dataset.text;
-    const chars = Array.from(text);
-    const spans = spanItems(fieldset).sort((a, b) => a.start - b.start);
-    box.textContent = "";
-    let at = 0;
-    for (const s of spans) {
-      if (s.start < at) continue; // overlapping spans are listed, not nested in the text
-      box.appendChild(document.createTextNode(chars.slice(at, s.start).join("")));
-      const mark = document.createElement("mark");
-      mark.dataset.label = s.label;
-      mark.textContent = chars.slice(s.start, s.end).join("");
-      box.appendChild(mark);
-      at = s.end;
-    }
-    box.appendChild(document.createTextNode(chars.slice(at).join("")));
-  }
-  function addSpan(fieldset, start, end, label) {
-    const text = fieldset.querySelector(".span-text").dataset.text;
-    const li = document.createElement("li");
-    Object.assign(li.dataset, { start, end, label });
-    const words = Array.from(text).slice(start, end).join("");
-    li.innerHTML = '<span class="tag"></span> <q></q> <button type="button" class="link" data-action="remove">remove</button>';
-    li.querySelector(".tag").textContent = label;
-    li.querySelector("q").textContent = words;
-    fieldset.querySelector(".span-list").appendChild(li);
-    paintSpans(fieldset);
-  }
-  form.querySelectorAll("fieldset[data-kind=spans] .span-text").forEach((box) => {
-    box.addEventListener("mouseup", () => {
-      const selection = window.getSelection();
-      if (!selection.rangeCount || selection.isCollapsed) return;
-      const range = selection.getRangeAt(0);
-      if (!box.contains(range.startContainer) || !box.contains(range.endContainer)) return;
-      const fieldset = box.closest("fieldset");
-      const text = box.dataset.text;
-      let start = offsetIn(box, range.startContainer, range.startOffset);
-      let end = offsetIn(box, range.endContainer, range.endOffset);
-      while (start < end && /\s/.test(text[start])) start++; // trim selected whitespace
-      while (end > start && /\s/.test(text[end - 1])) end--;
-      selection.removeAllRanges();
-      if (end > start) addSpan(fieldset, codePoints(text, start), codePoints(text, end), selectedLabel(fieldset));
-    });
-  });
-
-  // ---- boxes: drag on the image ----
-  function boxItems(fieldset) {
-    return Array.from(fieldset.querySelectorAll(".box-list li")).map((li) => ({
-      x: Number(li.dataset.x), y: Number(li.dataset.y), w: Number(li.dataset.w), h: Number(li.dataset.h), label: li.dataset.label,
-    }));
-  }
-  function paintBoxes(fieldset) {
-    const stage = fieldset.querySelector(".bbox-stage");
-    const img = stage.querySelector("img");
-    const scale = img.clientWidth / (img.naturalWidth || img.clientWidth || 1);
-    stage.querySelectorAll(".box").forEach((b) => b.remove());
-    for (const b of boxItems(fieldset)) {
-      const div = document.createElement("div");
-      div.className = "box";
-      div.dataset.label = b.label;
-      Object.assign(div.style, {
-        left: `${b.x * scale}px`, top: `${b.y * scale}px`, width: `${b.w * scale}px`, height: `${b.h * scale}px`,
-      });
-      stage.appendChild(div);
-    }
-  }
-  form.querySelectorAll("fieldset[data-kind=bbox] .bbox-stage").forEach((stage) => {
-    const fieldset = stage.closest("fieldset");
-    const img = stage.querySelector("img");
-    let origin = null;
-    let ghost = null;
-    const point = (event) => {
-      const rect = img.getBoundingClientRect();
-      return {
-        x: Math.min(Math.max(event.clientX - rect.left, 0), rect.width),
-        y: Math.min(Math.max(event.clientY - rect.top, 0), rect.height),
-      };
-    };
-    stage.addEventListener("mousedown", (event) => {
-      event.preventDefault();
-      origin = point(event);
-      ghost = document.createElement("div");
-      ghost.className = "box drawing";
-      stage.appendChild(ghost);
-    });
-    window.addEventListener("mousemove", (event) => {
-      if (!origin) return;
-      const p = point(event);
-      Object.assign(ghost.style, {
-        left: `${Math.min(p.x, origin.x)}px`, top: `${Math.min(p.y, origin.y)}px`,
-        width: `${Math.abs(p.x - origin.x)}px`, height: `${Math.abs(p.y - origin.y)}px`,
-      });
-    });
-    window.addEventListener("mouseup", (event) => {
-      if (!origin) return;
-      const p = point(event);
-      const scale = (img.naturalWidth || img.clientWidth) / img.clientWidth;
-      const box = {
-        x: Math.round(Math.min(p.x, origin.x) * scale), y: Math.round(Math.min(p.y, origin.y) * scale),
-        w: Math.round(Math.abs(p.x - origin.x) * scale), h: Math.round(Math.abs(p.y - origin.y) * scale),
-      };
-      origin = null;
-      ghost.remove();
-      if (box.w < 2 || box.h < 2) return;
-      const li = document.createElement("li");
-      Object.assign(li.dataset, box, { label: selectedLabel(fieldset) });
-      li.innerHTML = '<span class="tag"></span> <span class="coords"></span> <button type="button" class="link" data-action="remove">remove</button>';
-      li.querySelector(".tag").textContent = li.dataset.label;
-      li.querySelector(".coords").textContent = `x ${box.x}, y ${box.y}, ${box.w}×${box.h}`;
-      fieldset.querySelector(".box-list").appendChild(li);
-      paintBoxes(fieldset);
-    });
-  });
-
   // ---- gather the value and talk to the API ----
-  function valueOf(fieldset) {
-    const kind = fieldset.dataset.kind;
-    const pressed = Array.from(fieldset.querySelectorAll('.opt[aria-pressed="true"]')).map((b) => b.dataset.value);
-    if (kind === "single_choice") return pressed[0];
-    if (kind === "multi_choice") return pressed.length || fieldset.dataset.required === "true" ? pressed : undefined;
-    if (kind === "rating") {
-      const input = fieldset.querySelector(".rating-input");
-      const raw = input ? input.value : pressed[0];
-      return raw === undefined || raw === "" ? undefined : Number(raw);
-    }
-    if (kind === "ranking") {
-      const order = Array.from(fieldset.querySelectorAll(".ranking-order li")).map((li) => Number(li.dataset.value));
-      return order.length ? order : undefined;
-    }
-    if (kind === "spans") return spanItems(fieldset);
-    if (kind === "bbox") return boxItems(fieldset);
-    if (kind === "text") {
-      const text = fieldset.querySelector("textarea").value;
-      return text === "" && fieldset.dataset.required !== "true" ? undefined : text;
-    }
-    return undefined;
-  }
   function value() {
     const out = {};
     for (const f of fields) {
-      const v = valueOf(f);
+      const v = LabelWidgets.valueOf(f);
       if (v !== undefined) out[f.dataset.name] = v;
     }
     return out;
@@ -332,7 +143,7 @@
     if (event.key === "ArrowDown" || event.key === "j") { event.preventDefault(); moveActive(1); return; }
     if (event.key === "ArrowUp" || event.key === "k") { event.preventDefault(); moveActive(-1); return; }
     const active = activeField();
-    if (event.key === "Backspace" && active.dataset.kind === "ranking") { resetRanking(active); return; }
+    if (event.key === "Backspace" && active.dataset.kind === "ranking") { LabelWidgets.resetRanking(active); return; }
     // A field's own hotkeys win anywhere; plain number keys go to the highlighted field.
     const own = fields.find((f) => f !== active && f.querySelector(`.opt[data-key="${CSS.escape(event.key)}"]`) && !/^[0-9]$/.test(event.key));
     const fieldset = own || active;
@@ -340,9 +151,9 @@
     if (button) {
       event.preventDefault();
       activate(fieldset);
-      press(fieldset, button);
+      LabelWidgets.press(fieldset, button);
       const kind = fieldset.dataset.kind;
-      const done = kind === "single_choice" || kind === "rating" || (kind === "ranking" && !fieldset.querySelector(".opt:not([disabled])"));
+      const done = kind === "single_choice" || kind === "rating" || (kind === "ranking" && LabelWidgets.rankingComplete(fieldset));
       // Move on to the next field that keys can fill; text boxes are entered with the arrows.
       const next = fields.slice(fields.indexOf(fieldset) + 1).find((f) => f.dataset.kind !== "text");
       if (done && next) activate(next);
