@@ -153,22 +153,41 @@ def check_answers(
 
 
 def break_ties(scores: FloatArray, item: IntArray, label: IntArray) -> tuple[IntArray, BoolArray]:
-    """Row argmax of ``scores`` with ties to the label the item received first.
+    """Row argmax of ``scores`` (items x K) with ties to the label the item received first.
 
-    Returns ``(labels, ties)``. Only tied items are looked at again: among their answers (in
-    row order) the first one naming a top-scoring label decides.
+    Returns ``(labels, ties)``; see `class_argmax`, which this runs on the transposed scores.
     """
-    if not scores.size:
-        return np.zeros(len(scores), dtype=np.intp), np.zeros(len(scores), dtype=bool)
-    top = scores.max(axis=1)
-    ties = (scores == top[:, None]).sum(axis=1) > 1
-    labels = np.argmax(scores, axis=1).astype(np.intp)
+    labels, _, ties = class_argmax(np.ascontiguousarray(scores.T), item, label)
+    return labels, ties
+
+
+def class_argmax(
+    by_class: FloatArray, item: IntArray, label: IntArray
+) -> tuple[IntArray, FloatArray, BoolArray]:
+    """Best class per item of a K x items array, with ties to the label the item received first.
+
+    Returns ``(labels, top, ties)``: the chosen label, the top score and whether it was shared.
+    Only tied items are looked at again: among their answers (in row order) the first one
+    naming a top-scoring label decides. One contiguous row per class keeps every call a long
+    vector operation (an argmax along a short axis of items x K is many times slower).
+    """
+    n_k, n_items = by_class.shape
+    labels = np.zeros(n_items, dtype=np.intp)
+    if not by_class.size:
+        return labels, np.zeros(n_items), np.zeros(n_items, dtype=bool)
+    top = by_class.max(axis=0)
+    hits = np.zeros(n_items, dtype=np.int32)
+    for c in range(n_k - 1, -1, -1):
+        is_top = by_class[c] == top
+        np.copyto(labels, c, where=is_top)
+        np.add(hits, is_top, out=hits)
+    ties = hits > 1
     if ties.any():
         rows = np.flatnonzero(ties[item])
-        rows = rows[scores[item[rows], label[rows]] == top[item[rows]]]
+        rows = rows[by_class[label[rows], item[rows]] == top[item[rows]]]
         _, first = np.unique(item[rows], return_index=True)
         labels[item[rows[first]]] = label[rows[first]]
-    return labels, ties
+    return labels, top, ties
 
 
 def normalise_rows(scores: FloatArray) -> FloatArray:

@@ -8,8 +8,8 @@ Notation: items :math:`i`, workers :math:`w`, classes :math:`c, k \in 0..K-1`, a
 :math:`y_{iw}`; :math:`T_{ic} = P(z_i = c \mid y)` is the posterior, :math:`p_c` the class
 prior and :math:`\pi^w_{ck} = P(y_{iw} = k \mid z_i = c)` worker *w*'s confusion matrix.
 
-Both steps are sparse x dense products over the N answers (scipy.sparse), so one EM
-iteration costs O(N K) time and O(N + items x K) memory; nothing is ever items x workers.
+The answers are regrouped once per fit (`AnswerLayout`); then one EM iteration costs O(N K)
+time over the N answers and O(N + items x K) memory; nothing is ever items x workers.
 """
 
 from __future__ import annotations
@@ -18,35 +18,32 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy import sparse
 
+from labelcrew.domain.aggregation_answers import AnswerLayout
 from labelcrew.domain.aggregation_base import (
     FloatArray,
     IntArray,
-    break_ties,
     check_answers,
+    class_argmax,
     gold_truth,
-    normalise_rows,
     vote_table,
 )
 from labelcrew.errors import ValidationFailed
 
-# Probabilities are clipped here before taking logs when no smoothing keeps them positive
-# (crowd-kit uses the same floor, which keeps our unsmoothed runs comparable to it).
+# Probabilities are clipped here when no smoothing keeps them positive (crowd-kit uses the
+# same floor, which keeps our unsmoothed runs comparable to it).
 _FLOOR = 1e-10
-# Rows whose unshifted likelihoods sum below this are renormalised with a max-shift instead.
-_TINY = 1e-250
 
 
 class _EMAggregator:
     r"""The shared EM loop; subclasses turn the expected counts into a worker model.
 
-    The answers become one sparse count matrix :math:`S` (items x (worker, answered label)
-    cells, CSR). Both EM steps are then sparse x dense products over the N answers:
+    With :math:`S` the items x (worker, answered label) count matrix:
 
     - M-step: expected counts :math:`C = S^\top T`, so :math:`C_{(w,k),c} = \sum_{i: y_{iw}=k} T_{ic}`;
       the subclass maps C to log confusion entries :math:`\Lambda_{(w,k),c} = \log \pi^w_{ck}`.
-    - E-step: :math:`\log T_{ic} = \log p_c + (S\Lambda)_{ic} - \log Z_i`.
+    - E-step: :math:`T_{ic} = p_c \prod_{w \in W_i} \pi^w_{c, y_{iw}} / Z_i`, computed in
+      probability space class by class (`AnswerLayout.posteriors`).
     """
 
     def __init__(self, n_iter: int = 100, tol: float = 1e-5, smoothing: float = 0.0) -> None:
@@ -86,16 +83,28 @@ class _EMAggregator:
         self._truth = np.full(n_i, -1, dtype=np.intp) if truth is None else truth
         self.gold_mask_ = self._truth >= 0
         self._shape = (n_i, n_w, n_k)
-        counts = answer_matrix(item_a, worker_a * n_k + label_a, n_i, n_w * n_k)
-        self._observed = np.bincount(worker_a * n_k + label_a, minlength=n_w * n_k) > 0
+        layout = AnswerLayout.build(item_a, worker_a * n_k + label_a, n_i, n_w * n_k, n_k)
+        self._observed = layout.observed
+        ranked_truth = layout.to_ranks(self._truth)
+        self._gold_ranks = np.flatnonzero(ranked_truth >= 0)
+        self._gold_labels = ranked_truth[self._gold_ranks]
 
         # Initialisation: majority-vote shares (Dawid & Skene 1979, section 3), gold pinned.
-        posteriors = self._pin_gold(self._initial_posteriors(item_a, worker_a, label_a))
+        posteriors = self._initial_posteriors(item_a, label_a, layout)  # ranks x K
+        posteriors[self._gold_ranks] = 0.0
+        posteriors[self._gold_ranks, self._gold_labels] = 1.0
+        class_totals = np.ones(n_i) @ posteriors
         self.log_likelihood_: list[float] = []
         for iteration in range(1, self.n_iter + 1):
-            priors, log_model, log_penalty = self._m_step(posteriors, counts)
-            posteriors, log_evidence = _posteriors(counts, log_model, priors)
-            posteriors = self._pin_gold(posteriors)
+            priors, log_model, log_penalty = self._m_step(posteriors, class_totals, layout)
+            model = np.ascontiguousarray(np.exp(log_model).T)
+            log_evidence, class_totals = layout.posteriors(model, priors, posteriors)
+            # Gold items keep a one-hot posterior on their known label after each E-step.
+            if len(self._gold_ranks):
+                class_totals -= posteriors[self._gold_ranks].sum(axis=0)
+                class_totals += np.bincount(self._gold_labels, minlength=n_k)
+                posteriors[self._gold_ranks] = 0.0
+                posteriors[self._gold_ranks, self._gold_labels] = 1.0
             # Observed-data log-likelihood (plus the smoothing prior's log density), per answer;
             # EM never decreases it, so a gain below tol means it has converged.
             objective = (log_evidence + log_penalty) / max(len(item_a), 1)
@@ -106,32 +115,31 @@ class _EMAggregator:
         # The worker model kept is the one the final posteriors were computed from.
         self.priors_ = priors
         self._store_worker_model(log_model)
-        self.probas_ = posteriors
-        self.labels_, self.ties_ = break_ties(posteriors, item_a, label_a)
-        self.confidence_ = posteriors[np.arange(n_i), self.labels_]
+        self.probas_ = layout.to_items(posteriors)
+        by_class = np.ascontiguousarray(self.probas_.T)
+        self.labels_, self.confidence_, self.ties_ = class_argmax(by_class, item_a, label_a)
         return self
 
-    def _initial_posteriors(self, item: IntArray, worker: IntArray, label: IntArray) -> FloatArray:
-        """Majority-vote shares, the initialisation of Dawid & Skene (1979, section 3)."""
+    def _initial_posteriors(
+        self, item: IntArray, label: IntArray, layout: AnswerLayout
+    ) -> FloatArray:
+        """Majority-vote shares in rank order; an item without answers starts uniform."""
         n_i, _, n_k = self._shape
-        return normalise_rows(vote_table(item, label, n_i, n_k, None))
+        shares = layout.to_ranks(vote_table(item, label, n_i, n_k, None))
+        answers = layout.answers_per_rank
+        answered = int(np.count_nonzero(answers))
+        shares[:answered] /= answers[:answered, None]
+        shares[answered:] = 1.0 / max(n_k, 1)
+        return shares
 
-    def _pin_gold(self, posteriors: FloatArray) -> FloatArray:
-        """Gold items keep a one-hot posterior on their known label, before and after each E-step."""
-        if self.gold_mask_.any():
-            gold_rows = np.flatnonzero(self.gold_mask_)
-            posteriors[gold_rows] = 0.0
-            posteriors[gold_rows, self._truth[gold_rows]] = 1.0
-        return posteriors
-
-    def _m_step(self, posteriors: FloatArray, counts: Any) -> tuple[FloatArray, FloatArray, float]:
+    def _m_step(
+        self, posteriors: FloatArray, class_totals: FloatArray, layout: AnswerLayout
+    ) -> tuple[FloatArray, FloatArray, float]:
         r"""Priors :math:`p_c = (\sum_i T_{ic} + a)/(n + Ka)`, log model Λ and the smoothing log-prior."""
         a = self.smoothing
         n_i, n_w, n_k = self._shape
-        # A matrix-vector product sums the rows faster than .sum(axis=0) on tall thin arrays.
-        priors = (np.ones(n_i) @ posteriors + a) / (n_i + a * n_k)
-        priors = np.clip(priors, _FLOOR, None)
-        expected = np.asarray(counts.T @ posteriors).reshape(n_w, n_k, n_k)  # [w, k, c]
+        priors = np.clip((class_totals + a) / (n_i + a * n_k), _FLOOR, None)
+        expected = layout.expected_counts(posteriors).reshape(n_w, n_k, n_k)  # [w, k, c]
         log_model, penalty = self._worker_model(expected)
         return priors, log_model.reshape(n_w * n_k, n_k), penalty + a * float(np.log(priors).sum())
 
@@ -146,40 +154,6 @@ class _EMAggregator:
         self.skills_ = np.diagonal(self.errors_, axis1=1, axis2=2) @ self.priors_
 
 
-def _posteriors(counts: Any, log_model: FloatArray, priors: FloatArray) -> tuple[FloatArray, float]:
-    r"""E-step: :math:`T = \mathrm{softmax}_c(\log p_c + (S\Lambda)_{ic})`; also the summed log-evidence.
-
-    Every entry of the log joint is a sum of log-probabilities, so it is <= 0 and ``exp``
-    cannot overflow; the usual max-shift (a slow short-axis reduction) is needed only for rows
-    whose terms all underflow (very many answers per item), and only those rows are redone.
-    Works in place on one items x K buffer: on large inputs the memory traffic is the cost.
-    """
-    log_prior = np.log(priors)
-    joint = counts @ log_model
-    joint += log_prior
-    np.exp(joint, out=joint)
-    totals = joint @ np.ones(joint.shape[1])
-    log_totals = np.log(totals, out=np.zeros_like(totals), where=totals > 0)
-    tiny = np.flatnonzero(totals < _TINY)
-    if len(tiny):
-        log_joint = counts[tiny] @ log_model + log_prior
-        top = log_joint.max(axis=1, keepdims=True)
-        joint[tiny] = np.exp(log_joint - top)
-        totals[tiny] = joint[tiny].sum(axis=1)
-        log_totals[tiny] = np.log(totals[tiny]) + top[:, 0]
-    joint *= (1.0 / totals)[:, None]
-    return joint, float(log_totals.sum())
-
-
-def answer_matrix(rows: IntArray, cells: IntArray, n_rows: int, n_cells: int) -> Any:
-    """Sparse count matrix with one entry per answer (duplicates add up in every product)."""
-    order = np.argsort(rows, kind="stable")
-    indptr = np.zeros(n_rows + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=n_rows), out=indptr[1:])
-    data = np.ones(len(rows))
-    return sparse.csr_matrix((data, cells[order], indptr), shape=(n_rows, n_cells))
-
-
 class DawidSkene(_EMAggregator):
     r"""Dawid-Skene: one full K x K confusion matrix per worker, fitted by EM.
 
@@ -187,8 +161,8 @@ class DawidSkene(_EMAggregator):
     Algorithm", Applied Statistics 28(1), 1979): :math:`P(z_i = c) = p_c` and
     :math:`P(y_{iw} = k \mid z_i = c) = \pi^w_{ck}`, answers independent given the truth.
 
-    - E-step, in log space with the row maximum subtracted before ``exp``:
-      :math:`T_{ic} \propto p_c \prod_{w \in W_i} \pi^w_{c, y_{iw}}`.
+    - E-step: :math:`T_{ic} \propto p_c \prod_{w \in W_i} \pi^w_{c, y_{iw}}`, products
+      rescaled where they could underflow (`AnswerLayout.posteriors`).
     - M-step with Laplace (add-*a*) smoothing, i.e. the MAP estimate under a symmetric
       Dirichlet(*a* + 1) prior on each row of each confusion matrix and on *p*:
       :math:`\pi^w_{ck} = (\sum_{i: y_{iw}=k} T_{ic} + a) / (\sum_{i \in I_w} T_{ic} + K a)`,
