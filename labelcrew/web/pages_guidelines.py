@@ -1,5 +1,10 @@
 """The guideline editor: numbered rules, the open draft, publish with a changelog, history,
-a diff between any two versions, and who has acknowledged the current one."""
+a diff between any two versions, and who has acknowledged the current one.
+
+Publishing may send the items the revision affects back for relabel (`relabel.publish_revision`):
+the owner ticks the rules (the changed ones come ticked) and primary-field labels that pick
+the items, previews how many items and labels that selects (`relabel_preview`), then publishes.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,10 @@ from starlette.concurrency import run_in_threadpool
 
 from labelcrew.api.security import db_of
 from labelcrew.domain.permissions import Action
-from labelcrew.services import guidelines, projects
+from labelcrew.domain.schema import LabelSchema
+from labelcrew.errors import NotFound
+from labelcrew.services import guidelines, projects, relabel, relabel_preview
+from labelcrew.services.uow import Database
 from labelcrew.web.render import Page, PageRoute, project_page, redirect, render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -41,14 +49,54 @@ def diff_versions(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, s
     return out
 
 
-@router.get("/projects/{project_id}/guidelines", response_class=HTMLResponse)
-def guideline_page(
-    project_id: int,
+def _rule_key(number: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in number.split("."))
+
+
+def changed_rules(old: dict[str, Any] | None, new: dict[str, Any]) -> list[str]:
+    """Numbers of the rules added, removed, or with another title, text or examples."""
+
+    def by_number(version: dict[str, Any] | None) -> dict[str, Any]:
+        rules = version["rules"] if version else []
+        return {r["number"]: (r["title"], r["text"], list(r["examples"])) for r in rules}
+
+    before, after = by_number(old), by_number(new)
+    changed = (n for n in before.keys() | after.keys() if before.get(n) != after.get(n))
+    return sorted(changed, key=_rule_key)
+
+
+def relabel_choices(
+    db: Database, project_id: int, current: dict[str, Any] | None, draft: dict[str, Any]
+) -> dict[str, Any]:
+    """What the publish form offers to pick items for relabel: every rule of either version
+    (changed ones marked) and the values of the schema's primary field, if it has one."""
+    titles = {r["number"]: r["title"] for r in (current["rules"] if current else [])}
+    titles.update({r["number"]: r["title"] for r in draft["rules"]})
+    changed = changed_rules(current, draft)
+    rules = [
+        {"number": n, "title": titles[n], "changed": n in changed}
+        for n in sorted(titles, key=_rule_key)
+    ]
+    field, labels = None, []
+    try:
+        schema = LabelSchema.parse(projects.get_schema(db, project_id)["definition"])
+    except NotFound:  # no schema yet: rules are the only criterion
+        schema = None
+    primary = schema.primary_field if schema else None
+    if schema and primary:
+        field, labels = primary.name, schema.categories(primary.name)
+    return {"rules": rules, "changed": changed, "field": field, "labels": labels}
+
+
+def _editor(
     request: Request,
+    project_id: int,
+    page: Page,
+    *,
     diff_from: int | None = None,
     diff_to: int | None = None,
-    saved: str = "",
-    page: Page = Depends(project_page(Action.GUIDELINE_READ)),
+    status_code: int = 200,
+    **context: Any,
 ) -> Response:
     db = db_of(request)
     versions = guidelines.list_versions(db, project_id)
@@ -71,11 +119,17 @@ def guideline_page(
                 guidelines.get_version(db, project_id, new_no),
             ),
         }
+    choices = None
+    if draft and page.can(Action.GUIDELINE_PUBLISH):
+        choices = relabel_choices(db, project_id, current, draft)
     acks = projects.list_members(db, project_id) if page.can(Action.MEMBER_READ) else None
+    ticked = choices["changed"] if choices else []
+    context.setdefault("chosen", {"relabel": False, "rules": ticked, "labels": [], "changelog": ""})
     return render(
         request,
         "guidelines.html",
         page,
+        status_code=status_code,
         tab="guidelines",
         versions=versions,
         current=current,
@@ -83,7 +137,30 @@ def guideline_page(
         editing=draft or current,
         diff=diff,
         acks=acks,
+        choices=choices,
+        sent_back=relabel.revision_links(db, project_id, current_no) if current_no else None,
+        **context,
+    )
+
+
+@router.get("/projects/{project_id}/guidelines", response_class=HTMLResponse)
+def guideline_page(
+    project_id: int,
+    request: Request,
+    diff_from: int | None = None,
+    diff_to: int | None = None,
+    saved: str = "",
+    relabelled: int | None = None,
+    page: Page = Depends(project_page(Action.GUIDELINE_READ)),
+) -> Response:
+    return _editor(
+        request,
+        project_id,
+        page,
+        diff_from=diff_from,
+        diff_to=diff_to,
         saved=saved,
+        relabelled=relabelled,
     )
 
 
@@ -120,7 +197,36 @@ def publish(
     request: Request,
     version: int = Form(...),
     changelog: str = Form(""),
+    step: str = Form("publish"),
+    send_back: str = Form("", alias="relabel"),
+    relabel_rule: list[str] = Form([]),
+    relabel_label: list[str] = Form([]),
     page: Page = Depends(project_page(Action.GUIDELINE_PUBLISH)),
 ) -> Response:
-    guidelines.publish(db_of(request), page.actor, project_id, version=version, changelog=changelog)
-    return redirect(f"/projects/{project_id}/guidelines?saved=published")
+    """Publish the draft; with "relabel" ticked, through `publish_revision`, which also sends
+    the items the ticked rules and labels pick back for relabel. The "preview" step only
+    counts what those choices select, and shows the form again as it was filled."""
+    db = db_of(request)
+    chosen = {
+        "relabel": send_back == "yes",
+        "rules": relabel_rule,
+        "labels": relabel_label,
+        "changelog": changelog,
+    }
+    criteria = {"rules": relabel_rule, "labels": relabel_label}
+    if chosen["relabel"] and not (relabel_rule or relabel_label):
+        problem = "Tick at least one rule or label to pick the items to relabel."
+        return _editor(request, project_id, page, chosen=chosen, problem=problem, status_code=422)
+    if step == "preview":
+        preview = None
+        if chosen["relabel"]:
+            preview = relabel_preview.preview_relabel(db, project_id, relabel=criteria)
+        return _editor(request, project_id, page, chosen=chosen, preview=preview)
+    if not chosen["relabel"]:
+        guidelines.publish(db, page.actor, project_id, version=version, changelog=changelog)
+        return redirect(f"/projects/{project_id}/guidelines?saved=published")
+    done = relabel.publish_revision(
+        db, page.actor, project_id, version, changelog, relabel=criteria
+    )
+    sent = done["relabel"]["items"]
+    return redirect(f"/projects/{project_id}/guidelines?saved=published&relabelled={sent}")

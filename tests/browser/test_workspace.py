@@ -199,7 +199,7 @@ def test_publish_a_guideline_and_pass_the_acknowledgement_gate(db, open_page):
     shot(lead, "guidelines", full_page=True)
     form = lead.get_by_test_id("publish-form")
     form.locator("textarea[name=changelog]").fill("New rule 2.1 on sarcasm")
-    form.get_by_role("button").click()
+    form.get_by_test_id("publish").click()
     lead.get_by_test_id("saved").wait_for()
     acks = lead.get_by_test_id("acks")
     assert "not yet (has v1)" in acks.locator("tr", has_text="ann0").inner_text()
