@@ -125,10 +125,12 @@ class AnswerLayout:
         part = np.empty(block.shape[1])
         log_evidence = 0.0
         class_totals = np.zeros(n_k)
+        answered = len(self.columns[0]) if self.columns else 0
         for start in range(0, self.n_items, _CHUNK):
             stop = min(start + _CHUNK, self.n_items)
             joint = block[:, : stop - start]
-            joint[...] = priors[:, None]
+            # Ranks without answers keep the prior (the first answer column overwrites the rest).
+            joint[:, max(0, min(answered, stop) - start) :] = priors[:, None]
             for j, column in enumerate(self.columns):
                 width = min(len(column), stop) - start
                 if width <= 0:

@@ -172,17 +172,24 @@ def class_argmax(
     vector operation (an argmax along a short axis of items x K is many times slower).
     """
     n_k, n_items = by_class.shape
-    labels = np.zeros(n_items, dtype=np.intp)
     if not by_class.size:
-        return labels, np.zeros(n_items), np.zeros(n_items, dtype=bool)
+        return np.zeros(n_items, dtype=np.intp), np.zeros(n_items), np.zeros(n_items, dtype=bool)
     top = by_class.max(axis=0)
-    hits = np.zeros(n_items, dtype=np.int32)
-    for c in range(n_k - 1, -1, -1):
-        is_top = by_class[c] == top
-        np.copyto(labels, c, where=is_top)
-        np.add(hits, is_top, out=hits)
+    # Where one class alone reaches the top, the sum of c * [T_c == top] is that class.
+    code = np.min_scalar_type(n_k)
+    summed = np.zeros(n_items, dtype=code)
+    hits = np.zeros(n_items, dtype=code)
+    is_top = np.empty(n_items, dtype=bool)
+    for c in range(n_k):
+        np.equal(by_class[c], top, out=is_top)
+        hits += is_top
+        if c:
+            summed += code.type(c) * is_top
+    labels = summed.astype(np.intp)
     ties = hits > 1
     if ties.any():
+        tied = np.flatnonzero(ties)
+        labels[tied] = np.argmax(by_class[:, tied] == top[tied], axis=0)
         rows = np.flatnonzero(ties[item])
         rows = rows[by_class[label[rows], item[rows]] == top[item[rows]]]
         _, first = np.unique(item[rows], return_index=True)

@@ -26,7 +26,6 @@ from labelcrew.domain.aggregation_base import (
     check_answers,
     class_argmax,
     gold_truth,
-    vote_table,
 )
 from labelcrew.errors import ValidationFailed
 
@@ -125,10 +124,13 @@ class _EMAggregator:
     ) -> FloatArray:
         """Majority-vote shares in rank order; an item without answers starts uniform."""
         n_i, _, n_k = self._shape
-        shares = layout.to_ranks(vote_table(item, label, n_i, n_k, None))
+        votes = np.bincount(item * n_k + label, minlength=n_i * n_k).reshape(n_i, n_k)
         answers = layout.answers_per_rank
         answered = int(np.count_nonzero(answers))
-        shares[:answered] /= answers[:answered, None]
+        shares = np.empty((n_i, n_k))
+        np.divide(
+            layout.to_ranks(votes)[:answered], answers[:answered, None], out=shares[:answered]
+        )
         shares[answered:] = 1.0 / max(n_k, 1)
         return shares
 

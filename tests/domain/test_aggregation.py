@@ -18,6 +18,7 @@ from labelcrew.domain.aggregation import (
     encode_gold,
     make_aggregator,
 )
+from labelcrew.domain.aggregation_base import class_argmax
 from labelcrew.errors import ValidationFailed
 from tests.conftest import DATASETS
 
@@ -152,6 +153,16 @@ def test_majority_vote_ties_go_to_first_answer_and_are_reported() -> None:
     assert mv.labels_.tolist() == [2, 0]
     assert mv.ties_.tolist() == [True, True]
     np.testing.assert_allclose(mv.confidence_, [0.5, 0.5])
+
+
+def test_class_argmax_unique_tied_and_unanswered_tied_items() -> None:
+    # K = 3 rows x 4 items. Item 0: class 1 alone on top. Item 1: classes 0 and 1 tie, and it
+    # received label 2 then 1, so 1. Item 2: 0 and 1 tie, no answers, so the lowest code.
+    by_class = np.array([[0.2, 0.4, 0.5, 0.3], [0.7, 0.4, 0.5, 0.3], [0.1, 0.2, 0.0, 0.4]])
+    labels, top, ties = class_argmax(by_class, np.array([1, 1]), np.array([2, 1]))
+    assert labels.tolist() == [1, 1, 0, 2]
+    assert top.tolist() == [0.7, 0.4, 0.5, 0.4]
+    assert ties.tolist() == [False, True, True, False]
 
 
 def test_errors_and_skills_of_the_worker_models() -> None:
