@@ -5,12 +5,18 @@ defaults (ours as `make_aggregator` configures them). Inputs are prepared before
 gets integer codes, crowd-kit a DataFrame ``task, worker, label``. Our methods all run first
 so that the process's peak RSS at that point is ours alone; our peak Python-heap memory is
 measured in a separate tracemalloc run of our Dawid-Skene (NumPy reports its buffers to it).
+
+Timing: each fit is wrapped in ``time.perf_counter`` (wall) and ``time.process_time`` (CPU of
+the whole process, so threads count); ours and crowd-kit's are measured the same way, in the
+same process, alternating ours / theirs for ``repeats`` rounds, and the medians are reported
+with both ratios (wall and CPU). On a shared, loaded machine the CPU ratio is the steadier.
 """
 
 from __future__ import annotations
 
 import os
 import resource
+import statistics
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -88,10 +94,18 @@ def _synthetic(n_answers: int) -> dict[str, Any]:
 
 
 def _timed(run: Callable[[], Any]) -> tuple[float, float, Any]:
-    """Wall and CPU seconds; on a shared, loaded machine the CPU time is the steadier figure."""
+    """Wall and CPU seconds of one call, and its result."""
     start, start_cpu = time.perf_counter(), time.process_time()
     result = run()
     return time.perf_counter() - start, time.process_time() - start_cpu, result
+
+
+def _medians(runs: list[tuple[float, float]]) -> tuple[float, float]:
+    """Median wall and median CPU seconds over repeated runs."""
+    return (
+        statistics.median(wall for wall, _ in runs),
+        statistics.median(cpu for _, cpu in runs),
+    )
 
 
 def _accuracy(labels: npt.NDArray[Any], data: dict[str, Any]) -> float:
@@ -104,25 +118,28 @@ def _peak_rss_mb() -> float:
 
 
 def run(
-    synthetic: int = 2_000_000, datasets: tuple[str, ...] = ("d_jn_product", "s_dog")
+    synthetic: int = 2_000_000,
+    datasets: tuple[str, ...] = ("d_jn_product", "s_dog"),
+    repeats: int = 3,
 ) -> dict[str, Any]:
     sets = [_load(name) for name in datasets if (DATASETS / name / "answer.csv").exists()]
     sets.append(_synthetic(synthetic))
+    load_before = os.getloadavg()
     rows: list[dict[str, Any]] = []
+    ours_runs: list[list[tuple[float, float]]] = []
     for data in sets:
         for ours_name, theirs_name in PAIRS:
-            estimator = make_aggregator(ours_name)
-            seconds, cpu, fitted = _timed(
-                partial(estimator.fit, data["item"], data["worker"], data["label"])
-            )
+            runs = []
+            for _ in range(repeats):
+                seconds, cpu, fitted = _timed(partial(_fit_ours, ours_name, data))
+                runs.append((seconds, cpu))
+            ours_runs.append(runs)
             rows.append(
                 {
                     "dataset": data["name"],
                     "answers": len(data["item"]),
                     "ours": ours_name,
                     "theirs": f"crowdkit.{theirs_name}",
-                    "ours_seconds": round(seconds, 4),
-                    "ours_cpu_seconds": round(cpu, 4),
                     "ours_accuracy": round(_accuracy(fitted.labels_, data), 4),
                     "ours_iterations": getattr(fitted, "n_iter_", None),
                 }
@@ -134,6 +151,8 @@ def run(
     ours_traced = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
     report: dict[str, Any] = {
+        "repeats": repeats,
+        "load_average_before": [round(load, 2) for load in load_before],
         "ours_peak_rss_mb": round(ours_peak_rss, 1),
         "ours_ds_tracemalloc_peak_mb": round(ours_traced, 1),
         "ours_ds_tracemalloc_on": biggest["name"],
@@ -143,6 +162,8 @@ def run(
         import pandas as pd
         from crowdkit import aggregation as crowdkit
     except ImportError as exc:
+        for current, runs in zip(rows, ours_runs, strict=True):
+            _store(current, "ours", runs)
         report["crowdkit"] = f"not importable ({exc}); only our figures are shown"
         return report
     report["crowdkit"] = metadata.version("crowd-kit")
@@ -151,15 +172,38 @@ def run(
         frame = pd.DataFrame(
             {"task": data["item"], "worker": data["worker"], "label": data["label"]}
         )
-        for _, theirs_name in PAIRS:
+        for ours_name, theirs_name in PAIRS:
             current = next(row)
-            model = getattr(crowdkit, theirs_name)()
-            seconds, cpu, labels = _timed(partial(model.fit_predict, frame))
+            ours, theirs = [], []
+            # Alternate the two so that a change of machine load hits both sides alike.
+            for _ in range(repeats):
+                seconds, cpu, _fitted = _timed(partial(_fit_ours, ours_name, data))
+                ours.append((seconds, cpu))
+                model = getattr(crowdkit, theirs_name)()
+                seconds, cpu, labels = _timed(partial(model.fit_predict, frame))
+                theirs.append((seconds, cpu))
+            _store(current, "ours", ours)
+            _store(current, "theirs", theirs)
             dense = labels.reindex(range(int(data["item"].max()) + 1)).to_numpy()
-            current["theirs_seconds"] = round(seconds, 4)
             current["theirs_accuracy"] = round(_accuracy(dense, data), 4)
-            current["theirs_cpu_seconds"] = round(cpu, 4)
-            current["speedup"] = round(seconds / max(current["ours_seconds"], 1e-9), 1)
-            current["cpu_speedup"] = round(cpu / max(current["ours_cpu_seconds"], 1e-9), 1)
+            current["speedup"] = round(
+                current["theirs_seconds"] / max(current["ours_seconds"], 1e-9), 1
+            )
+            current["cpu_speedup"] = round(
+                current["theirs_cpu_seconds"] / max(current["ours_cpu_seconds"], 1e-9), 1
+            )
     report["peak_rss_mb_with_crowdkit"] = round(_peak_rss_mb(), 1)
+    report["load_average_after"] = [round(load, 2) for load in os.getloadavg()]
     return report
+
+
+def _fit_ours(method: str, data: dict[str, Any]) -> Any:
+    return make_aggregator(method).fit(data["item"], data["worker"], data["label"])
+
+
+def _store(row: dict[str, Any], side: str, runs: list[tuple[float, float]]) -> None:
+    """Median wall and CPU seconds of one side, and each run's CPU seconds."""
+    seconds, cpu = _medians(runs)
+    row[f"{side}_seconds"] = round(seconds, 4)
+    row[f"{side}_cpu_seconds"] = round(cpu, 4)
+    row[f"{side}_cpu_runs"] = [round(run_cpu, 4) for _, run_cpu in runs]
