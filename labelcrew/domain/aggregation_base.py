@@ -197,13 +197,6 @@ def class_argmax(
     return labels, top, ties
 
 
-def normalise_rows(scores: FloatArray) -> FloatArray:
-    """Divide each row by its sum; an all-zero row (an item nobody answered) becomes uniform."""
-    totals = scores.sum(axis=1, keepdims=True)
-    uniform = np.full_like(scores, 1.0 / scores.shape[1]) if scores.shape[1] else scores
-    return np.divide(scores, totals, out=uniform, where=totals > 0)
-
-
 def vote_table(
     item: IntArray, label: IntArray, n_items: int, n_classes: int, weights: FloatArray | None
 ) -> FloatArray:
@@ -322,9 +315,19 @@ def gold_truth(
 
 
 def _set_result(estimator: Any, scores: FloatArray, item: IntArray, label: IntArray) -> None:
-    """Store probas_/labels_/confidence_/ties_ from a table of non-negative vote scores."""
-    probas = normalise_rows(scores)
-    estimator.probas_ = probas
+    """Store probas_/labels_/confidence_/ties_ from a table of non-negative vote scores.
+
+    Row totals, the best class and ties are taken on one contiguous row per class (reductions
+    along the short axis of items x K are many times slower); an unanswered item is uniform.
+    """
+    n_items, n_k = scores.shape
+    by_class = np.ascontiguousarray(scores.T)
+    totals = by_class.sum(axis=0)
+    answered = totals > 0
     # Ties are judged on the raw scores: dividing a row by its total cannot create or break one.
-    estimator.labels_, estimator.ties_ = break_ties(scores, item, label)
-    estimator.confidence_ = probas.max(axis=1) if probas.size else np.zeros(len(probas))
+    estimator.labels_, top, estimator.ties_ = class_argmax(by_class, item, label)
+    uniform = 1.0 / n_k if n_k else 0.0
+    probas = np.full_like(scores, uniform)
+    estimator.probas_ = np.divide(scores, totals[:, None], out=probas, where=answered[:, None])
+    # The chosen label's share: the top score over the same total, so equal to the row maximum.
+    estimator.confidence_ = np.divide(top, totals, out=np.full(n_items, uniform), where=answered)
