@@ -1,13 +1,13 @@
 """Sign-in, the project list and the annotator workspace (with the acknowledgement gate).
 
 The workspace page leases the annotator's item through `assignment.next_item` (their own
-unexpired lease comes back first, so reloading is safe); the page script submits and skips
-through the JSON API with the session cookie and the CSRF header.
+unexpired lease comes back first, so reloading is safe) and reads the schema and rules beside it
+through `workspace_view.lease_view` (indexed lookups only: the page must stay fast at 1M items);
+the page script submits and skips through the JSON API with the session cookie and the CSRF
+header.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 from labelcrew.api.security import SESSION_COOKIE, db_of, session_serializer
 from labelcrew.domain.permissions import Action
 from labelcrew.errors import Forbidden, NotFound, Unauthenticated
-from labelcrew.services import accounts, assignment, guidelines, projects
+from labelcrew.services import accounts, assignment, guidelines, projects, workspace_view
 from labelcrew.web.csrf import CSRF_COOKIE, new_token, set_cookie_header
 from labelcrew.web.render import (
     Page,
@@ -100,13 +100,6 @@ def project_home(
     return redirect(f"/projects/{project_id}/guidelines")
 
 
-def _rules(request: Request, project_id: int) -> list[dict[str, Any]]:
-    try:
-        return list(guidelines.get_version(db_of(request), project_id)["rules"])
-    except NotFound:
-        return []
-
-
 @router.get("/projects/{project_id}/work", response_class=HTMLResponse)
 def workspace(
     project_id: int,
@@ -125,9 +118,11 @@ def workspace(
         if exc.code != "queue_empty":
             raise
         return render(request, "work.html", page, lease=None, empty=exc.message, rules=[])
-    schema = projects.get_schema(db, project_id, lease["schema_version"])
+    view = workspace_view.lease_view(
+        db, project_id, lease["schema_version"], lease["guideline_version"]
+    )
     payload = lease["item"]["payload"]
-    fields = fields_of(schema["definition"], payload)
+    fields = fields_of(view["definition"], payload)
     return render(
         request,
         "work.html",
@@ -136,7 +131,7 @@ def workspace(
         empty=None,
         fields=fields,
         extra=shown_payload(payload, fields),
-        rules=_rules(request, project_id),
+        rules=view["rules"],
         idempotency_key=f"web-{lease['assignment_id']}-{lease['leased_at']}",
     )
 
