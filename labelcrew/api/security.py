@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from labelcrew.domain.permissions import Action, allowed
@@ -69,31 +70,41 @@ def current_actor(request: Request) -> Actor:
     raise Unauthenticated("sign in or send 'Authorization: Bearer <token>'", code="unauthenticated")
 
 
-def require(action: Action) -> Callable[[Request], Ctx]:
+def authorize(request: Request, action: Action) -> Ctx:
+    """The caller of a project route, if they hold a role the table allows for `action`."""
+    raw = request.path_params.get("project_id")
+    if raw is None or not str(raw).isdigit():
+        current_actor(request)  # callers without credentials learn nothing about projects
+        raise NotFound(f"no project {raw!r}", code="project_not_found", field="project_id")
+    project_id = int(raw)
+    token = bearer_token(request)
+    if token is not None:  # one query for the hot path: the user and their roles
+        actor, roles = accounts.actor_and_roles(db_of(request), token, project_id)
+    else:
+        actor = current_actor(request)
+        roles = projects.member_roles(db_of(request), project_id, actor.user_id)
+    if roles is None and not actor.is_admin:
+        # Not a member: the project is invisible rather than forbidden.
+        raise NotFound(f"no project {project_id}", code="project_not_found", field="project_id")
+    if not allowed(action, roles or frozenset(), is_admin=actor.is_admin):
+        raise Forbidden(
+            f"your roles ({', '.join(sorted(roles or ())) or 'none'}) may not {action.value}",
+            code="forbidden",
+            details={"action": action.value},
+        )
+    return Ctx(actor, project_id, roles or frozenset())
+
+
+def require(action: Action) -> Callable[[Request], Awaitable[Ctx]]:
     """Dependency for a project route: the caller must hold a role the table allows."""
 
-    def dependency(request: Request) -> Ctx:
-        raw = request.path_params.get("project_id")
-        if raw is None or not str(raw).isdigit():
-            current_actor(request)  # callers without credentials learn nothing about projects
-            raise NotFound(f"no project {raw!r}", code="project_not_found", field="project_id")
-        project_id = int(raw)
-        token = bearer_token(request)
-        if token is not None:  # one query for the hot path: the user and their roles
-            actor, roles = accounts.actor_and_roles(db_of(request), token, project_id)
-        else:
-            actor = current_actor(request)
-            roles = projects.member_roles(db_of(request), project_id, actor.user_id)
-        if roles is None and not actor.is_admin:
-            # Not a member: the project is invisible rather than forbidden.
-            raise NotFound(f"no project {project_id}", code="project_not_found", field="project_id")
-        if not allowed(action, roles or frozenset(), is_admin=actor.is_admin):
-            raise Forbidden(
-                f"your roles ({', '.join(sorted(roles or ())) or 'none'}) may not {action.value}",
-                code="forbidden",
-                details={"action": action.value},
-            )
-        return Ctx(actor, project_id, roles or frozenset())
+    async def dependency(request: Request) -> Ctx:
+        # On SQLite the lookup is an in-process read (WAL readers never wait for writers) that
+        # costs less than handing it to a worker thread and back; PostgreSQL waits on the
+        # network, so it goes to the thread pool like any blocking call.
+        if db_of(request).is_sqlite:
+            return authorize(request, action)
+        return await run_in_threadpool(authorize, request, action)
 
     dependency.labelcrew_action = action.value  # type: ignore[attr-defined]
     return dependency

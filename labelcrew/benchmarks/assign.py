@@ -14,6 +14,7 @@ concurrent annotators; the JSON gives the ratio of our per-annotator rate to 3.2
 
 from __future__ import annotations
 
+import http.client
 import multiprocessing as mp
 import os
 import socket
@@ -22,6 +23,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -30,9 +32,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-import httpx
 import numpy as np
+import orjson
 from sqlalchemy import create_engine, func, insert, select, text
 from sqlalchemy.engine import make_url
 
@@ -161,8 +164,8 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(url: str, *, workers: int) -> Iterator[str]:
-    """A real uvicorn process on a free port, up once /healthz answers."""
+def server(url: str, *, workers: int) -> Iterator[tuple[str, int]]:
+    """A real uvicorn process on a free port, up once /healthz answers: (base URL, pid)."""
     port = free_port()
     env = {**os.environ, "LABELCREW_DATABASE_URL": url}
     command = [
@@ -189,14 +192,15 @@ def server(url: str, *, workers: int) -> Iterator[str]:
             if proc.poll() is not None:
                 raise RuntimeError(f"the server exited with code {proc.returncode}")
             try:
-                if httpx.get(f"{base}/healthz", timeout=1.0).status_code == 200:
-                    break
-            except httpx.TransportError:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=1.0) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
                 pass
             if time.monotonic() > deadline:
                 raise RuntimeError("the server did not answer /healthz within 60 s")
             time.sleep(0.1)
-        yield base
+        yield base, proc.pid
     finally:
         proc.terminate()
         try:
@@ -204,6 +208,37 @@ def server(url: str, *, workers: int) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+class Client:
+    """A lean keep-alive HTTP/1.1 client on the standard library. httpx spends ~1.4 ms of CPU
+    per request on this machine, as much as the server's whole request; a benchmark of the
+    server must not be a benchmark of its client."""
+
+    def __init__(self, base: str, token: str) -> None:
+        parsed = urlsplit(base)
+        self.conn = http.client.HTTPConnection(parsed.hostname or "127.0.0.1", parsed.port)
+        self.auth = f"Bearer {token}"
+
+    def post(
+        self, path: str, body: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, Any]]:
+        sent = {"Authorization": self.auth, **(headers or {})}
+        payload = None
+        if body is not None:
+            payload = orjson.dumps(body)
+            sent["Content-Type"] = "application/json"
+        self.conn.request("POST", path, body=payload, headers=sent)
+        response = self.conn.getresponse()
+        data = response.read()
+        try:
+            parsed = orjson.loads(data) if data else {}
+        except orjson.JSONDecodeError:
+            parsed = {}
+        return response.status, parsed if isinstance(parsed, dict) else {}
+
+    def close(self) -> None:
+        self.conn.close()
 
 
 def annotate(base: str, project_id: int, token: str, seconds: float) -> dict[str, Any]:
@@ -215,31 +250,33 @@ def annotate(base: str, project_id: int, token: str, seconds: float) -> dict[str
     errors: Counter[str] = Counter()
     done = 0
     emptied = False
-    headers = {"Authorization": f"Bearer {token}"}
-    with httpx.Client(base_url=base, headers=headers, timeout=60.0) as client:
+    client = Client(base, token)
+    try:
         deadline = time.perf_counter() + seconds
         while time.perf_counter() < deadline:
             t0 = time.perf_counter()
-            got = client.post(f"/api/v1/projects/{project_id}/next")
+            status, got = client.post(f"/api/v1/projects/{project_id}/next")
             nexts.append(time.perf_counter() - t0)
-            if got.status_code == 404 and got.json().get("code") == "queue_empty":
+            if status == 404 and got.get("code") == "queue_empty":
                 emptied = True
                 break
-            if got.status_code != 200:
-                errors[f"next:{got.status_code}:{_code(got)}"] += 1
+            if status != 200:
+                errors[f"next:{status}:{got.get('code', '?')}"] += 1
                 continue
-            item_id = got.json()["item"]["id"]
+            item_id = got["item"]["id"]
             t0 = time.perf_counter()
-            sent = client.post(
+            status, sent = client.post(
                 f"/api/v1/projects/{project_id}/items/{item_id}/annotations",
-                json=VALUE,
-                headers={"Idempotency-Key": uuid.uuid4().hex},
+                VALUE,
+                {"Idempotency-Key": uuid.uuid4().hex},
             )
             submits.append(time.perf_counter() - t0)
-            if sent.status_code == 201:
+            if status == 201:
                 done += 1
             else:
-                errors[f"submit:{sent.status_code}:{_code(sent)}"] += 1
+                errors[f"submit:{status}:{sent.get('code', '?')}"] += 1
+    finally:
+        client.close()
     return {
         "next": nexts,
         "submit": submits,
@@ -247,13 +284,6 @@ def annotate(base: str, project_id: int, token: str, seconds: float) -> dict[str
         "done": done,
         "emptied": emptied,
     }
-
-
-def _code(response: httpx.Response) -> str:
-    try:
-        return str(response.json().get("code", "?"))
-    except ValueError:
-        return "?"
 
 
 def _client_process(
@@ -300,7 +330,7 @@ def drive(
     ]
     for p in procs:
         p.start()
-    ready.wait()  # every process has imported httpx and is waiting
+    ready.wait()  # every process has started and is waiting
     start = time.perf_counter()
     go.set()
     collected = [r for _ in procs for r in results.get()]
@@ -344,6 +374,23 @@ def check(url: str, project_id: int, overlap: int) -> dict[str, int]:
     }
 
 
+def process_tree_cpu(pid: int) -> float | None:
+    """User + system CPU seconds of a process and its children (Linux /proc); None elsewhere."""
+    proc = Path("/proc")
+    if not (proc / str(pid) / "stat").exists():
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in proc.glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # the process ended while we looked
+        if stat.parent.name == str(pid) or fields[1] == str(pid):
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
 def _ms(values: list[float], q: float) -> float | None:
     return round(float(np.percentile(values, q)) * 1000, 2) if values else None
 
@@ -361,8 +408,10 @@ def run(
 ) -> dict[str, Any]:
     with fresh_database(backend, pg_admin_url, data_dir) as url:
         seeded = seed(url, annotators=annotators, items=items, overlap=overlap)
-        with server(url, workers=server_workers) as base:
+        with server(url, workers=server_workers) as (base, pid):
+            cpu_before = process_tree_cpu(pid)
             results, elapsed = drive(base, seeded.project_id, seeded.tokens, seconds)
+            cpu_after = process_tree_cpu(pid)
         found = check(url, seeded.project_id, overlap)
     nexts = [x for r in results for x in r["next"]]
     submits = [x for r in results for x in r["submit"]]
@@ -372,6 +421,9 @@ def run(
     done = sum(r["done"] for r in results)
     rate = done / elapsed if elapsed > 0 else 0.0
     per_annotator = rate / annotators
+    server_cpu = None
+    if cpu_before is not None and cpu_after is not None and done:
+        server_cpu = round((cpu_after - cpu_before) / done * 1000, 3)
     return {
         "benchmark": "assign",
         "db": backend,
@@ -390,6 +442,9 @@ def run(
         "next_p95_ms": _ms(nexts, 95),
         "submit_p50_ms": _ms(submits, 50),
         "submit_p95_ms": _ms(submits, 95),
+        # Server CPU per submitted item (next + submit, all worker processes): the figure that
+        # does not move with whatever else the machine is doing.
+        "server_cpu_ms_per_item": server_cpu,
         "duplicates": found["items_over_overlap"] + found["pairs_twice"],
         "items_over_overlap": found["items_over_overlap"],
         "pairs_twice": found["pairs_twice"],

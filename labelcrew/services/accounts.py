@@ -7,10 +7,11 @@ import re
 import secrets
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select
 
 from labelcrew.config import get_settings
 from labelcrew.db.models import ApiToken, Member, User
@@ -184,25 +185,35 @@ def actor_for_user_id(db: Database, user_id: int) -> Actor:
         return Actor(user.id, user.username, user.is_admin)
 
 
+_users, _tokens, _members = (cast(Table, m.__table__) for m in (User, ApiToken, Member))
+# The hot path's one authentication query, built once: the token's user and their roles.
+ACTOR_AND_ROLES = (
+    select(
+        _users.c.id,
+        _users.c.username,
+        _users.c.is_admin,
+        _users.c.is_active,
+        _tokens.c.revoked_at,
+        _members.c.roles,
+    )
+    .select_from(
+        _users.join(_tokens, _tokens.c.user_id == _users.c.id).outerjoin(
+            _members,
+            (_members.c.user_id == _users.c.id)
+            & (_members.c.project_id == bindparam("project_id")),
+        )
+    )
+    .where(_tokens.c.token_hash == bindparam("token_hash"))
+)
+
+
 def actor_and_roles(
     db: Database, token: str, project_id: int
 ) -> tuple[Actor, frozenset[str] | None]:
-    """The hot path's one authentication query: the token's user and their roles in a project
-    (None when they are not a member)."""
-    with db.uow(read_only=True) as uow:
-        row = uow.session.execute(
-            select(
-                User.id,
-                User.username,
-                User.is_admin,
-                User.is_active,
-                ApiToken.revoked_at,
-                Member.roles,
-            )
-            .join(ApiToken, ApiToken.user_id == User.id)
-            .outerjoin(Member, (Member.user_id == User.id) & (Member.project_id == project_id))
-            .where(ApiToken.token_hash == hash_token(token))
-        ).one_or_none()
+    """The token's user and their roles in a project (None when they are not a member)."""
+    with db.reading() as conn:
+        params = {"project_id": project_id, "token_hash": hash_token(token)}
+        row = conn.execute(ACTOR_AND_ROLES, params).one_or_none()
     if row is None or row.revoked_at is not None or not row.is_active:
         raise Unauthenticated("invalid or revoked token", code="invalid_token")
     roles = None if row.roles is None else frozenset(row.roles)

@@ -12,40 +12,44 @@ from typing import Any
 
 from sqlalchemy import select
 
-from labelcrew.db.models import Assignment, Batch, BatchClaim, Item, Member, Project
+from labelcrew.db.models import Assignment, BatchClaim, Item
 from labelcrew.domain import gold as gold_policy
 from labelcrew.domain.routing import tiers
 from labelcrew.errors import Conflict, Forbidden, NotFound
-from labelcrew.services import privacy, routing
+from labelcrew.services import privacy, routing, work_rows
 from labelcrew.services.accounts import Actor
 from labelcrew.services.events import audit
 from labelcrew.services.queue import (
     SCAN,
-    candidate_ids,
+    candidate_rows,
     has_free_slot,
+    lock_item,
     lock_member,
     skills_match,
 )
 from labelcrew.services.uow import Database, UnitOfWork
+from labelcrew.services.work_rows import ItemRow, LeaseRow, MemberRow, ProjectRow
 
 MAX_SCANS = 8
 
 
-def lease_dict(a: Assignment, item: Item, project: Project, member: Member) -> dict[str, Any]:
+def lease_dict(
+    lease: LeaseRow, item: ItemRow, project: ProjectRow, member: MemberRow
+) -> dict[str, Any]:
     """What an annotator sees. Gold and ordinary items are shaped exactly alike: no external id,
     no priority, no batch, nothing a gold item could be told apart by."""
     return {
-        "assignment_id": a.id,
+        "assignment_id": lease.id,
         "item": {"id": item.id, "payload": privacy.view(project, item.payload, member.roles)},
-        "queue": a.queue,
-        "leased_at": a.leased_at.isoformat(),
-        "expires_at": a.expires_at.isoformat(),
+        "queue": lease.queue,
+        "leased_at": lease.leased_at.isoformat(),
+        "expires_at": lease.expires_at.isoformat(),
         "schema_version": project.schema_version,
         "guideline_version": member.acknowledged_guideline_version,
     }
 
 
-def gate(project: Project, member: Member | None) -> Member:
+def gate(project: ProjectRow, member: MemberRow | None) -> MemberRow:
     """Who may receive work now: an active annotator who acknowledged the current guideline."""
     if member is None or "annotator" not in member.roles:
         raise Forbidden("only annotators of this project receive work", code="not_an_annotator")
@@ -64,45 +68,44 @@ def gate(project: Project, member: Member | None) -> Member:
     return member
 
 
-def _own_lease(uow: UnitOfWork, project: Project, member: Member) -> Assignment | None:
-    leases = uow.session.scalars(
-        select(Assignment)
-        .where(
-            Assignment.project_id == project.id,
-            Assignment.annotator_id == member.user_id,
-            Assignment.state == "leased",
-        )
-        .order_by(Assignment.leased_at, Assignment.id)
-    ).all()
-    for lease in leases:
+def _own_lease(
+    uow: UnitOfWork, project: ProjectRow, member: MemberRow
+) -> tuple[LeaseRow | None, int]:
+    """The annotator's oldest live lease (an expired one comes back to them if nobody took the
+    slot: stable ownership) and how many live leases they hold. Expired leases met before that
+    one, whose slot someone else took, are closed."""
+    own: LeaseRow | None = None
+    live = 0
+    for lease in work_rows.own_leases(uow.conn, project.id, member.user_id):
         if lease.expires_at > uow.now:
-            return lease
-        # Stable ownership: an expired lease comes back to its annotator if nobody took the slot.
-        if _lock_item(uow, lease.item_id) and has_free_slot(
-            uow.session, lease.item_id, member.user_id, uow.now
-        ):
-            lease.expires_at = uow.now + timedelta(seconds=project.lease_seconds)
-            return lease
-        lease.state, lease.finished_at = "expired", uow.now
-    return None
+            live += 1
+            own = own or lease
+        elif own is None:
+            if _lock_item(uow, lease.item_id, wait=False) and has_free_slot(
+                uow.conn, lease.item_id, member.user_id, uow.now
+            ):
+                lease.expires_at = uow.now + timedelta(seconds=project.lease_seconds)
+                work_rows.set_lease(uow.conn, lease.id, "leased", lease.expires_at, None)
+                live += 1
+                own = lease
+            else:
+                work_rows.set_lease(uow.conn, lease.id, "expired", lease.expires_at, uow.now)
+    return own, live
 
 
-def _lock_item(uow: UnitOfWork, item_id: int, *, wait: bool = False) -> bool:
+def _lock_item(uow: UnitOfWork, item_id: int, *, wait: bool) -> bool:
     """Lock one item row (PostgreSQL); SQLite's BEGIN IMMEDIATE already serialises us."""
-    if uow.db.is_sqlite:
-        return True
-    query = select(Item.id).where(Item.id == item_id).with_for_update(skip_locked=not wait)
-    return uow.session.scalar(query) is not None
+    return uow.db.is_sqlite or lock_item(uow.conn, item_id, wait=wait)
 
 
-def _take(uow: UnitOfWork, item_id: int, member: Member, *, gold: bool, wait: bool) -> str:
+def _take(uow: UnitOfWork, item_id: int, member: MemberRow, *, gold: bool, wait: bool) -> str:
     """Try one candidate inside a savepoint: 'taken' keeps its row lock; 'locked' (someone
     else holds it) and 'refused' (no slot left) roll back, releasing any lock we took."""
-    savepoint = uow.session.begin_nested()
+    savepoint = uow.conn.begin_nested()
     if not _lock_item(uow, item_id, wait=wait):
         savepoint.rollback()
         return "locked"
-    if gold or has_free_slot(uow.session, item_id, member.user_id, uow.now):
+    if gold or has_free_slot(uow.conn, item_id, member.user_id, uow.now):
         savepoint.commit()
         return "taken"
     savepoint.rollback()
@@ -110,61 +113,66 @@ def _take(uow: UnitOfWork, item_id: int, member: Member, *, gold: bool, wait: bo
 
 
 def _pick(
-    uow: UnitOfWork, project: Project, member: Member, *, gold: bool, batch_ids: list[int] | None
-) -> Item | None:
+    uow: UnitOfWork,
+    project: ProjectRow,
+    member: MemberRow,
+    *,
+    gold: bool,
+    batch_ids: list[int] | None,
+) -> int | None:
     # Difficulty tiers (seniors: hard first; new members: never hard); gold is never filtered.
     for tier in [None] if gold else tiers(member.level, member.status):
-        item = _pick_tier(uow, project, member, gold=gold, batch_ids=batch_ids, tier=tier)
-        if item is not None:
-            return item
+        item_id = _pick_tier(uow, project, member, gold=gold, batch_ids=batch_ids, tier=tier)
+        if item_id is not None:
+            return item_id
     return None
 
 
 def _pick_tier(
     uow: UnitOfWork,
-    project: Project,
-    member: Member,
+    project: ProjectRow,
+    member: MemberRow,
     *,
     gold: bool,
     batch_ids: list[int] | None,
     tier: tuple[str, ...] | None,
-) -> Item | None:
+) -> int | None:
     """The best candidate this annotator may take. The scan itself takes no locks; on
     PostgreSQL each candidate is then locked alone (SKIP LOCKED), and only if every free
     candidate was locked by someone else do we wait for those rows, so a busy moment at the
     end of the queue is never mistaken for an empty queue."""
     busy: list[int] = []
     for scan in range(MAX_SCANS):
-        rows = candidate_ids(
-            uow.session,
+        rows = candidate_rows(
+            uow.conn,
             project_id=project.id,
             user_id=member.user_id,
             now=uow.now,
             overlap=project.overlap,
             gold=gold,
             batch_ids=batch_ids,
+            tier=tier,
             offset=scan * SCAN,
-            difficulty=tier,
         )
-        for item_id, required, _batch in rows:
+        for item_id, required in rows:
             if required and not skills_match(required, member.skills):
                 continue
             if uow.db.is_sqlite:
-                return uow.session.get(Item, item_id)
+                return int(item_id)
             outcome = _take(uow, item_id, member, gold=gold, wait=False)
             if outcome == "taken":
-                return uow.session.get(Item, item_id)
+                return int(item_id)
             if outcome == "locked":
                 busy.append(item_id)
         if len(rows) < SCAN:
             break
     for item_id in busy:
         if _take(uow, item_id, member, gold=gold, wait=True) == "taken":
-            return uow.session.get(Item, item_id)
+            return item_id
     return None
 
 
-def _serve_gold(uow: UnitOfWork, project: Project, member: Member) -> bool:
+def _serve_gold(uow: UnitOfWork, project: ProjectRow, member: MemberRow) -> bool:
     """Onboarding members get only gold (their qualification test); others at their rate."""
     if member.status == "onboarding":
         return True
@@ -178,96 +186,62 @@ def next_item(
     db: Database, actor: Actor, project_id: int, *, another: bool = False
 ) -> dict[str, Any]:
     with db.uow(durable=False) as uow:
-        project = uow.session.get(Project, project_id)
-        if project is None:
-            raise NotFound(f"no project {project_id}", code="project_not_found")
-        member = gate(project, lock_member(uow.session, project.id, actor.user_id))
-        own = _own_lease(uow, project, member)
+        found = work_rows.context(uow.conn, project_id, actor.user_id)
+        if found is None:
+            if not work_rows.project_exists(uow.conn, project_id):
+                raise NotFound(f"no project {project_id}", code="project_not_found")
+            raise Forbidden("only annotators of this project receive work", code="not_an_annotator")
+        project, member, _ = found
+        gate(project, member)
+        own, live = _own_lease(uow, project, member)
         if own is not None and not another:
-            item = uow.session.get(Item, own.item_id)
-            assert item is not None
-            result = lease_dict(own, item, project, member)
+            result = lease_dict(own, work_rows.item(uow.conn, own.item_id), project, member)
             uow.commit()
             return result
-        # With no live lease of their own (own is None) nobody can be over the WIP limit.
-        held = own is not None and uow.session.scalar(
-            select(Assignment.id)
-            .where(
-                Assignment.project_id == project.id,
-                Assignment.annotator_id == member.user_id,
-                Assignment.state == "leased",
-                Assignment.expires_at > uow.now,
-            )
-            .limit(member.wip_limit or project.wip_limit)
-            .offset((member.wip_limit or project.wip_limit) - 1)
-        )
-        if held:
+        wip_limit = member.wip_limit or project.wip_limit
+        if live >= wip_limit:
             raise Conflict(
-                f"you hold {member.wip_limit or project.wip_limit} items already; "
-                "submit, skip or release one first",
+                f"you hold {wip_limit} items already; submit, skip or release one first",
                 code="wip_limit_reached",
             )
-        item = (
+        item_id = (
             _pick(uow, project, member, gold=True, batch_ids=None)
             if _serve_gold(uow, project, member)
             else None
         )
-        if item is None and member.status != "onboarding":
-            claimed = list(
-                uow.session.scalars(
-                    select(BatchClaim.batch_id)
-                    .join(Batch, Batch.id == BatchClaim.batch_id)
-                    .where(BatchClaim.user_id == member.user_id, Batch.project_id == project.id)
-                )
-            )
-            if claimed:
-                item = _pick(uow, project, member, gold=False, batch_ids=claimed)
-            if item is None:
-                item = _pick(uow, project, member, gold=False, batch_ids=None)
-        if item is None:
+        if item_id is None and member.status != "onboarding":
+            if member.has_claims:
+                claimed = work_rows.claimed_batches(uow.conn, project.id, member.user_id)
+                item_id = _pick(uow, project, member, gold=False, batch_ids=claimed)
+            if item_id is None:
+                item_id = _pick(uow, project, member, gold=False, batch_ids=None)
+        if item_id is None:
             uow.commit()  # expired leases marked above are worth keeping
             raise NotFound("no item needs your labels right now", code="queue_empty")
+        item = work_rows.item(uow.conn, item_id)
         lease = _lease(uow, project, member, item)
         result = lease_dict(lease, item, project, member)
         uow.commit()
         return result
 
 
-def _lease(uow: UnitOfWork, project: Project, member: Member, item: Item) -> Assignment:
+def _lease(uow: UnitOfWork, project: ProjectRow, member: MemberRow, item: ItemRow) -> LeaseRow:
+    """Write the lease (re-using the annotator's row for a released item taken up again), count
+    the item toward the gold rate, and claim its batch for the annotator."""
     expires = uow.now + timedelta(seconds=project.lease_seconds)
-    lease = uow.session.scalar(
-        select(Assignment).where(
-            Assignment.item_id == item.id, Assignment.annotator_id == member.user_id
-        )
+    lease_id, queue = work_rows.write_lease(
+        uow.conn,
+        project_id=project.id,
+        item_id=item.id,
+        user_id=member.user_id,
+        now=uow.now,
+        expires_at=expires,
     )
-    if lease is None:
-        lease = Assignment(
-            project_id=project.id,
-            item_id=item.id,
-            annotator_id=member.user_id,
-            queue="annotation",
-            state="leased",
-            leased_at=uow.now,
-            expires_at=expires,
-        )
-        uow.session.add(lease)
-    else:  # a released item taken up again
-        lease.state, lease.leased_at, lease.expires_at, lease.finished_at = (
-            "leased",
-            uow.now,
-            expires,
-            None,
-        )
-    member.served_since_gold = 0 if item.is_gold else member.served_since_gold + 1
-    if (
-        item.batch_id is not None
-        and uow.session.get(BatchClaim, (item.batch_id, member.user_id)) is None
-    ):
-        uow.session.add(
-            BatchClaim(batch_id=item.batch_id, user_id=member.user_id, claimed_at=uow.now)
-        )
-    uow.session.flush()
-    return lease
+    served = 0 if item.is_gold else member.served_since_gold + 1
+    work_rows.set_served_since_gold(uow.conn, member.id, served)
+    if item.batch_id is not None:
+        work_rows.claim_batch(uow.conn, item.batch_id, member.user_id, uow.now)
+    return LeaseRow(lease_id, item.id, queue, "leased", uow.now, expires)
 
 
 def give_back(

@@ -1,11 +1,20 @@
-"""Append-only records written inside the caller's unit of work: audit events and outbox events."""
+"""Append-only records written inside the caller's unit of work: audit events and outbox events.
+
+Both are inserted at once with a prebuilt Core statement (they reference nothing by foreign key,
+so they need not wait for the ORM's flush), which keeps them cheap on the hot path.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
+
+from sqlalchemy import Table, insert
 
 from labelcrew.db.models import AuditEvent, OutboxEvent
 from labelcrew.services.uow import UnitOfWork
+
+INSERT_AUDIT = insert(cast(Table, AuditEvent.__table__))
+INSERT_OUTBOX = insert(cast(Table, OutboxEvent.__table__))
 
 
 def audit(
@@ -19,17 +28,18 @@ def audit(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> None:
-    uow.session.add(
-        AuditEvent(
-            at=uow.now,
-            actor_id=actor_id,
-            project_id=project_id,
-            action=action,
-            entity_type=entity_type,
-            entity_id=None if entity_id is None else str(entity_id),
-            before=before,
-            after=after,
-        )
+    uow.conn.execute(
+        INSERT_AUDIT,
+        {
+            "at": uow.now,
+            "actor_id": actor_id,
+            "project_id": project_id,
+            "action": action,
+            "entity_type": entity_type,
+            "entity_id": None if entity_id is None else str(entity_id),
+            "before": before,
+            "after": after,
+        },
     )
 
 
@@ -37,8 +47,13 @@ def emit(
     uow: UnitOfWork, *, project_id: int | None, event_type: str, payload: dict[str, Any]
 ) -> None:
     """Queue an event for webhooks and background work, in the same transaction as the change."""
-    uow.session.add(
-        OutboxEvent(
-            project_id=project_id, event_type=event_type, payload=payload, created_at=uow.now
-        )
+    uow.conn.execute(
+        INSERT_OUTBOX,
+        {
+            "project_id": project_id,
+            "event_type": event_type,
+            "payload": payload,
+            "created_at": uow.now,
+            "processed_at": None,
+        },
     )

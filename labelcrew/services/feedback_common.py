@@ -23,6 +23,7 @@ from labelcrew.services.accounts import Actor
 from labelcrew.services.events import audit
 from labelcrew.services.projects import load_project
 from labelcrew.services.uow import Database, UnitOfWork
+from labelcrew.services.work_rows import ProjectRow
 
 DEFAULT_POLICY: dict[str, Any] = {
     "audit_rate": 0.15,
@@ -36,7 +37,7 @@ DEFAULT_MAX_OPEN_TICKETS = 10
 STAFF_ROLES = frozenset({"reviewer", "qa", "lead", "guideline_owner"})
 
 
-def review_policy(project: Project) -> dict[str, Any]:
+def review_policy(project: Project | ProjectRow) -> dict[str, Any]:
     return {**DEFAULT_POLICY, **(project.settings or {}).get("review_policy", {})}
 
 

@@ -15,10 +15,15 @@ from labelcrew.errors import ValidationFailed
 from labelcrew.services.accounts import Actor
 from labelcrew.services.events import audit
 from labelcrew.services.uow import UnitOfWork
+from labelcrew.services.work_rows import ProjectRow
 
 
 def view(
-    project: Project, payload: dict[str, Any], roles: Collection[str], *, is_admin: bool = False
+    project: Project | ProjectRow,
+    payload: dict[str, Any],
+    roles: Collection[str],
+    *,
+    is_admin: bool = False,
 ) -> dict[str, Any]:
     """The payload as these roles may see it under the project's sensitive-field rules."""
     rules = (project.settings or {}).get("sensitive_fields") or []

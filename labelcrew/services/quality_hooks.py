@@ -10,18 +10,21 @@ from __future__ import annotations
 
 from sqlalchemy import Integer, cast, func, select
 
-from labelcrew.db.models import Annotation, Item, Member, Project
+from labelcrew.db.models import Annotation
 from labelcrew.domain import membership
 from labelcrew.domain.overlap import DynamicOverlap
 from labelcrew.domain.schema import LabelSchema
 from labelcrew.services.events import audit, emit
 from labelcrew.services.uow import UnitOfWork
+from labelcrew.services.work_rows import ItemRow, MemberRow, ProjectRow
 
 DEFAULT_POLICY = membership.MembershipPolicy()
 QUALIFICATION_SIZE = 10
 
 
-def after_label(uow: UnitOfWork, project: Project, item: Item, schema: LabelSchema) -> None:
+def after_label(uow: UnitOfWork, project: ProjectRow, item: ItemRow, schema: LabelSchema) -> None:
+    """Close the item (state 'done') or, under dynamic overlap, raise its overlap target; the
+    caller writes the item's new counts."""
     if item.annotation_count < item.overlap_target:
         return
     primary = schema.primary_field
@@ -65,9 +68,9 @@ def after_label(uow: UnitOfWork, project: Project, item: Item, schema: LabelSche
         item.state = "done"
 
 
-def after_gold_answer(
-    uow: UnitOfWork, project: Project, member: Member, annotation: Annotation
-) -> None:
+def after_gold_answer(uow: UnitOfWork, project: ProjectRow, member: MemberRow) -> bool:
+    """Apply the membership rules after a gold answer; True when the member's status moved (the
+    caller writes it)."""
     # The rules judge the gold answers given since the member entered their current state.
     window = max(DEFAULT_POLICY.window, DEFAULT_POLICY.probation_min_answers)
     query = select(Annotation.gold_correct).where(
@@ -85,7 +88,7 @@ def after_gold_answer(
     )
     if member.status == "onboarding":
         if len(recent) < window:
-            return
+            return False
         result = membership.grade_qualification([bool(x) for x in recent], DEFAULT_POLICY.pass_mark)
         move = membership.qualification_transition(result)
         if move is None:  # failed: the next attempt starts now
@@ -99,11 +102,11 @@ def after_gold_answer(
                 project_id=project.id,
                 after={"score": result.score, "n": result.n, "pass_mark": DEFAULT_POLICY.pass_mark},
             )
-            return
+            return True
     else:
         move = membership.evaluate(member.status, [bool(x) for x in recent], DEFAULT_POLICY)
     if move is None:
-        return
+        return False
     member.status, member.status_since = move.to_state, uow.now
     audit(
         uow,
@@ -126,3 +129,4 @@ def after_gold_answer(
             "reason": move.reason,
         },
     )
+    return True

@@ -5,6 +5,8 @@ alone (FOR UPDATE SKIP LOCKED, in a savepoint) and re-checked in a fresh stateme
 COMMITTED takes a new snapshot per statement, so leases committed by others after our scan
 started are seen; while we hold the item row nobody else can lease it). On SQLite the whole
 unit of work runs under BEGIN IMMEDIATE, so it is serialised anyway.
+
+Every statement is built once (see `work_rows`) and runs on the unit of work's connection.
 """
 
 from __future__ import annotations
@@ -12,28 +14,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import Connection, Integer, Select, bindparam, exists, func, select
 from sqlalchemy.orm import Session
 
-from labelcrew.db.models import Assignment, BatchClaim, Item, Member
+from labelcrew.db.models import Member
+from labelcrew.services.work_rows import ASSIGNMENTS, CLAIMS, ITEMS
 
 SCAN = 16
 
 
-def live_leases(item_id: Any, now: datetime, *, except_user: int | None = None) -> Any:
-    """Scalar subquery: unexpired leases on an item (optionally not counting one annotator's)."""
-    cond = [
-        Assignment.item_id == item_id,
-        Assignment.state == "leased",
-        Assignment.expires_at > now,
-    ]
-    if except_user is not None:
-        cond.append(Assignment.annotator_id != except_user)
-    return select(func.count()).select_from(Assignment).where(*cond).scalar_subquery()
-
-
 def lock_member(session: Session, project_id: int, user_id: int) -> Member | None:
-    """Serialises one annotator's requests (WIP limit, idempotency) without blocking others."""
+    """Serialises one member's requests without blocking others (the review queue's ORM path)."""
     return session.scalar(
         select(Member)
         .where(Member.project_id == project_id, Member.user_id == user_id)
@@ -41,26 +32,95 @@ def lock_member(session: Session, project_id: int, user_id: int) -> Member | Non
     )
 
 
-def has_free_slot(session: Session, item_id: int, user_id: int, now: datetime) -> bool:
-    """Re-check after locking the item row: still open, a slot left, not done by this user."""
-    row = session.execute(
-        select(
-            Item.state,
-            Item.annotation_count + live_leases(Item.id, now, except_user=user_id),
-            Item.overlap_target,
-            exists().where(
-                Assignment.item_id == Item.id,
-                Assignment.annotator_id == user_id,
-                Assignment.state.notin_(("released", "leased")),
-            ),
-        ).where(Item.id == item_id)
+def live_leases(item_id: Any, now: Any, *, except_user: Any = None) -> Any:
+    """Scalar subquery: unexpired leases on an item (optionally not counting one annotator's)."""
+    cond = [
+        ASSIGNMENTS.c.item_id == item_id,
+        ASSIGNMENTS.c.state == "leased",
+        ASSIGNMENTS.c.expires_at > now,
+    ]
+    if except_user is not None:
+        cond.append(ASSIGNMENTS.c.annotator_id != except_user)
+    return select(func.count()).select_from(ASSIGNMENTS).where(*cond).scalar_subquery()
+
+
+# Re-checked after the item row is locked: still open, a slot left, not done by this user.
+FREE_SLOT = select(
+    ITEMS.c.state,
+    ITEMS.c.annotation_count
+    + live_leases(ITEMS.c.id, bindparam("now"), except_user=bindparam("user_id")),
+    ITEMS.c.overlap_target,
+    exists().where(
+        ASSIGNMENTS.c.item_id == ITEMS.c.id,
+        ASSIGNMENTS.c.annotator_id == bindparam("user_id"),
+        ASSIGNMENTS.c.state.notin_(("released", "leased")),
+    ),
+).where(ITEMS.c.id == bindparam("item_id"))
+
+
+def has_free_slot(conn: Connection, item_id: int, user_id: int, now: datetime) -> bool:
+    state, taken, target, done_by_user = conn.execute(
+        FREE_SLOT, {"item_id": item_id, "user_id": user_id, "now": now}
     ).one()
-    state, taken, target, done_by_user = row
     return bool(state == "open" and taken < target and not done_by_user)
 
 
-def candidate_ids(
-    session: Session,
+LOCK_ITEM = {
+    wait: select(ITEMS.c.id)
+    .where(ITEMS.c.id == bindparam("item_id"))
+    .with_for_update(skip_locked=not wait)
+    for wait in (False, True)
+}
+
+
+def lock_item(conn: Connection, item_id: int, *, wait: bool) -> bool:
+    """Lock one item row on PostgreSQL (skipping it if someone else holds it, unless `wait`)."""
+    return conn.execute(LOCK_ITEM[wait], {"item_id": item_id}).first() is not None
+
+
+def _scan(gold: bool, batches: bool, tiered: bool) -> Select[Any]:
+    """Best open items for one annotator, by priority then age: (id, required_skills)."""
+    mine = exists().where(
+        ASSIGNMENTS.c.item_id == ITEMS.c.id,
+        ASSIGNMENTS.c.annotator_id == bindparam("user_id"),
+        ASSIGNMENTS.c.state != "released",
+    )
+    query = select(ITEMS.c.id, ITEMS.c.required_skills).where(
+        ITEMS.c.project_id == bindparam("project_id"),
+        ITEMS.c.state == "open",
+        ITEMS.c.is_gold == gold,
+        ~mine,
+    )
+    if not gold:
+        taken = ITEMS.c.annotation_count + live_leases(ITEMS.c.id, bindparam("now"))
+        query = query.where(taken < ITEMS.c.overlap_target)
+    if tiered:  # a filter on the same index scan, never a sort expression
+        query = query.where(ITEMS.c.difficulty.in_(bindparam("tier", expanding=True)))
+    if batches:
+        query = query.where(ITEMS.c.batch_id.in_(bindparam("batch_ids", expanding=True)))
+    elif not gold:
+        claims = (
+            select(func.count())
+            .select_from(CLAIMS)
+            .where(CLAIMS.c.batch_id == ITEMS.c.batch_id)
+            .scalar_subquery()
+        )
+        query = query.where(ITEMS.c.batch_id.is_(None) | (claims < bindparam("overlap")))
+    return (
+        query.order_by(ITEMS.c.priority.desc(), ITEMS.c.id)
+        .limit(SCAN)
+        .offset(bindparam("offset", type_=Integer))
+    )
+
+
+# One prebuilt scan per shape: (gold, restricted to claimed batches, restricted to a tier).
+SCANS = {
+    (g, b, t): _scan(g, b, t) for g in (False, True) for b in (False, True) for t in (False, True)
+}
+
+
+def candidate_rows(
+    conn: Connection,
     *,
     project_id: int,
     user_id: int,
@@ -68,37 +128,23 @@ def candidate_ids(
     overlap: int,
     gold: bool,
     batch_ids: list[int] | None,
-    offset: int = 0,
-    difficulty: tuple[str, ...] | None = None,
-) -> list[tuple[int, list[Any], int | None]]:
-    """Best open items for this annotator, by priority then age: (id, required_skills, batch)."""
-    mine = exists().where(
-        Assignment.item_id == Item.id,
-        Assignment.annotator_id == user_id,
-        Assignment.state != "released",
-    )
-    query = select(Item.id, Item.required_skills, Item.batch_id).where(
-        Item.project_id == project_id,
-        Item.state == "open",
-        Item.is_gold == gold,
-        ~mine,
-    )
-    if not gold:
-        query = query.where(Item.annotation_count + live_leases(Item.id, now) < Item.overlap_target)
-    if difficulty is not None:  # a filter on the same index scan, never a sort expression
-        query = query.where(Item.difficulty.in_(difficulty))
+    tier: tuple[str, ...] | None,
+    offset: int,
+) -> list[tuple[int, list[Any]]]:
+    """Up to SCAN candidates (id, required_skills), best first, skipping `offset`."""
+    params: dict[str, Any] = {
+        "project_id": project_id,
+        "user_id": user_id,
+        "now": now,
+        "overlap": overlap,
+        "offset": offset,
+    }
     if batch_ids is not None:
-        query = query.where(Item.batch_id.in_(batch_ids))
-    elif not gold:
-        claims = (
-            select(func.count())
-            .select_from(BatchClaim)
-            .where(BatchClaim.batch_id == Item.batch_id)
-            .scalar_subquery()
-        )
-        query = query.where(and_(Item.batch_id.is_(None) | (claims < overlap)))
-    query = query.order_by(Item.priority.desc(), Item.id).limit(SCAN).offset(offset)
-    return [(r[0], r[1], r[2]) for r in session.execute(query)]
+        params["batch_ids"] = batch_ids
+    if tier is not None:
+        params["tier"] = list(tier)
+    statement = SCANS[(gold, batch_ids is not None, tier is not None)]
+    return [(row[0], row[1]) for row in conn.execute(statement, params)]
 
 
 def skills_match(required: list[Any], skills: dict[str, Any]) -> bool:

@@ -34,6 +34,7 @@ from labelcrew.services.feedback_common import held, load_item, member_of, revie
 from labelcrew.services.projects import load_project
 from labelcrew.services.queue import lock_member
 from labelcrew.services.uow import Database, UnitOfWork
+from labelcrew.services.work_rows import AnnotationRow, ItemRow, ProjectRow
 
 PRIORITY = {"flag": 3, "gold_miss": 3, "disagreement": 2, "audit": 1}
 REVIEWER_ROLES = frozenset({"reviewer", "qa", "lead"})
@@ -94,7 +95,7 @@ def _canonical(schema: LabelSchema, value: dict[str, Any]) -> Any:
     return schema.agreement_value(primary.name, value.get(primary.name))
 
 
-def _disagrees(uow: UnitOfWork, item: Item, schema: LabelSchema) -> bool:
+def _disagrees(uow: UnitOfWork, item: Item | ItemRow, schema: LabelSchema) -> bool:
     values = uow.session.scalars(
         select(Annotation.value).where(
             Annotation.item_id == item.id, Annotation.superseded_at.is_(None)
@@ -106,9 +107,9 @@ def _disagrees(uow: UnitOfWork, item: Item, schema: LabelSchema) -> bool:
 def _kinds(
     uow: UnitOfWork,
     policy: dict[str, Any],
-    item: Item,
+    item: Item | ItemRow,
     status: str,
-    annotation: Annotation,
+    annotation: Annotation | AnnotationRow,
     disagrees: Callable[[], bool],
 ) -> list[str]:
     if item.is_gold:
@@ -125,10 +126,10 @@ def _kinds(
 
 def enqueue_if_sampled(
     uow: UnitOfWork,
-    project: Project,
-    item: Item,
-    member: Member,
-    annotation: Annotation,
+    project: ProjectRow,
+    item: ItemRow,
+    status: str,
+    annotation: AnnotationRow,
     schema: LabelSchema,
 ) -> list[str]:
     """The submit hook: queue the item for review if the policy samples it; returns the reasons.
@@ -136,7 +137,7 @@ def enqueue_if_sampled(
     Call after the annotation is flushed (it needs its id), inside the submit's unit of work.
     """
     kinds = _kinds(
-        uow, review_policy(project), item, member.status, annotation,
+        uow, review_policy(project), item, status, annotation,
         lambda: _disagrees(uow, item, schema),
     )  # fmt: skip
     if kinds:

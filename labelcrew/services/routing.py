@@ -17,6 +17,7 @@ from labelcrew.services.accounts import Actor
 from labelcrew.services.events import audit, emit
 from labelcrew.services.projects import load_project
 from labelcrew.services.uow import Database, UnitOfWork
+from labelcrew.services.work_rows import ItemRow
 
 MAX_REASON = 1000
 
@@ -31,7 +32,9 @@ def raise_difficulty(uow: UnitOfWork, item_id: int) -> None:
     )
 
 
-def after_submit(uow: UnitOfWork, item: Item, schema: LabelSchema, clean: dict[str, Any]) -> None:
+def after_submit(
+    uow: UnitOfWork, item: ItemRow, schema: LabelSchema, clean: dict[str, Any]
+) -> None:
     """Make the item hard when another live label of its primary field differs from this one.
 
     One UPDATE whose WHERE carries the comparison, and only when a disagreement is possible

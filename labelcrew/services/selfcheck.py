@@ -13,9 +13,12 @@ from labelcrew.errors import ValidationFailed
 from labelcrew.services import teamops_settings
 from labelcrew.services.projects import load_project
 from labelcrew.services.uow import Database
+from labelcrew.services.work_rows import ProjectRow
 
 
-def before_submit(project: Project, value: dict[str, Any], checklist: Sequence[str] | None) -> None:
+def before_submit(
+    project: Project | ProjectRow, value: dict[str, Any], checklist: Sequence[str] | None
+) -> None:
     """Raise ValidationFailed (422) naming the broken rule and field, or the unticked entries."""
     settings = project.settings or {}
     rules = settings.get("selfcheck") or []

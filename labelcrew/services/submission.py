@@ -13,23 +13,17 @@ from functools import lru_cache
 from typing import Any
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import Row, select
 
-from labelcrew.db.models import (
-    Annotation,
-    Assignment,
-    GoldAnswer,
-    Item,
-    LabelSchemaVersion,
-    Project,
-)
+from labelcrew.db.models import Annotation, LabelSchemaVersion
 from labelcrew.domain.schema import LabelSchema
 from labelcrew.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from labelcrew.services import quality_hooks, review_queue, routing, selfcheck
+from labelcrew.services import quality_hooks, review_queue, routing, selfcheck, work_rows
 from labelcrew.services.accounts import Actor
 from labelcrew.services.events import audit, emit
-from labelcrew.services.queue import has_free_slot, lock_member
+from labelcrew.services.queue import has_free_slot
 from labelcrew.services.uow import Database, UnitOfWork
+from labelcrew.services.work_rows import AnnotationRow
 
 
 @lru_cache(maxsize=256)
@@ -43,12 +37,11 @@ def schema_for(uow: UnitOfWork, project_id: int, version: int) -> LabelSchema:
             LabelSchemaVersion.project_id == project_id, LabelSchemaVersion.version == version
         )
     )
-    if definition is None:
-        raise NotFound(f"schema version {version} is missing", code="schema_not_found")
-    return _parsed(orjson.dumps(definition, option=orjson.OPT_SORT_KEYS))
+    return _parsed_definition(definition, version)
 
 
-def annotation_dict(a: Annotation, *, created: bool) -> dict[str, Any]:
+def annotation_dict(a: Annotation | Row[Any], *, created: bool) -> dict[str, Any]:
+    """A stored label as the API returns it (from the model or from a `work_rows` row)."""
     return {
         "annotation_id": a.id,
         "item_id": a.item_id,
@@ -59,6 +52,12 @@ def annotation_dict(a: Annotation, *, created: bool) -> dict[str, Any]:
         "created_at": a.created_at.isoformat(),
         "created": created,
     }
+
+
+def _parsed_definition(definition: dict[str, Any] | None, version: int) -> LabelSchema:
+    if definition is None:
+        raise NotFound(f"schema version {version} is missing", code="schema_not_found")
+    return _parsed(orjson.dumps(definition, option=orjson.OPT_SORT_KEYS))
 
 
 def submit(
@@ -78,18 +77,15 @@ def submit(
     if not isinstance(value, dict):
         raise ValidationFailed("value must be an object keyed by schema field", field="value")
     with db.uow() as uow:
-        member = lock_member(uow.session, project_id, actor.user_id)
-        if member is None or "annotator" not in member.roles:
+        conn = uow.conn
+        found = work_rows.context(conn, project_id, actor.user_id, with_schema=True)
+        if found is None or "annotator" not in found[1].roles:
             raise Forbidden(
                 "only annotators of this project submit labels", code="not_an_annotator"
             )
+        project, member, definition = found
         if idempotency_key is not None:
-            earlier = uow.session.scalar(
-                select(Annotation).where(
-                    Annotation.annotator_id == actor.user_id,
-                    Annotation.idempotency_key == idempotency_key,
-                )
-            )
+            earlier = work_rows.earlier_annotation(conn, actor.user_id, idempotency_key)
             if earlier is not None:
                 if earlier.item_id != item_id or earlier.project_id != project_id:
                     raise Conflict(
@@ -98,19 +94,12 @@ def submit(
                         field="Idempotency-Key",
                     )
                 return annotation_dict(earlier, created=False)
-        project = uow.session.get(Project, project_id)
-        item = uow.session.scalar(
-            select(Item).where(Item.id == item_id, Item.project_id == project_id).with_for_update()
-        )
-        if project is None or item is None:
+        found_item = work_rows.item_and_lease(conn, project_id, item_id, actor.user_id)
+        if found_item is None:
             raise NotFound(
                 f"no item {item_id} in project {project_id}", code="item_not_found", field="item_id"
             )
-        lease = uow.session.scalar(
-            select(Assignment).where(
-                Assignment.item_id == item_id, Assignment.annotator_id == actor.user_id
-            )
-        )
+        item, lease = found_item
         if lease is None or lease.state != "leased":
             raise Conflict(
                 f"you hold no lease on item {item_id}; call next first",
@@ -120,7 +109,7 @@ def submit(
         if (
             lease.expires_at <= uow.now
             and not item.is_gold
-            and not has_free_slot(uow.session, item_id, actor.user_id, uow.now)
+            and not has_free_slot(conn, item_id, actor.user_id, uow.now)
         ):
             raise Conflict(
                 "your lease expired and the item went to someone else",
@@ -128,38 +117,43 @@ def submit(
                 field="item_id",
             )
         assert project.schema_version is not None
-        schema = schema_for(uow, project_id, project.schema_version)
+        schema = _parsed_definition(definition, project.schema_version)
         clean = schema.validate(value, item.payload)
         selfcheck.before_submit(project, clean, checklist)
-        annotation = Annotation(
-            project_id=project_id,
-            item_id=item_id,
-            annotator_id=actor.user_id,
-            value=clean,
-            schema_version=project.schema_version,
-            guideline_version=member.acknowledged_guideline_version,
-            queue=lease.queue,
-            duration_ms=int((uow.now - lease.leased_at).total_seconds() * 1000),
-            idempotency_key=idempotency_key,
-            created_at=uow.now,
-        )
+        gold_correct = None
         if item.is_gold:
-            expected = uow.session.get(GoldAnswer, item_id)
+            expected = work_rows.gold_value(conn, item_id)
             if expected is not None:
-                annotation.gold_correct = all(
+                gold_correct = all(
                     schema.is_correct(name, clean.get(name), want)
-                    for name, want in expected.value.items()
+                    for name, want in expected.items()
                 )
-        uow.session.add(annotation)
-        lease.state, lease.finished_at = "submitted", uow.now
+        values = {
+            "project_id": project_id,
+            "item_id": item_id,
+            "annotator_id": actor.user_id,
+            "value": clean,
+            "schema_version": project.schema_version,
+            "guideline_version": member.acknowledged_guideline_version,
+            "queue": lease.queue,
+            "duration_ms": int((uow.now - lease.leased_at).total_seconds() * 1000),
+            "idempotency_key": idempotency_key,
+            "gold_correct": gold_correct,
+            "created_at": uow.now,
+            "superseded_at": None,
+        }
+        annotation = AnnotationRow(
+            work_rows.insert_annotation(conn, values), item_id, actor.user_id, gold_correct
+        )
+        work_rows.close_lease(conn, lease.id, "submitted", uow.now)
         item.annotation_count += 1
         if not item.is_gold:
             quality_hooks.after_label(uow, project, item, schema)
             routing.after_submit(uow, item, schema, clean)
-        uow.session.flush()
-        if annotation.gold_correct is not None:
-            quality_hooks.after_gold_answer(uow, project, member, annotation)
-        review_queue.enqueue_if_sampled(uow, project, item, member, annotation, schema)
+        work_rows.set_item_counts(conn, item)
+        if gold_correct is not None and quality_hooks.after_gold_answer(uow, project, member):
+            work_rows.set_member_status(conn, member)
+        review_queue.enqueue_if_sampled(uow, project, item, member.status, annotation, schema)
         audit(
             uow,
             actor_id=actor.user_id,
@@ -169,8 +163,8 @@ def submit(
             project_id=project_id,
             after={
                 "item_id": item_id,
-                "schema_version": annotation.schema_version,
-                "guideline_version": annotation.guideline_version,
+                "schema_version": project.schema_version,
+                "guideline_version": member.acknowledged_guideline_version,
             },
         )
         emit(
@@ -184,6 +178,15 @@ def submit(
                 "annotator_id": actor.user_id,
             },
         )
-        result = annotation_dict(annotation, created=True)
+        result = {
+            "annotation_id": annotation.id,
+            "item_id": item_id,
+            "value": clean,
+            "schema_version": project.schema_version,
+            "guideline_version": member.acknowledged_guideline_version,
+            "duration_ms": values["duration_ms"],
+            "created_at": uow.now.isoformat(),
+            "created": True,
+        }
         uow.commit()
         return result

@@ -62,6 +62,12 @@ def _needs_check(method: str, path: str, headers: dict[bytes, bytes]) -> bool:
     return not path.startswith("/api/") or _cookie(headers, SESSION_COOKIE) is not None
 
 
+def _is_token_call(path: str, headers: dict[bytes, bytes]) -> bool:
+    """An API call without a session cookie (a bearer-token client) has no use for a CSRF
+    cookie: it never posts a form, so none is issued."""
+    return path.startswith("/api/") and _cookie(headers, SESSION_COOKIE) is None
+
+
 class CSRFMiddleware:
     """Pure ASGI so a form body read for its token can be replayed to the route unchanged."""
 
@@ -84,7 +90,7 @@ class CSRFMiddleware:
             if not expected or not given or not hmac.compare_digest(expected, given):
                 await _refuse(send)
                 return
-        if expected:
+        if expected or _is_token_call(scope["path"], headers):
             await self.app(scope, receive, send)
             return
         token = new_token()

@@ -22,7 +22,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from labelcrew.api.errors import status_for
-from labelcrew.api.security import current_actor, db_of, require
+from labelcrew.api.security import authorize, current_actor, db_of
 from labelcrew.domain.permissions import Action, allowed
 from labelcrew.errors import LabelcrewError, Unauthenticated
 from labelcrew.services import projects
@@ -62,10 +62,9 @@ def signed_in(request: Request) -> Page:
 
 def project_page(action: Action) -> Callable[[Request], Page]:
     """Dependency for a project page: the same check as the API route for `action`."""
-    check = require(action)
 
     def dependency(request: Request) -> Page:
-        ctx = check(request)
+        ctx = authorize(request, action)
         project = projects.get_project(db_of(request), ctx.project_id)
         return Page(actor=ctx.actor, csrf=token_of(request), project=project, roles=ctx.roles)
 

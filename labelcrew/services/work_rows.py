@@ -1,0 +1,466 @@
+"""The hot path's reads and writes: Core statements built once, rows read into small records.
+
+Next and submit run for every label. Building an ORM statement and loading ORM objects cost
+about half a millisecond per statement, most of a request; so here every statement is built at
+import with bound parameters (SQLAlchemy then reuses its compiled form) and runs on the unit of
+work's connection, and rows come back as slotted records named like the models they mirror.
+Rare branches (an expired lease, a gold answer moving a member) still use these records, never
+the ORM, so one request never mixes stale ORM state with Core writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import (
+    Connection,
+    Table,
+    and_,
+    bindparam,
+    exists,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+
+from labelcrew.db.models import (
+    Annotation,
+    Assignment,
+    Batch,
+    BatchClaim,
+    GoldAnswer,
+    Item,
+    LabelSchemaVersion,
+    Member,
+    Project,
+)
+
+PROJECTS = cast(Table, Project.__table__)
+MEMBERS = cast(Table, Member.__table__)
+ITEMS = cast(Table, Item.__table__)
+ASSIGNMENTS = cast(Table, Assignment.__table__)
+ANNOTATIONS = cast(Table, Annotation.__table__)
+CLAIMS = cast(Table, BatchClaim.__table__)
+BATCHES = cast(Table, Batch.__table__)
+SCHEMAS = cast(Table, LabelSchemaVersion.__table__)
+GOLD = cast(Table, GoldAnswer.__table__)
+
+
+@dataclass(slots=True)
+class ProjectRow:
+    """The project settings the hot path reads (same names as `Project`)."""
+
+    id: int
+    overlap: int
+    max_overlap: int
+    overlap_policy: str
+    target_confidence: float
+    lease_seconds: int
+    wip_limit: int
+    gold_rate: float
+    probation_gold_rate: float
+    schema_version: int | None
+    guideline_version: int | None
+    settings: dict[str, Any]
+
+
+@dataclass(slots=True)
+class MemberRow:
+    """One annotator's membership (same names as `Member`)."""
+
+    id: int
+    user_id: int
+    roles: list[Any]
+    status: str
+    status_since: datetime | None
+    skills: dict[str, Any]
+    level: str
+    wip_limit: int | None
+    gold_rate: float | None
+    served_since_gold: int
+    acknowledged_guideline_version: int | None
+    has_claims: bool
+
+
+@dataclass(slots=True)
+class ItemRow:
+    """An item as the hot path needs it (same names as `Item`)."""
+
+    id: int
+    payload: dict[str, Any]
+    is_gold: bool
+    batch_id: int | None
+    annotation_count: int
+    overlap_target: int
+    state: str
+    difficulty: str
+
+
+@dataclass(slots=True)
+class LeaseRow:
+    """One assignment of an item to an annotator (same names as `Assignment`)."""
+
+    id: int
+    item_id: int
+    queue: str
+    state: str
+    leased_at: datetime
+    expires_at: datetime
+
+
+@dataclass(slots=True)
+class AnnotationRow:
+    """The facts of one stored label that the submit hooks read."""
+
+    id: int
+    item_id: int
+    annotator_id: int
+    gold_correct: bool | None
+
+
+PROJECT_COLUMNS = (
+    PROJECTS.c.id,
+    PROJECTS.c.overlap,
+    PROJECTS.c.max_overlap,
+    PROJECTS.c.overlap_policy,
+    PROJECTS.c.target_confidence,
+    PROJECTS.c.lease_seconds,
+    PROJECTS.c.wip_limit,
+    PROJECTS.c.gold_rate,
+    PROJECTS.c.probation_gold_rate,
+    PROJECTS.c.schema_version,
+    PROJECTS.c.guideline_version,
+    PROJECTS.c.settings,
+)
+_has_claims = (
+    exists()
+    .where(
+        CLAIMS.c.user_id == MEMBERS.c.user_id,
+        CLAIMS.c.batch_id == BATCHES.c.id,
+        BATCHES.c.project_id == MEMBERS.c.project_id,
+    )
+    .label("has_claims")
+)
+MEMBER_COLUMNS = (
+    MEMBERS.c.id,
+    MEMBERS.c.user_id,
+    MEMBERS.c.roles,
+    MEMBERS.c.status,
+    MEMBERS.c.status_since,
+    MEMBERS.c.skills,
+    MEMBERS.c.level,
+    MEMBERS.c.wip_limit,
+    MEMBERS.c.gold_rate,
+    MEMBERS.c.served_since_gold,
+    MEMBERS.c.acknowledged_guideline_version,
+    _has_claims,
+)
+_NP, _NM = len(PROJECT_COLUMNS), len(MEMBER_COLUMNS)
+
+# The member row is locked: it serialises one annotator's requests (WIP limit, idempotency)
+# without blocking anyone else. SQLite ignores FOR UPDATE (BEGIN IMMEDIATE serialises writers).
+CONTEXT = (
+    select(*PROJECT_COLUMNS, *MEMBER_COLUMNS)
+    .select_from(MEMBERS.join(PROJECTS, PROJECTS.c.id == MEMBERS.c.project_id))
+    .where(
+        MEMBERS.c.project_id == bindparam("project_id"), MEMBERS.c.user_id == bindparam("user_id")
+    )
+    .with_for_update(of=MEMBERS)
+)
+CONTEXT_WITH_SCHEMA = (
+    select(*PROJECT_COLUMNS, *MEMBER_COLUMNS, SCHEMAS.c.definition)
+    .select_from(
+        MEMBERS.join(PROJECTS, PROJECTS.c.id == MEMBERS.c.project_id).outerjoin(
+            SCHEMAS,
+            and_(
+                SCHEMAS.c.project_id == PROJECTS.c.id,
+                SCHEMAS.c.version == PROJECTS.c.schema_version,
+            ),
+        )
+    )
+    .where(
+        MEMBERS.c.project_id == bindparam("project_id"), MEMBERS.c.user_id == bindparam("user_id")
+    )
+    .with_for_update(of=MEMBERS)
+)
+PROJECT_EXISTS = select(PROJECTS.c.id).where(PROJECTS.c.id == bindparam("project_id"))
+
+
+def context(
+    conn: Connection, project_id: int, user_id: int, *, with_schema: bool = False
+) -> tuple[ProjectRow, MemberRow, dict[str, Any] | None] | None:
+    """The project, the caller's locked membership (and the current schema definition), or
+    None when the caller is not a member."""
+    statement = CONTEXT_WITH_SCHEMA if with_schema else CONTEXT
+    row = conn.execute(statement, {"project_id": project_id, "user_id": user_id}).first()
+    if row is None:
+        return None
+    project = ProjectRow(*row[:_NP])
+    member = MemberRow(*row[_NP : _NP + _NM])
+    member.has_claims = bool(member.has_claims)
+    return project, member, (row[_NP + _NM] if with_schema else None)
+
+
+def project_exists(conn: Connection, project_id: int) -> bool:
+    return conn.execute(PROJECT_EXISTS, {"project_id": project_id}).first() is not None
+
+
+OWN_LEASES = (
+    select(
+        ASSIGNMENTS.c.id,
+        ASSIGNMENTS.c.item_id,
+        ASSIGNMENTS.c.queue,
+        ASSIGNMENTS.c.state,
+        ASSIGNMENTS.c.leased_at,
+        ASSIGNMENTS.c.expires_at,
+    )
+    .where(
+        ASSIGNMENTS.c.project_id == bindparam("project_id"),
+        ASSIGNMENTS.c.annotator_id == bindparam("user_id"),
+        ASSIGNMENTS.c.state == "leased",
+    )
+    .order_by(ASSIGNMENTS.c.leased_at, ASSIGNMENTS.c.id)
+)
+
+
+def own_leases(conn: Connection, project_id: int, user_id: int) -> list[LeaseRow]:
+    rows = conn.execute(OWN_LEASES, {"project_id": project_id, "user_id": user_id})
+    return [LeaseRow(*r) for r in rows]
+
+
+ITEM_COLUMNS = (
+    ITEMS.c.id,
+    ITEMS.c.payload,
+    ITEMS.c.is_gold,
+    ITEMS.c.batch_id,
+    ITEMS.c.annotation_count,
+    ITEMS.c.overlap_target,
+    ITEMS.c.state,
+    ITEMS.c.difficulty,
+)
+ITEM = select(*ITEM_COLUMNS).where(ITEMS.c.id == bindparam("item_id"))
+
+
+def item(conn: Connection, item_id: int) -> ItemRow:
+    row = conn.execute(ITEM, {"item_id": item_id}).one()
+    return ItemRow(*row)
+
+
+LEASE_COLUMNS = (
+    ASSIGNMENTS.c.id,
+    ASSIGNMENTS.c.item_id,
+    ASSIGNMENTS.c.queue,
+    ASSIGNMENTS.c.state,
+    ASSIGNMENTS.c.leased_at,
+    ASSIGNMENTS.c.expires_at,
+)
+# Submit: the item (locked on PostgreSQL) and the caller's assignment on it, in one statement.
+ITEM_AND_LEASE = (
+    select(*ITEM_COLUMNS, *LEASE_COLUMNS)
+    .select_from(
+        ITEMS.outerjoin(
+            ASSIGNMENTS,
+            and_(
+                ASSIGNMENTS.c.item_id == ITEMS.c.id,
+                ASSIGNMENTS.c.annotator_id == bindparam("user_id"),
+            ),
+        )
+    )
+    .where(ITEMS.c.id == bindparam("item_id"), ITEMS.c.project_id == bindparam("project_id"))
+    .with_for_update(of=ITEMS)
+)
+
+
+def item_and_lease(
+    conn: Connection, project_id: int, item_id: int, user_id: int
+) -> tuple[ItemRow, LeaseRow | None] | None:
+    row = conn.execute(
+        ITEM_AND_LEASE, {"project_id": project_id, "item_id": item_id, "user_id": user_id}
+    ).first()
+    if row is None:
+        return None
+    n = len(ITEM_COLUMNS)
+    lease = None if row[n] is None else LeaseRow(*row[n:])
+    return ItemRow(*row[:n]), lease
+
+
+CLAIMED_BATCHES = (
+    select(CLAIMS.c.batch_id)
+    .join(BATCHES, BATCHES.c.id == CLAIMS.c.batch_id)
+    .where(
+        CLAIMS.c.user_id == bindparam("user_id"), BATCHES.c.project_id == bindparam("project_id")
+    )
+)
+
+
+def claimed_batches(conn: Connection, project_id: int, user_id: int) -> list[int]:
+    rows = conn.execute(CLAIMED_BATCHES, {"project_id": project_id, "user_id": user_id})
+    return [r[0] for r in rows]
+
+
+def _upsert_lease(dialect: Any) -> Any:
+    statement = dialect.insert(ASSIGNMENTS).values(
+        project_id=bindparam("project_id"),
+        item_id=bindparam("item_id"),
+        annotator_id=bindparam("user_id"),
+        queue="annotation",
+        state="leased",
+        leased_at=bindparam("now"),
+        expires_at=bindparam("expires_at"),
+        finished_at=None,
+    )
+    # A released item taken up again reuses the annotator's assignment row, and keeps its queue
+    # (an item sent back for relabel is leased in the relabel queue).
+    return statement.on_conflict_do_update(
+        index_elements=[ASSIGNMENTS.c.item_id, ASSIGNMENTS.c.annotator_id],
+        set_={
+            "state": "leased",
+            "leased_at": statement.excluded.leased_at,
+            "expires_at": statement.excluded.expires_at,
+            "finished_at": None,
+        },
+    ).returning(ASSIGNMENTS.c.id, ASSIGNMENTS.c.queue)
+
+
+def _claim_batch(dialect: Any) -> Any:
+    return (
+        dialect.insert(CLAIMS)
+        .values(
+            batch_id=bindparam("batch_id"),
+            user_id=bindparam("user_id"),
+            claimed_at=bindparam("now"),
+        )
+        .on_conflict_do_nothing(index_elements=[CLAIMS.c.batch_id, CLAIMS.c.user_id])
+    )
+
+
+UPSERT_LEASE = {"sqlite": _upsert_lease(sqlite), "postgresql": _upsert_lease(postgresql)}
+CLAIM_BATCH = {"sqlite": _claim_batch(sqlite), "postgresql": _claim_batch(postgresql)}
+
+
+def write_lease(
+    conn: Connection,
+    *,
+    project_id: int,
+    item_id: int,
+    user_id: int,
+    now: datetime,
+    expires_at: datetime,
+) -> tuple[int, str]:
+    params = {
+        "project_id": project_id,
+        "item_id": item_id,
+        "user_id": user_id,
+        "now": now,
+        "expires_at": expires_at,
+    }
+    lease_id, queue = conn.execute(UPSERT_LEASE[conn.dialect.name], params).one()
+    return int(lease_id), str(queue)
+
+
+def claim_batch(conn: Connection, batch_id: int, user_id: int, now: datetime) -> None:
+    params = {"batch_id": batch_id, "user_id": user_id, "now": now}
+    conn.execute(CLAIM_BATCH[conn.dialect.name], params)
+
+
+SET_SERVED_SINCE_GOLD = (
+    update(MEMBERS)
+    .where(MEMBERS.c.id == bindparam("member_id"))
+    .values(served_since_gold=bindparam("n"))
+)
+SET_MEMBER_STATUS = (
+    update(MEMBERS)
+    .where(MEMBERS.c.id == bindparam("member_id"))
+    .values(status=bindparam("status"), status_since=bindparam("since"))
+)
+SET_LEASE = (
+    update(ASSIGNMENTS)
+    .where(ASSIGNMENTS.c.id == bindparam("lease_id"))
+    .values(
+        state=bindparam("state"),
+        expires_at=bindparam("expires_at"),
+        finished_at=bindparam("finished_at"),
+    )
+)
+CLOSE_LEASE = (
+    update(ASSIGNMENTS)
+    .where(ASSIGNMENTS.c.id == bindparam("lease_id"))
+    .values(state=bindparam("state"), finished_at=bindparam("finished_at"))
+)
+SET_ITEM_COUNTS = (
+    update(ITEMS)
+    .where(ITEMS.c.id == bindparam("item_id"))
+    .values(
+        annotation_count=bindparam("annotation_count"),
+        overlap_target=bindparam("overlap_target"),
+        state=bindparam("state"),
+    )
+)
+EARLIER_ANNOTATION = select(
+    ANNOTATIONS.c.id,
+    ANNOTATIONS.c.project_id,
+    ANNOTATIONS.c.item_id,
+    ANNOTATIONS.c.value,
+    ANNOTATIONS.c.schema_version,
+    ANNOTATIONS.c.guideline_version,
+    ANNOTATIONS.c.duration_ms,
+    ANNOTATIONS.c.created_at,
+).where(
+    ANNOTATIONS.c.annotator_id == bindparam("user_id"),
+    ANNOTATIONS.c.idempotency_key == bindparam("key"),
+)
+INSERT_ANNOTATION = insert(ANNOTATIONS).returning(ANNOTATIONS.c.id)
+GOLD_VALUE = select(GOLD.c.value).where(GOLD.c.item_id == bindparam("item_id"))
+
+
+def set_lease(
+    conn: Connection, lease_id: int, state: str, expires_at: datetime, finished_at: datetime | None
+) -> None:
+    params = {
+        "lease_id": lease_id,
+        "state": state,
+        "expires_at": expires_at,
+        "finished_at": finished_at,
+    }
+    conn.execute(SET_LEASE, params)
+
+
+def close_lease(conn: Connection, lease_id: int, state: str, at: datetime) -> None:
+    conn.execute(CLOSE_LEASE, {"lease_id": lease_id, "state": state, "finished_at": at})
+
+
+def set_served_since_gold(conn: Connection, member_id: int, served: int) -> None:
+    conn.execute(SET_SERVED_SINCE_GOLD, {"member_id": member_id, "n": served})
+
+
+def set_member_status(conn: Connection, member: MemberRow) -> None:
+    params = {"member_id": member.id, "status": member.status, "since": member.status_since}
+    conn.execute(SET_MEMBER_STATUS, params)
+
+
+def set_item_counts(conn: Connection, item: ItemRow) -> None:
+    params = {
+        "item_id": item.id,
+        "annotation_count": item.annotation_count,
+        "overlap_target": item.overlap_target,
+        "state": item.state,
+    }
+    conn.execute(SET_ITEM_COUNTS, params)
+
+
+def earlier_annotation(conn: Connection, user_id: int, key: str) -> Any:
+    """The caller's annotation sent with this Idempotency-Key, if any."""
+    return conn.execute(EARLIER_ANNOTATION, {"user_id": user_id, "key": key}).first()
+
+
+def insert_annotation(conn: Connection, values: dict[str, Any]) -> int:
+    annotation_id: int = conn.execute(INSERT_ANNOTATION, values).scalar_one()
+    return annotation_id
+
+
+def gold_value(conn: Connection, item_id: int) -> dict[str, Any] | None:
+    value: dict[str, Any] | None = conn.execute(GOLD_VALUE, {"item_id": item_id}).scalar()
+    return value
