@@ -84,7 +84,10 @@ def submit(
                 "only annotators of this project submit labels", code="not_an_annotator"
             )
         project, member, definition = found
-        if idempotency_key is not None:
+        found_item = work_rows.item_and_lease(
+            conn, project_id, item_id, actor.user_id, idempotency_key
+        )
+        if idempotency_key is not None and (found_item is None or found_item[2] is not None):
             earlier = work_rows.earlier_annotation(conn, actor.user_id, idempotency_key)
             if earlier is not None:
                 if earlier.item_id != item_id or earlier.project_id != project_id:
@@ -94,12 +97,11 @@ def submit(
                         field="Idempotency-Key",
                     )
                 return annotation_dict(earlier, created=False)
-        found_item = work_rows.item_and_lease(conn, project_id, item_id, actor.user_id)
         if found_item is None:
             raise NotFound(
                 f"no item {item_id} in project {project_id}", code="item_not_found", field="item_id"
             )
-        item, lease = found_item
+        item, lease, _ = found_item
         if lease is None or lease.state != "leased":
             raise Conflict(
                 f"you hold no lease on item {item_id}; call next first",

@@ -257,9 +257,18 @@ LEASE_COLUMNS = (
     ASSIGNMENTS.c.leased_at,
     ASSIGNMENTS.c.expires_at,
 )
-# Submit: the item (locked on PostgreSQL) and the caller's assignment on it, in one statement.
+_EARLIER_ID = (
+    select(ANNOTATIONS.c.id)
+    .where(
+        ANNOTATIONS.c.annotator_id == bindparam("user_id"),
+        ANNOTATIONS.c.idempotency_key == bindparam("key"),
+    )
+    .scalar_subquery()
+)
+# Submit: the item (locked on PostgreSQL), the caller's assignment on it, and whether the
+# caller already sent this Idempotency-Key, in one statement.
 ITEM_AND_LEASE = (
-    select(*ITEM_COLUMNS, *LEASE_COLUMNS)
+    select(*ITEM_COLUMNS, *LEASE_COLUMNS, _EARLIER_ID)
     .select_from(
         ITEMS.outerjoin(
             ASSIGNMENTS,
@@ -275,16 +284,16 @@ ITEM_AND_LEASE = (
 
 
 def item_and_lease(
-    conn: Connection, project_id: int, item_id: int, user_id: int
-) -> tuple[ItemRow, LeaseRow | None] | None:
-    row = conn.execute(
-        ITEM_AND_LEASE, {"project_id": project_id, "item_id": item_id, "user_id": user_id}
-    ).first()
+    conn: Connection, project_id: int, item_id: int, user_id: int, key: str | None
+) -> tuple[ItemRow, LeaseRow | None, int | None] | None:
+    """The item, the caller's lease on it and the id of their annotation sent with `key`."""
+    params = {"project_id": project_id, "item_id": item_id, "user_id": user_id, "key": key}
+    row = conn.execute(ITEM_AND_LEASE, params).first()
     if row is None:
         return None
-    n = len(ITEM_COLUMNS)
-    lease = None if row[n] is None else LeaseRow(*row[n:])
-    return ItemRow(*row[:n]), lease
+    n, m = len(ITEM_COLUMNS), len(LEASE_COLUMNS)
+    lease = None if row[n] is None else LeaseRow(*row[n : n + m])
+    return ItemRow(*row[:n]), lease, row[n + m]
 
 
 CLAIMED_BATCHES = (
