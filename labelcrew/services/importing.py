@@ -1,8 +1,10 @@
 """Item import: a JSONL, CSV or Label Studio file streamed into a project in one transaction.
 
-Rows are parsed (`labelcrew.domain.item_rows`), checked and inserted in chunks of
-`CHUNK_ROWS`, so memory stays bounded whatever the file size (apart from the parser's set of
-ids seen, about 100 bytes per row). The whole file is one unit of work:
+Rows are parsed (`labelcrew.domain.item_rows`), checked and staged in chunks of `CHUNK_ROWS`;
+a writer (`importing_writers`, `importing_copy`) stores each chunk on a thread of its own
+while this thread parses the next, with at most a few chunks in between, so memory stays
+bounded whatever the file size (apart from the parser's set of ids seen, about 120 bytes per
+row). The whole file is one unit of work:
 
 - by default any bad row refuses the import: every row is still read and checked, each bad
   line is reported (up to `max_errors`, with the total count), and nothing is committed;
@@ -18,14 +20,14 @@ checked against the project's current schema and its item is marked gold.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any, BinaryIO
 
 import orjson
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
-from labelcrew.db.models import Batch, GoldAnswer, Item, Project
+from labelcrew.db.models import Batch, Project
 from labelcrew.domain.item_rows import (
     HEAD_BYTES,
     ItemRow,
@@ -38,21 +40,23 @@ from labelcrew.services import privacy
 from labelcrew.services.accounts import Actor
 from labelcrew.services.batches import get_or_create
 from labelcrew.services.events import audit, emit
-from labelcrew.services.importing_streams import CountingReader, rows_of
+from labelcrew.services.importing_streams import CountingReader, LineLog, rows_of
 from labelcrew.services.importing_writers import Writer, make_writer
 from labelcrew.services.projects import load_project
 from labelcrew.services.submission import schema_for
 from labelcrew.services.uow import Database, UnitOfWork
 
-CHUNK_ROWS = 5000
+# Rows per chunk: the writer thread takes the GIL back once per chunk, so chunks are large.
+CHUNK_ROWS = 10_000
 READ_BUFFER = 1 << 20
 # Limits of the items and batches columns (String(200)); the parser allows longer ids.
 MAX_EXTERNAL_ID = 200
 MAX_BATCH_NAME = 200
 # PostgreSQL text and jsonb cannot hold NUL; refusing it on both backends keeps a project
 # movable between them.
-NUL_JSON = b"\\u0000"
+NUL_JSON = "\\u0000"
 EMPTY_LIST_JSON = "[]"
+_dumps = orjson.dumps
 
 
 @dataclass
@@ -94,7 +98,8 @@ class _Import:
         self.skip_invalid, self.max_errors, self.rejects = skip_invalid, max_errors, rejects
         self.batch_ids: dict[str, int] = {}
         self.rows: list[tuple[Any, ...]] = []
-        self.gold: list[tuple[str, dict[str, Any]]] = []
+        self.gold: list[tuple[str, str]] = []
+        self.staged = 0
         self.redactor = privacy.redactor_for(uow.session.get_one(Project, project_id))
 
         # Set at the first bad row unless skip_invalid: the import will roll back, so writing
@@ -126,55 +131,47 @@ class _Import:
 
     def add(self, row: ItemRow) -> RowError | None:
         """Check what the parser cannot (column limits, NUL, gold against the schema) and stage
-        the row; a problem comes back as a RowError."""
-        external_id, line = row.external_id, row.line
+        the row; a problem comes back as a RowError.
+
+        This runs once per row: the common case (a known batch or none, no gold) takes no
+        branch that calls out, and problems are worded by helpers.
+        """
+        line, external_id, payload, priority, skills, batch, difficulty, gold = row
         if len(external_id) > MAX_EXTERNAL_ID:
             message = f"id is {len(external_id)} characters long; at most {MAX_EXTERNAL_ID}"
             return RowError(line, "id", message)
         try:
-            payload = orjson.dumps(self.redactor(row.payload) if self.redactor else row.payload)
+            data = _dumps(payload if self.redactor is None else self.redactor(payload)).decode()
         except orjson.JSONEncodeError as exc:
             return RowError(line, "data", f"data cannot be stored: {exc}")
-        skills = orjson.dumps(row.required_skills) if row.required_skills else None
-        if NUL_JSON in payload or (skills and NUL_JSON in skills) or "\x00" in external_id:
+        needs = _dumps(skills).decode() if skills else EMPTY_LIST_JSON
+        # On str: `bytes in bytes` first tries the needle as an integer and pays for the error.
+        if NUL_JSON in data or NUL_JSON in needs or "\x00" in external_id:
             return RowError(
                 line,
                 None,
                 "the row holds a NUL character (\\u0000), which labelcrew does not store",
             )
-        gold: dict[str, Any] | None = None
-        if row.gold is not None:
+        if gold is not None:
             checked = self._check_gold(row)
             if isinstance(checked, RowError):
                 return checked
             gold = checked
         batch_id = None
-        if row.batch is not None:
-            if len(row.batch) > MAX_BATCH_NAME or "\x00" in row.batch:
-                return RowError(
-                    line,
-                    "batch",
-                    f"batch name {row.batch[:40]!r} is longer than "
-                    f"{MAX_BATCH_NAME} characters or holds a NUL character",
-                )
-            if self.refused:
-                return None
-            batch_id = self.batch_ids.get(row.batch) or self._batch_id(row.batch)
+        if batch is not None:
+            batch_id = self.batch_ids.get(batch)
+            if batch_id is None:
+                found = self._batch_id(row)
+                if isinstance(found, RowError):
+                    return found
+                batch_id = found
         if self.refused:
             return None
         self.rows.append(
-            (
-                external_id,
-                payload.decode(),
-                row.priority,
-                skills.decode() if skills else EMPTY_LIST_JSON,
-                batch_id,
-                row.difficulty or "normal",
-                gold is not None,
-            )
+            (external_id, data, priority, needs, batch_id, difficulty or "normal", gold is not None)
         )
         if gold is not None:
-            self.gold.append((external_id, gold))
+            self.gold.append((external_id, _dumps(gold).decode()))
         return None
 
     def _check_gold(self, row: ItemRow) -> dict[str, Any] | RowError:
@@ -193,66 +190,62 @@ class _Import:
                 row.line, where, "gold answer: " + "; ".join(str(p["message"]) for p in problems)
             )
 
-    def _batch_id(self, name: str) -> int:
-        found = self.batch_ids.get(name)
-        if found is None:
-            exists = self.uow.session.scalar(
-                select(Batch.id).where(Batch.project_id == self.project_id, Batch.name == name)
+    def _batch_id(self, row: ItemRow) -> int | RowError | None:
+        """The id of a batch the import has not met yet, created if the project lacks it;
+        None once the import is refused (creating it would be wasted)."""
+        name = row.batch or ""
+        if len(name) > MAX_BATCH_NAME or "\x00" in name:
+            return RowError(
+                row.line,
+                "batch",
+                f"batch name {name[:40]!r} is longer than "
+                f"{MAX_BATCH_NAME} characters or holds a NUL character",
             )
-            if exists is None:
-                found = get_or_create(self.uow, self.project_id, name)
-                self.report.batches_created += 1
-            else:
-                found = exists
-            self.batch_ids[name] = found
+        if self.refused:
+            return None
+        # The session shares the writer's connection: let the writer finish first.
+        self.writer.wait()
+        found = self.uow.session.scalar(
+            select(Batch.id).where(Batch.project_id == self.project_id, Batch.name == name)
+        )
+        if found is None:
+            found = get_or_create(self.uow, self.project_id, name)
+            self.report.batches_created += 1
+        self.batch_ids[name] = found
         return found
 
+    def run(
+        self, rows: Iterator[ItemRow | RowError], log: LineLog | None, progress: Callable[[], None]
+    ) -> None:
+        """Stage every row, hand each full chunk to the writer, report each bad row."""
+        add, reject, report = self.add, self.reject, self.report
+        for result in rows:
+            report.rows_read += 1
+            error = result if isinstance(result, RowError) else add(result)
+            if error is not None:
+                reject(error, log.take(error.line) if log is not None else None)
+            elif log is not None:
+                log.recent.clear()
+            if len(self.rows) >= CHUNK_ROWS:
+                self.flush()
+                progress()
+        self.finish()
+
     def flush(self) -> None:
-        """Write the staged chunk (unless the import is already refused) and its gold answers."""
+        """Hand the staged chunk to the writer (unless the import is already refused)."""
         rows, gold = self.rows, self.gold
         self.rows, self.gold = [], []
         if self.refused or not rows:
             return
-        session = self.uow.session
-        existing: set[str] = set()
-        if gold:
-            # Items that already exist keep their gold state: find them before inserting.
-            existing = set(
-                session.scalars(
-                    select(Item.external_id).where(
-                        Item.project_id == self.project_id,
-                        Item.external_id.in_([external_id for external_id, _ in gold]),
-                    )
-                )
-            )
-        created = self.writer.insert(rows)
-        self.report.created += created
-        self.report.unchanged += len(rows) - created
-        new_gold = {
-            external_id: value for external_id, value in gold if external_id not in existing
-        }
-        if not new_gold:
-            return
-        ids = session.execute(
-            select(Item.external_id, Item.id).where(
-                Item.project_id == self.project_id, Item.external_id.in_(list(new_gold))
-            )
-        )
-        created_by = self.actor.user_id if self.actor.user_id > 0 else None
-        session.execute(
-            insert(GoldAnswer),
-            [
-                {
-                    "item_id": item_id,
-                    "value": new_gold[external_id],
-                    "rule_number": None,
-                    "created_by": created_by,
-                    "created_at": self.uow.now,
-                }
-                for external_id, item_id in ids
-            ],
-        )
-        self.report.gold_set += len(new_gold)
+        self.staged += len(rows)
+        self.writer.write(rows, gold)
+
+    def finish(self) -> None:
+        self.flush()
+        written = self.writer.finish()
+        self.report.created = written.created
+        self.report.unchanged = self.staged - written.created
+        self.report.gold_set = written.gold_set
 
 
 def import_items(
@@ -289,7 +282,8 @@ def import_items(
             else schema_for(uow, project.id, project.schema_version)
         )
         connection = uow.session.connection()
-        writer = make_writer(connection, project.id, project.overlap, uow.now)
+        created_by = actor.user_id if actor.user_id > 0 else None
+        writer = make_writer(connection, project.id, project.overlap, uow.now, created_by)
         job = _Import(
             uow,
             actor,
@@ -302,18 +296,7 @@ def import_items(
             rejects=rejects,
         )
         try:
-            for result in rows:
-                report.rows_read += 1
-                error = result if isinstance(result, RowError) else job.add(result)
-                if error is not None:
-                    job.reject(error, log.take(error.line) if log is not None else None)
-                elif log is not None:
-                    log.recent.clear()
-                if len(job.rows) >= CHUNK_ROWS:
-                    job.flush()
-                    if progress is not None:
-                        progress(counter.bytes_read)
-            job.flush()
+            job.run(rows, log, lambda: progress(counter.bytes_read) if progress else None)
         finally:
             writer.close()
         report.bytes_read = counter.bytes_read
