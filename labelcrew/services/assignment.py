@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from labelcrew.db.models import Assignment, BatchClaim, Item
 from labelcrew.domain import gold as gold_policy
-from labelcrew.domain.routing import tiers
+from labelcrew.domain.routing import spread_ties, tiers
 from labelcrew.errors import Conflict, Forbidden, NotFound
 from labelcrew.services import privacy, routing, work_rows
 from labelcrew.services.accounts import Actor
@@ -154,11 +154,10 @@ def _pick_tier(
             tier=tier,
             offset=scan * SCAN,
         )
-        for item_id, required in rows:
-            if required and not skills_match(required, member.skills):
-                continue
-            if uow.db.is_sqlite:
-                return int(item_id)
+        fit = [(i, req, p) for i, req, p in rows if not req or skills_match(req, member.skills)]
+        if uow.db.is_sqlite and fit:  # serialised anyway: simply the best candidate
+            return int(fit[0][0])
+        for item_id, _ in spread_ties(fit, member.user_id):
             outcome = _take(uow, item_id, member, gold=gold, wait=False)
             if outcome == "taken":
                 return int(item_id)

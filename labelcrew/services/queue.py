@@ -79,13 +79,13 @@ def lock_item(conn: Connection, item_id: int, *, wait: bool) -> bool:
 
 
 def _scan(gold: bool, batches: bool, tiered: bool) -> Select[Any]:
-    """Best open items for one annotator, by priority then age: (id, required_skills)."""
+    """Best open items for one annotator, by priority then age: (id, required_skills, priority)."""
     mine = exists().where(
         ASSIGNMENTS.c.item_id == ITEMS.c.id,
         ASSIGNMENTS.c.annotator_id == bindparam("user_id"),
         ASSIGNMENTS.c.state != "released",
     )
-    query = select(ITEMS.c.id, ITEMS.c.required_skills).where(
+    query = select(ITEMS.c.id, ITEMS.c.required_skills, ITEMS.c.priority).where(
         ITEMS.c.project_id == bindparam("project_id"),
         ITEMS.c.state == "open",
         ITEMS.c.is_gold == gold,
@@ -130,8 +130,8 @@ def candidate_rows(
     batch_ids: list[int] | None,
     tier: tuple[str, ...] | None,
     offset: int,
-) -> list[tuple[int, list[Any]]]:
-    """Up to SCAN candidates (id, required_skills), best first, skipping `offset`."""
+) -> list[tuple[int, list[Any], int]]:
+    """Up to SCAN candidates (id, required_skills, priority), best first, skipping `offset`."""
     params: dict[str, Any] = {
         "project_id": project_id,
         "user_id": user_id,
@@ -144,7 +144,7 @@ def candidate_rows(
     if tier is not None:
         params["tier"] = list(tier)
     statement = SCANS[(gold, batch_ids is not None, tier is not None)]
-    return [(row[0], row[1]) for row in conn.execute(statement, params)]
+    return [(row[0], row[1], row[2]) for row in conn.execute(statement, params)]
 
 
 def skills_match(required: list[Any], skills: dict[str, Any]) -> bool:
