@@ -16,7 +16,7 @@ from labelcrew.db.models import Assignment, BatchClaim, Item
 from labelcrew.domain import gold as gold_policy
 from labelcrew.domain.routing import spread_ties, tiers
 from labelcrew.errors import Conflict, Forbidden, NotFound
-from labelcrew.services import privacy, routing, work_rows
+from labelcrew.services import privacy, routing, work_rows, work_writes
 from labelcrew.services.accounts import Actor
 from labelcrew.services.events import audit
 from labelcrew.services.queue import (
@@ -85,11 +85,11 @@ def _own_lease(
                 uow.conn, lease.item_id, member.user_id, uow.now
             ):
                 lease.expires_at = uow.now + timedelta(seconds=project.lease_seconds)
-                work_rows.set_lease(uow.conn, lease.id, "leased", lease.expires_at, None)
+                work_writes.set_lease(uow.conn, lease.id, "leased", lease.expires_at, None)
                 live += 1
                 own = lease
             else:
-                work_rows.set_lease(uow.conn, lease.id, "expired", lease.expires_at, uow.now)
+                work_writes.set_lease(uow.conn, lease.id, "expired", lease.expires_at, uow.now)
     return own, live
 
 
@@ -228,7 +228,7 @@ def _lease(uow: UnitOfWork, project: ProjectRow, member: MemberRow, item: ItemRo
     """Write the lease (re-using the annotator's row for a released item taken up again), count
     the item toward the gold rate, and claim its batch for the annotator."""
     expires = uow.now + timedelta(seconds=project.lease_seconds)
-    lease_id, queue = work_rows.write_lease(
+    lease_id, queue = work_writes.write_lease(
         uow.conn,
         project_id=project.id,
         item_id=item.id,
@@ -237,9 +237,9 @@ def _lease(uow: UnitOfWork, project: ProjectRow, member: MemberRow, item: ItemRo
         expires_at=expires,
     )
     served = 0 if item.is_gold else member.served_since_gold + 1
-    work_rows.set_served_since_gold(uow.conn, member.id, served)
+    work_writes.set_served_since_gold(uow.conn, member.id, served)
     if item.batch_id is not None:
-        work_rows.claim_batch(uow.conn, item.batch_id, member.user_id, uow.now)
+        work_writes.claim_batch(uow.conn, item.batch_id, member.user_id, uow.now)
     return LeaseRow(lease_id, item.id, queue, "leased", uow.now, expires)
 
 

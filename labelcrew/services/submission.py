@@ -18,7 +18,14 @@ from sqlalchemy import Row, select
 from labelcrew.db.models import Annotation, LabelSchemaVersion
 from labelcrew.domain.schema import LabelSchema
 from labelcrew.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from labelcrew.services import quality_hooks, review_queue, routing, selfcheck, work_rows
+from labelcrew.services import (
+    quality_hooks,
+    review_queue,
+    routing,
+    selfcheck,
+    work_rows,
+    work_writes,
+)
 from labelcrew.services.accounts import Actor
 from labelcrew.services.events import audit, emit
 from labelcrew.services.queue import has_free_slot
@@ -145,16 +152,16 @@ def submit(
             "superseded_at": None,
         }
         annotation = AnnotationRow(
-            work_rows.insert_annotation(conn, values), item_id, actor.user_id, gold_correct
+            work_writes.insert_annotation(conn, values), item_id, actor.user_id, gold_correct
         )
-        work_rows.close_lease(conn, lease.id, "submitted", uow.now)
+        work_writes.close_lease(conn, lease.id, "submitted", uow.now)
         item.annotation_count += 1
         if not item.is_gold:
             quality_hooks.after_label(uow, project, item, schema)
             routing.after_submit(uow, item, schema, clean)
-        work_rows.set_item_counts(conn, item)
+        work_writes.set_item_counts(conn, item)
         if gold_correct is not None and quality_hooks.after_gold_answer(uow, project, member):
-            work_rows.set_member_status(conn, member)
+            work_writes.set_member_status(conn, member)
         review_queue.enqueue_if_sampled(uow, project, item, member.status, annotation, schema)
         audit(
             uow,

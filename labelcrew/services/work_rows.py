@@ -5,7 +5,8 @@ about half a millisecond per statement, most of a request; so here every stateme
 import with bound parameters (SQLAlchemy then reuses its compiled form) and runs on the unit of
 work's connection, and rows come back as slotted records named like the models they mirror.
 Rare branches (an expired lease, a gold answer moving a member) still use these records, never
-the ORM, so one request never mixes stale ORM state with Core writes.
+the ORM, so one request never mixes stale ORM state with Core writes. This module holds the
+tables, the records and the reads; `work_writes` holds the writes.
 """
 
 from __future__ import annotations
@@ -14,17 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import (
-    Connection,
-    Table,
-    and_,
-    bindparam,
-    exists,
-    insert,
-    select,
-    update,
-)
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Table, and_, bindparam, exists, select
 
 from labelcrew.db.models import (
     Annotation,
@@ -310,104 +301,6 @@ def claimed_batches(conn: Connection, project_id: int, user_id: int) -> list[int
     return [r[0] for r in rows]
 
 
-def _upsert_lease(dialect: Any) -> Any:
-    statement = dialect.insert(ASSIGNMENTS).values(
-        project_id=bindparam("project_id"),
-        item_id=bindparam("item_id"),
-        annotator_id=bindparam("user_id"),
-        queue="annotation",
-        state="leased",
-        leased_at=bindparam("now"),
-        expires_at=bindparam("expires_at"),
-        finished_at=None,
-    )
-    # A released item taken up again reuses the annotator's assignment row, and keeps its queue
-    # (an item sent back for relabel is leased in the relabel queue).
-    return statement.on_conflict_do_update(
-        index_elements=[ASSIGNMENTS.c.item_id, ASSIGNMENTS.c.annotator_id],
-        set_={
-            "state": "leased",
-            "leased_at": statement.excluded.leased_at,
-            "expires_at": statement.excluded.expires_at,
-            "finished_at": None,
-        },
-    ).returning(ASSIGNMENTS.c.id, ASSIGNMENTS.c.queue)
-
-
-def _claim_batch(dialect: Any) -> Any:
-    return (
-        dialect.insert(CLAIMS)
-        .values(
-            batch_id=bindparam("batch_id"),
-            user_id=bindparam("user_id"),
-            claimed_at=bindparam("now"),
-        )
-        .on_conflict_do_nothing(index_elements=[CLAIMS.c.batch_id, CLAIMS.c.user_id])
-    )
-
-
-UPSERT_LEASE = {"sqlite": _upsert_lease(sqlite), "postgresql": _upsert_lease(postgresql)}
-CLAIM_BATCH = {"sqlite": _claim_batch(sqlite), "postgresql": _claim_batch(postgresql)}
-
-
-def write_lease(
-    conn: Connection,
-    *,
-    project_id: int,
-    item_id: int,
-    user_id: int,
-    now: datetime,
-    expires_at: datetime,
-) -> tuple[int, str]:
-    params = {
-        "project_id": project_id,
-        "item_id": item_id,
-        "user_id": user_id,
-        "now": now,
-        "expires_at": expires_at,
-    }
-    lease_id, queue = conn.execute(UPSERT_LEASE[conn.dialect.name], params).one()
-    return int(lease_id), str(queue)
-
-
-def claim_batch(conn: Connection, batch_id: int, user_id: int, now: datetime) -> None:
-    params = {"batch_id": batch_id, "user_id": user_id, "now": now}
-    conn.execute(CLAIM_BATCH[conn.dialect.name], params)
-
-
-SET_SERVED_SINCE_GOLD = (
-    update(MEMBERS)
-    .where(MEMBERS.c.id == bindparam("member_id"))
-    .values(served_since_gold=bindparam("n"))
-)
-SET_MEMBER_STATUS = (
-    update(MEMBERS)
-    .where(MEMBERS.c.id == bindparam("member_id"))
-    .values(status=bindparam("status"), status_since=bindparam("since"))
-)
-SET_LEASE = (
-    update(ASSIGNMENTS)
-    .where(ASSIGNMENTS.c.id == bindparam("lease_id"))
-    .values(
-        state=bindparam("state"),
-        expires_at=bindparam("expires_at"),
-        finished_at=bindparam("finished_at"),
-    )
-)
-CLOSE_LEASE = (
-    update(ASSIGNMENTS)
-    .where(ASSIGNMENTS.c.id == bindparam("lease_id"))
-    .values(state=bindparam("state"), finished_at=bindparam("finished_at"))
-)
-SET_ITEM_COUNTS = (
-    update(ITEMS)
-    .where(ITEMS.c.id == bindparam("item_id"))
-    .values(
-        annotation_count=bindparam("annotation_count"),
-        overlap_target=bindparam("overlap_target"),
-        state=bindparam("state"),
-    )
-)
 EARLIER_ANNOTATION = select(
     ANNOTATIONS.c.id,
     ANNOTATIONS.c.project_id,
@@ -421,53 +314,12 @@ EARLIER_ANNOTATION = select(
     ANNOTATIONS.c.annotator_id == bindparam("user_id"),
     ANNOTATIONS.c.idempotency_key == bindparam("key"),
 )
-INSERT_ANNOTATION = insert(ANNOTATIONS).returning(ANNOTATIONS.c.id)
 GOLD_VALUE = select(GOLD.c.value).where(GOLD.c.item_id == bindparam("item_id"))
-
-
-def set_lease(
-    conn: Connection, lease_id: int, state: str, expires_at: datetime, finished_at: datetime | None
-) -> None:
-    params = {
-        "lease_id": lease_id,
-        "state": state,
-        "expires_at": expires_at,
-        "finished_at": finished_at,
-    }
-    conn.execute(SET_LEASE, params)
-
-
-def close_lease(conn: Connection, lease_id: int, state: str, at: datetime) -> None:
-    conn.execute(CLOSE_LEASE, {"lease_id": lease_id, "state": state, "finished_at": at})
-
-
-def set_served_since_gold(conn: Connection, member_id: int, served: int) -> None:
-    conn.execute(SET_SERVED_SINCE_GOLD, {"member_id": member_id, "n": served})
-
-
-def set_member_status(conn: Connection, member: MemberRow) -> None:
-    params = {"member_id": member.id, "status": member.status, "since": member.status_since}
-    conn.execute(SET_MEMBER_STATUS, params)
-
-
-def set_item_counts(conn: Connection, item: ItemRow) -> None:
-    params = {
-        "item_id": item.id,
-        "annotation_count": item.annotation_count,
-        "overlap_target": item.overlap_target,
-        "state": item.state,
-    }
-    conn.execute(SET_ITEM_COUNTS, params)
 
 
 def earlier_annotation(conn: Connection, user_id: int, key: str) -> Any:
     """The caller's annotation sent with this Idempotency-Key, if any."""
     return conn.execute(EARLIER_ANNOTATION, {"user_id": user_id, "key": key}).first()
-
-
-def insert_annotation(conn: Connection, values: dict[str, Any]) -> int:
-    annotation_id: int = conn.execute(INSERT_ANNOTATION, values).scalar_one()
-    return annotation_id
 
 
 def gold_value(conn: Connection, item_id: int) -> dict[str, Any] | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.engine import make_url
 
-from labelcrew.benchmarks import assign
+from labelcrew.benchmarks import assign, assign_client
 from tests.conftest import BACKENDS, PG_URL
 
 
@@ -32,7 +32,7 @@ def test_client_reports_status_and_code() -> None:
     with assign.fresh_database("sqlite", "") as url:
         seeded = assign.seed(url, annotators=1, items=1, overlap=1)
         with assign.server(url, workers=1) as (base, _pid):
-            out = assign.annotate(base, seeded.project_id, seeded.tokens[0], 5.0)
+            out = assign_client.annotate(base, seeded.project_id, seeded.tokens[0], 5.0)
     assert out["done"] == 1
     assert out["emptied"] is True
     assert out["errors"] == {}
