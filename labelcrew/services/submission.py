@@ -154,7 +154,7 @@ def submit(
         annotation = AnnotationRow(
             work_writes.insert_annotation(conn, values), item_id, actor.user_id, gold_correct
         )
-        work_writes.close_lease(conn, lease.id, "submitted", uow.now)
+        work_writes.close_lease(conn, lease, "submitted", uow.now)
         item.annotation_count += 1
         if not item.is_gold:
             quality_hooks.after_label(uow, project, item, schema)

@@ -199,15 +199,16 @@ def project_exists(conn: Connection, project_id: int) -> bool:
     return conn.execute(PROJECT_EXISTS, {"project_id": project_id}).first() is not None
 
 
+LEASE_COLUMNS = (
+    ASSIGNMENTS.c.id,
+    ASSIGNMENTS.c.item_id,
+    ASSIGNMENTS.c.queue,
+    ASSIGNMENTS.c.state,
+    ASSIGNMENTS.c.leased_at,
+    ASSIGNMENTS.c.expires_at,
+)
 OWN_LEASES = (
-    select(
-        ASSIGNMENTS.c.id,
-        ASSIGNMENTS.c.item_id,
-        ASSIGNMENTS.c.queue,
-        ASSIGNMENTS.c.state,
-        ASSIGNMENTS.c.leased_at,
-        ASSIGNMENTS.c.expires_at,
-    )
+    select(*LEASE_COLUMNS)
     .where(
         ASSIGNMENTS.c.project_id == bindparam("project_id"),
         ASSIGNMENTS.c.annotator_id == bindparam("user_id"),
@@ -240,14 +241,6 @@ def item(conn: Connection, item_id: int) -> ItemRow:
     return ItemRow(*row)
 
 
-LEASE_COLUMNS = (
-    ASSIGNMENTS.c.id,
-    ASSIGNMENTS.c.item_id,
-    ASSIGNMENTS.c.queue,
-    ASSIGNMENTS.c.state,
-    ASSIGNMENTS.c.leased_at,
-    ASSIGNMENTS.c.expires_at,
-)
 _EARLIER_ID = (
     select(ANNOTATIONS.c.id)
     .where(

@@ -16,6 +16,7 @@ from labelcrew.services.work_rows import (
     ITEMS,
     MEMBERS,
     ItemRow,
+    LeaseRow,
     MemberRow,
 )
 
@@ -104,11 +105,6 @@ SET_LEASE = (
         finished_at=bindparam("finished_at"),
     )
 )
-CLOSE_LEASE = (
-    update(ASSIGNMENTS)
-    .where(ASSIGNMENTS.c.id == bindparam("lease_id"))
-    .values(state=bindparam("state"), finished_at=bindparam("finished_at"))
-)
 SET_ITEM_COUNTS = (
     update(ITEMS)
     .where(ITEMS.c.id == bindparam("item_id"))
@@ -133,8 +129,8 @@ def set_lease(
     conn.execute(SET_LEASE, params)
 
 
-def close_lease(conn: Connection, lease_id: int, state: str, at: datetime) -> None:
-    conn.execute(CLOSE_LEASE, {"lease_id": lease_id, "state": state, "finished_at": at})
+def close_lease(conn: Connection, lease: LeaseRow, state: str, at: datetime) -> None:
+    set_lease(conn, lease.id, state, lease.expires_at, at)
 
 
 def set_served_since_gold(conn: Connection, member_id: int, served: int) -> None:
