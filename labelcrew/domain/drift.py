@@ -2,8 +2,15 @@
 
 - :mod:`~labelcrew.domain.drift_cusum`: design of a Bernoulli CUSUM on one stream (Page 1954;
   Reynolds & Stoumbos 1999) with its exact average run length (Brook & Evans 1972).
-- :mod:`~labelcrew.domain.drift_chart`: that chart, self-starting, on a member's gold answers,
-  streaming and vectorised.
+- :mod:`~labelcrew.domain.drift_chart`: that chart, self-starting, on a member's gold answers
+  alone, streaming and vectorised (the gold-only reference).
+- :mod:`~labelcrew.domain.drift_consensus`: agreement checks against the other annotators whose
+  arrival cannot depend on their outcome, and the one-coin model of how accuracy moves them.
+- :mod:`~labelcrew.domain.drift_llr`: one log-likelihood-ratio CUSUM over several kinds of
+  Bernoulli evidence, designed for a false-alarm rate per gold answer.
+- :mod:`~labelcrew.domain.drift_member` / :mod:`~labelcrew.domain.drift_team`: that chart on a
+  member's gold answers and agreement checks together, streaming and vectorised, with alarms
+  that carry the evidence of every stream.
 - :mod:`~labelcrew.domain.drift_labels`: label-distribution shift against the team
   (chi-square, Jensen-Shannon).
 """
@@ -17,6 +24,7 @@ from labelcrew.domain.drift_chart import (
     cusum_alarms,
     detect_accuracy_drift,
 )
+from labelcrew.domain.drift_consensus import ConsensusModel, PeerObservations, peer_agreement
 from labelcrew.domain.drift_cusum import (
     CusumDesign,
     average_run_length,
@@ -24,20 +32,56 @@ from labelcrew.domain.drift_cusum import (
     estimate_baseline,
 )
 from labelcrew.domain.drift_labels import LabelShiftTest, js_divergence, label_shift
+from labelcrew.domain.drift_llr import LlrDesign, design_llr_cusum
+from labelcrew.domain.drift_member import (
+    CONSENSUS,
+    GOLD,
+    KINDS,
+    PAIR,
+    ChartPlan,
+    DriftAlarm,
+    MemberDriftDetector,
+    MemberDriftOptions,
+    MemberStream,
+    PeerRates,
+    StreamEvidence,
+    detect_member_drift,
+    merge_streams,
+)
+from labelcrew.domain.drift_team import member_alarms
 
 __all__ = [
     "ACCURACY_DROP",
+    "CONSENSUS",
+    "GOLD",
+    "KINDS",
     "LABEL_SHIFT",
+    "PAIR",
     "AccuracyDriftDetector",
     "Alert",
+    "ChartPlan",
+    "ConsensusModel",
     "CusumDesign",
+    "DriftAlarm",
     "DriftOptions",
     "LabelShiftTest",
+    "LlrDesign",
+    "MemberDriftDetector",
+    "MemberDriftOptions",
+    "MemberStream",
+    "PeerObservations",
+    "PeerRates",
+    "StreamEvidence",
     "average_run_length",
     "cusum_alarms",
     "design_cusum",
+    "design_llr_cusum",
     "detect_accuracy_drift",
+    "detect_member_drift",
     "estimate_baseline",
     "js_divergence",
     "label_shift",
+    "member_alarms",
+    "merge_streams",
+    "peer_agreement",
 ]
