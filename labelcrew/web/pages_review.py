@@ -1,6 +1,6 @@
 """The review queue page and the escalation inbox.
 
-The review page leases the reviewer's item through `review_queue.next_review` (their own
+The review page leases the reviewer's item through `review_leases.next_review` (their own
 unexpired lease comes back first, so reloading is safe) and shows every live label with its
 annotator, why the item is queued and how the labels split; `review.js` records one review per
 label through the JSON API (session cookie + CSRF header) and shows the server's warnings.
@@ -26,7 +26,7 @@ from labelcrew.services import (
     guidelines,
     items,
     projects,
-    review_queue,
+    review_leases,
     taxonomy,
 )
 from labelcrew.web.render import Page, PageRoute, project_page, render
@@ -92,7 +92,7 @@ def review_page(
 ) -> Response:
     db = db_of(request)
     try:
-        lease = review_queue.next_review(db, page.actor, project_id)
+        lease = review_leases.next_review(db, page.actor, project_id)
     except NotFound as exc:
         if exc.code != "review_queue_empty":
             raise

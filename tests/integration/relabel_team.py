@@ -9,7 +9,7 @@ from labelcrew.services import (
     guidelines,
     projects,
     review,
-    review_queue,
+    review_leases,
     submission,
 )
 from labelcrew.services.uow import Database
@@ -33,7 +33,7 @@ def labelled_team(db: Database) -> Team:
             submission.submit(db, annotator, pid, item_id, value, idempotency_key=None)
     rev = user(db, "rev")
     projects.set_member(db, team.admin, pid, username="rev", roles=["reviewer"])
-    lease = review_queue.next_review(db, rev, pid)
+    lease = review_leases.next_review(db, rev, pid)
     assert lease["item"]["id"] == 1
     first = lease["annotations"][0]["annotation_id"]
     review.record_review(

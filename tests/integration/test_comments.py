@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from labelcrew.errors import NotFound, ValidationFailed
-from labelcrew.services import comments, review, review_queue
+from labelcrew.services import comments, review, review_leases
 from tests.integration.feedback_team import client, events, feedback_team, label
 
 
@@ -49,7 +49,7 @@ def test_annotators_see_threads_only_on_their_items(db):
     with pytest.raises(NotFound):
         comments.add_comment(db, a2, pid, item, body="let me in")
 
-    lease = review_queue.next_review(db, rev, pid)
+    lease = review_leases.next_review(db, rev, pid)
     ids = {a["annotator_id"]: a["annotation_id"] for a in lease["annotations"]}
     on_a0 = review.record_review(db, rev, pid, item, annotation_id=ids[a0.user_id],
                                  verdict="accept", rule_refs=["1.1"])["review"]["id"]  # fmt: skip

@@ -17,7 +17,7 @@ from labelcrew.services import (
     projects,
     relabel,
     review,
-    review_queue,
+    review_leases,
     submission,
 )
 from tests.integration.team import build, user
@@ -36,7 +36,7 @@ def test_disagreement_to_ruling_to_revision_to_relabel(db):
     submission.submit(db, ann_b, pid, item_id, {"sentiment": "negative"}, idempotency_key="b")
 
     # the disagreement puts the item in the review queue; the reviewer takes it and rejects one
-    lease = review_queue.next_review(db, reviewer, pid)
+    lease = review_leases.next_review(db, reviewer, pid)
     assert lease["item"]["id"] == item_id
     assert "disagreement" in {r["kind"] for r in lease["task"]["reasons"]}
     with db.uow(read_only=True) as uow:

@@ -8,7 +8,15 @@ from sqlalchemy import select
 
 from labelcrew.db.models import AuditEvent
 from labelcrew.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from labelcrew.services import feedback_common, guidelines, items, projects, review, review_queue
+from labelcrew.services import (
+    feedback_common,
+    guidelines,
+    items,
+    projects,
+    review,
+    review_leases,
+    review_queue,
+)
 from tests.integration.feedback_team import events, feedback_team, label
 from tests.integration.team import add_items, user
 
@@ -31,7 +39,7 @@ def test_disagreement_is_queued_and_reviewed_per_annotation(db):
     assert {r["kind"] for r in queue[0]["reasons"]} == {"disagreement"}
     assert agreed != split
 
-    lease = review_queue.next_review(db, rev, pid)
+    lease = review_leases.next_review(db, rev, pid)
     assert lease["item"]["id"] == split and len(lease["annotations"]) == 2
     by_value = {a["value"]["sentiment"]: a["annotation_id"] for a in lease["annotations"]}
     first = review.record_review(
@@ -59,7 +67,7 @@ def test_disagreement_is_queued_and_reviewed_per_annotation(db):
         ).all()
     assert actions.count("review.record") == 2 and "review.lease" in actions
     with pytest.raises(NotFound) as empty:
-        review_queue.next_review(db, rev, pid)
+        review_leases.next_review(db, rev, pid)
     assert empty.value.code == "review_queue_empty"
 
 
@@ -72,13 +80,13 @@ def test_no_self_review(db):
     )
     _split(db, team)
     with pytest.raises(NotFound):
-        review_queue.next_review(db, both, pid)
-    assert review_queue.next_review(db, team.others["rev"], pid)["item"]["id"] == 1
+        review_leases.next_review(db, both, pid)
+    assert review_leases.next_review(db, team.others["rev"], pid)["item"]["id"] == 1
     with pytest.raises(Conflict) as no_lease:
         review.record_review(db, both, pid, 1, verdict="accept", annotation_id=1)
     assert no_lease.value.code == "no_review_lease"
     with pytest.raises(Forbidden):
-        review_queue.next_review(db, team.annotators[1], pid)
+        review_leases.next_review(db, team.annotators[1], pid)
 
 
 def test_gold_miss_and_flags_are_queued(db):
@@ -91,7 +99,7 @@ def test_gold_miss_and_flags_are_queued(db):
     task = review_queue.list_queue(db, pid)[0]
     assert task["item_id"] == 1 and task["reasons"][0]["kind"] == "gold_miss"
     assert task["priority"] == 3
-    lease = review_queue.next_review(db, team.others["rev"], pid)
+    lease = review_leases.next_review(db, team.others["rev"], pid)
     assert lease["gold"]["value"]["sentiment"] == "negative" and lease["gold"]["rule"] == "4.2"
 
     projects.update_project(db, team.admin, pid, {"gold_rate": 0.0})
@@ -138,19 +146,19 @@ def test_review_leases_wip_expiry_and_release(db, clock):
     pid, rev, rev2 = team.project_id, team.others["rev"], team.others["rev2"]
     for _ in range(4):
         _split(db, team)
-    first = review_queue.next_review(db, rev, pid)
-    assert review_queue.next_review(db, rev, pid)["task"]["id"] == first["task"]["id"]
-    second = review_queue.next_review(db, rev, pid, another=True)
-    third = review_queue.next_review(db, rev, pid, another=True)
+    first = review_leases.next_review(db, rev, pid)
+    assert review_leases.next_review(db, rev, pid)["task"]["id"] == first["task"]["id"]
+    second = review_leases.next_review(db, rev, pid, another=True)
+    third = review_leases.next_review(db, rev, pid, another=True)
     assert len({first["item"]["id"], second["item"]["id"], third["item"]["id"]}) == 3
     with pytest.raises(Conflict) as wip:
-        review_queue.next_review(db, rev, pid, another=True)
+        review_leases.next_review(db, rev, pid, another=True)
     assert wip.value.code == "wip_limit_reached"
-    released = review_queue.release_review(db, rev, pid, third["item"]["id"])
+    released = review_leases.release_review(db, rev, pid, third["item"]["id"])
     assert released["state"] == "pending" and released["reviewer_id"] is None
-    assert review_queue.next_review(db, rev2, pid)["item"]["id"] == third["item"]["id"]
+    assert review_leases.next_review(db, rev2, pid)["item"]["id"] == third["item"]["id"]
     clock.advance(901)  # the project's lease is 900 s
-    taken = review_queue.next_review(db, rev2, pid, another=True)
+    taken = review_leases.next_review(db, rev2, pid, another=True)
     assert taken["item"]["id"] == first["item"]["id"]  # an expired lease goes to someone else
     with pytest.raises(Conflict):
         review.record_review(db, rev, pid, first["item"]["id"], verdict="accept", annotation_id=1)
@@ -160,7 +168,7 @@ def test_review_validation_and_rule_warnings(db):
     team = feedback_team(db)
     pid, rev = team.project_id, team.others["rev"]
     item = _split(db, team)
-    lease = review_queue.next_review(db, rev, pid)
+    lease = review_leases.next_review(db, rev, pid)
     ann = lease["annotations"][0]["annotation_id"]
 
     def bad(code, **kw):
@@ -204,7 +212,7 @@ def test_feedback_shows_rule_text_and_stats_per_annotator_label_rule(db, clock):
     for _ in range(2):
         _split(db, team, "positive", "negative")
     for _ in range(2):
-        lease = review_queue.next_review(db, rev, pid)
+        lease = review_leases.next_review(db, rev, pid)
         for a in lease["annotations"]:
             if a["annotator_id"] == a0.user_id:
                 review.record_review(db, rev, pid, lease["item"]["id"],
@@ -264,7 +272,7 @@ def test_taxonomy_defaults_edits_and_retired_tags(db):
     with pytest.raises(ValidationFailed):
         taxonomy.upsert_tag(db, team.lead, pid, code="Bad Code", name="x")
     _split(db, team)
-    lease = review_queue.next_review(db, team.others["rev"], pid)
+    lease = review_leases.next_review(db, team.others["rev"], pid)
     ann = lease["annotations"][0]["annotation_id"]
     with pytest.raises(ValidationFailed):
         review.record_review(db, team.others["rev"], pid, 1, annotation_id=ann,
@@ -292,4 +300,4 @@ def test_backlog_sampling_and_policy_settings(db):
     assert feedback_common.get_settings(db, pid)["review_policy"]["disagreement"] is True
     outsider = user(db, "nobody")
     with pytest.raises(Forbidden):
-        review_queue.next_review(db, outsider, pid)
+        review_leases.next_review(db, outsider, pid)

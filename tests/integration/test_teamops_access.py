@@ -239,7 +239,7 @@ def test_member_of_one_project_cannot_read_another(db):
 
 
 def test_review_queue_masks_sensitive_fields_for_reviewers(db):
-    from labelcrew.services import assignment, review_queue, submission
+    from labelcrew.services import assignment, review_leases, submission
 
     team = build(db, annotators=2, items=0, overlap=2)
     pid = team.project_id
@@ -254,5 +254,5 @@ def test_review_queue_masks_sensitive_fields_for_reviewers(db):
         )
     rev = user(db, "rev2")
     projects.set_member(db, team.admin, pid, username="rev2", roles=["reviewer"])
-    task = review_queue.next_review(db, rev, pid)
+    task = review_leases.next_review(db, rev, pid)
     assert task["item"]["payload"] == {"text": "hi", "email": "j***@e***.com"}

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from labelcrew.api.security import Ctx, db_of, require
 from labelcrew.domain.permissions import Action
-from labelcrew.services import feedback_common, review, review_queue, taxonomy
+from labelcrew.services import feedback_common, review, review_leases, review_queue, taxonomy
 
 router = APIRouter(prefix="/api/v1/projects/{project_id}", tags=["review"])
 
@@ -49,14 +49,14 @@ def next_review(
     another: bool = False,
     ctx: Ctx = Depends(require(Action.REVIEW_WORK)),
 ) -> Any:
-    return review_queue.next_review(db_of(request), ctx.actor, project_id, another=another)
+    return review_leases.next_review(db_of(request), ctx.actor, project_id, another=another)
 
 
 @router.post("/items/{item_id}/review/release")
 def release_review(
     project_id: int, item_id: int, request: Request, ctx: Ctx = Depends(require(Action.REVIEW_WORK))
 ) -> Any:
-    return review_queue.release_review(db_of(request), ctx.actor, project_id, item_id)
+    return review_leases.release_review(db_of(request), ctx.actor, project_id, item_id)
 
 
 @router.post("/items/{item_id}/reviews", status_code=201)
