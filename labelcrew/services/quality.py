@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 from sqlalchemy import select
 
 from labelcrew.db.models import Annotation, GoldAnswer, Item, Project, User
 from labelcrew.db.models_quality import QualitySnapshot
-from labelcrew.domain import drift, gold
+from labelcrew.domain import gold
 from labelcrew.domain.agreement import summarize
 from labelcrew.domain.agreement_thresholds import AgreementThresholds, crossing
 from labelcrew.errors import Conflict
+from labelcrew.services import drift_scan
 from labelcrew.services.alerts import raise_alert
 from labelcrew.services.submission import schema_for
 from labelcrew.services.uow import Database, UnitOfWork
@@ -200,81 +200,14 @@ def gold_report(db: Database, project_id: int, *, window: int | None = 50) -> di
 
 
 def scan_drift(db: Database, project_id: int, *, shift_window: int = 200) -> list[dict[str, Any]]:
-    """Re-run the drift tests over every member's stored history and raise alerts: a CUSUM on
-    gold correctness against the member's own baseline, and a chi-square test of the member's
-    latest labels against the rest of the team's in the same period."""
-    found: list[dict[str, Any]] = []
+    """Re-run the drift tests over every member's stored history and raise alerts: a CUSUM per
+    member on gold correctness and agreement with the other annotators together, against the
+    member's own baseline; and a chi-square test of the member's latest labels against the rest
+    of the team's in the same period (:mod:`.drift_scan`)."""
     with db.uow() as uow:
         project = uow.session.get(Project, project_id)
         assert project is not None
         field, categories = primary_field_of(uow, project)
-        by_member: dict[str, list[Any]] = {}
-        for r in _gold_rows(uow, project.id):
-            by_member.setdefault(r.username, []).append(r)
-        for member, rows in by_member.items():
-            alarms = drift.detect_accuracy_drift(
-                np.array([bool(r.gold_correct) for r in rows]), [r.item_id for r in rows]
-            )
-            if alarms:
-                found.append(_drift_alert(uow, project.id, member, alarms[-1]))
-        labels = [
-            r
-            for r in _labels(uow, project.id, field, gold_items=False)
-            if r.value.get(field) in categories
-        ][-shift_window * 10 :]
-        for member in sorted({r.username for r in labels}):
-            mine = [r for r in labels if r.username == member][-shift_window:]
-            if not mine:
-                continue
-            since = mine[0].id
-            team = [
-                categories.index(r.value[field])
-                for r in labels
-                if r.username != member and r.id >= since
-            ]
-            _, alert = drift.label_shift(
-                [categories.index(r.value[field]) for r in mine],
-                team,
-                len(categories),
-                item_ids=[r.item_id for r in mine],
-            )
-            if alert is not None:
-                found.append(_drift_alert(uow, project.id, member, alert, categories))
+        found = drift_scan.scan(uow, project.id, field, categories, shift_window=shift_window)
         uow.commit()
     return found
-
-
-def _drift_alert(
-    uow: UnitOfWork,
-    project_id: int,
-    member: str,
-    alarm: drift.Alert,
-    categories: list[str] | None = None,
-) -> dict[str, Any]:
-    evidence = {
-        "window": [alarm.start, alarm.end],
-        "before_rate": alarm.before_rate,
-        "after_rate": alarm.after_rate,
-        "statistic": alarm.statistic,
-        "threshold": alarm.threshold,
-        "items": [str(i) for i in alarm.item_ids][-50:],
-        **{k: v for k, v in alarm.details.items() if isinstance(v, int | float | str)},
-    }
-    if alarm.kind == "label_shift":
-        message = (
-            f"{member}'s label distribution differs from the team's "
-            f"(chi-square {alarm.statistic:.1f})"
-        )
-    else:
-        message = (
-            f"{member}'s gold accuracy fell from {alarm.before_rate:.2f} to {alarm.after_rate:.2f}"
-        )
-    raise_alert(
-        uow,
-        project_id=project_id,
-        kind=alarm.kind,
-        subject=f"member:{member}",
-        message=message,
-        evidence=evidence,
-    )
-    return {"member": member, "kind": alarm.kind, "message": message, "evidence": evidence}

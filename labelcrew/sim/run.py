@@ -22,7 +22,14 @@ from labelcrew.db.models import Annotation, GoldAnswer, Item, Member, User
 from labelcrew.domain import drift
 from labelcrew.domain.aggregation_em import DawidSkene
 from labelcrew.errors import Forbidden, NotFound
-from labelcrew.services import accounts, assignment, guidelines, projects, submission
+from labelcrew.services import (
+    accounts,
+    assignment,
+    drift_scan,
+    guidelines,
+    projects,
+    submission,
+)
 from labelcrew.services.accounts import Actor
 from labelcrew.services.uow import Database
 from labelcrew.sim.annotators import SimAnnotator, make_team
@@ -49,6 +56,8 @@ class SimResult:
     gold_answers: int = 0
     aggregation_accuracy: float | None = None
     drift_latency: list[int | None] = field(default_factory=list)
+    drift_trigger: list[str | None] = field(default_factory=list)
+    checks_per_gold: float = 0.0
     false_alarms: int = 0
     steady_gold_answers: int = 0
     spammer_pause_after: list[int | None] = field(default_factory=list)
@@ -63,6 +72,8 @@ class SimResult:
             "drift_detection_latency_gold_answers": self.drift_latency,
             "drift_detection_latency_median": float(np.median(caught)) if caught else None,
             "drifters_caught": f"{len(caught)}/{len(self.drift_latency)}",
+            "drift_first_alarm_by": self.drift_trigger,
+            "agreement_checks_per_gold": self.checks_per_gold,
             "false_alarms": self.false_alarms,
             "false_alarms_per_10000_gold": (
                 round(self.false_alarms * 10000 / self.steady_gold_answers, 2)
@@ -228,33 +239,40 @@ def _measure(
                 .where(Member.project_id == pid)
             ).all()
         )
+        overlap_rows = drift_scan.measured_labels(uow, pid, "label", options)
+        team_streams = drift_scan.member_streams(uow, pid, options, overlap_rows, "label")
     by_user = {a.user_id: k for k, a in enumerate(actors)}
-    gold_stream: dict[int, list[bool]] = {k: [] for k in range(len(team))}
-    position: dict[int, int] = {k: 0 for k in range(len(team))}
-    onset_gold: dict[int, int] = {}
-    for annotator_id, _item, _value, correct, _ in rows:
+    own_ids: dict[int, list[int]] = {k: [] for k in range(len(team))}
+    gold_ids: dict[int, list[int]] = {k: [] for k in range(len(team))}
+    for annotator_id, _item, _value, correct, annotation_id in rows:
         k = by_user[annotator_id]
-        if k in onset_answer and position[k] == onset_answer[k]:
-            onset_gold[k] = len(gold_stream[k])
-        position[k] += 1
+        own_ids[k].append(annotation_id)
         if correct is not None:
-            gold_stream[k].append(bool(correct))
-    result.gold_answers = sum(len(s) for s in gold_stream.values())
+            gold_ids[k].append(annotation_id)
+    result.gold_answers = sum(len(s) for s in gold_ids.values())
+    peers = team_streams.peers
+    if peers is not None:
+        result.checks_per_gold = round(peers.pair_per_gold + peers.consensus_per_gold, 2)
     for k, member in enumerate(team):
-        stream = np.array(gold_stream[k], dtype=bool)
-        alarms = drift.detect_accuracy_drift(stream) if stream.size else []
+        name = actors[k].username
+        alarms = drift.detect_member_drift(team_streams.streams.get(name, {}), peers=peers)
+        gold = np.array(gold_ids[k], dtype=np.int64)
         if member.kind == "drifter":
-            start = onset_gold.get(k)
-            late = [a.end for a in alarms if start is not None and a.end >= start]
+            onset = onset_answer.get(k)
+            start = own_ids[k][onset] if onset is not None and onset < len(own_ids[k]) else None
+            late = [a for a in alarms if start is not None and a.end_at >= start]
             result.drift_latency.append(
-                None if not late or start is None else int(late[0] - start + 1)
+                None
+                if not late or start is None
+                else int(((gold >= start) & (gold <= late[0].end_at)).sum())
             )
+            result.drift_trigger.append(late[0].trigger if late else None)
         elif member.kind == "honest":
             result.false_alarms += len(alarms)
-            result.steady_gold_answers += int(stream.size)
+            result.steady_gold_answers += int(gold.size)
         else:
-            paused = statuses.get(actors[k].username) == "paused"
-            result.spammer_pause_after.append(int(stream.size) if paused else None)
+            paused = statuses.get(name) == "paused"
+            result.spammer_pause_after.append(int(gold.size) if paused else None)
     result.paused = sorted(n for n, s in statuses.items() if s == "paused")
     labelled = [
         (item, annotator_id, options.index(v["label"]))

@@ -1,0 +1,117 @@
+"""The drift scan reads each member's agreement checks from stored overlap labels: a simulated
+member whose accuracy drops is flagged with evidence from gold and agreement, steady members are
+not."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sqlalchemy import insert, select
+
+from labelcrew.db.models import Annotation, GoldAnswer, Item
+from labelcrew.services import alerts, quality
+from labelcrew.sim.annotators import SimAnnotator, confusion_matrix
+from tests.integration.team import SCHEMA, build
+
+OPTIONS = SCHEMA["fields"][0]["options"]
+ROUNDS = 900  # overlap items; each member labels about 3/5 of them
+CHANGE = 380  # the drifter's answer from which accuracy is 0.7
+
+
+def _store(db, pid: int, labels: list[tuple[str, int, int, int | None]]) -> None:
+    """labels: (item key, annotator id, class, gold class or None), in the order given."""
+    keys = list(dict.fromkeys(key for key, *_ in labels))
+    gold_of = {key: gold for key, _, _, gold in labels}
+    with db.uow() as uow:
+        uow.session.execute(
+            insert(Item),
+            [
+                {
+                    "project_id": pid,
+                    "external_id": key,
+                    "payload": {"text": key},
+                    "priority": 0,
+                    "required_skills": [],
+                    "overlap_target": 3,
+                    "is_gold": gold_of[key] is not None,
+                    "created_at": uow.now,
+                }
+                for key in keys
+            ],
+        )
+        ids = {key: id_ for key, id_ in uow.session.execute(select(Item.external_id, Item.id))}
+        uow.session.execute(
+            insert(GoldAnswer),
+            [
+                {
+                    "item_id": ids[key],
+                    "value": {"sentiment": OPTIONS[gold]},
+                    "rule_number": "1.1",
+                    "created_at": uow.now,
+                }
+                for key, gold in gold_of.items()
+                if gold is not None
+            ],
+        )
+        for key, who, label, gold in labels:  # one by one: annotation ids follow the order
+            uow.session.execute(
+                insert(Annotation).values(
+                    project_id=pid,
+                    item_id=ids[key],
+                    annotator_id=who,
+                    value={"sentiment": OPTIONS[label], "note": None},
+                    schema_version=1,
+                    guideline_version=1,
+                    gold_correct=None if gold is None else label == gold,
+                    created_at=uow.now,
+                )
+            )
+        uow.commit()
+
+
+def _simulated_work(team, rng: np.random.Generator) -> list[tuple[str, int, int, int | None]]:
+    """Five members at accuracy 0.9; ann4 drops to 0.7 from its CHANGE-th answer. Each round,
+    three random members label one overlap item, and each of them labels a gold item with
+    probability 1/9 (a gold rate of 10 %)."""
+    members = [SimAnnotator(a.username, confusion_matrix(3, 0.9)) for a in team.annotators]
+    members[4].drift_at = CHANGE
+    members[4].drift_confusion = confusion_matrix(3, 0.7)
+    labels = []
+    for r in range(ROUNDS):
+        truth = int(rng.integers(3))
+        for k in rng.choice(5, size=3, replace=False):
+            person, user_id = members[k], team.annotators[k].user_id
+            labels.append((f"o{r}", user_id, person.answer(truth, rng), None))
+            if rng.random() < 1 / 9:
+                gold = int(rng.integers(3))
+                labels.append((f"g{r}-{k}", user_id, person.answer(gold, rng), gold))
+    return labels
+
+
+def test_a_drifting_member_is_flagged_with_agreement_evidence_and_steady_ones_are_not(db):
+    team = build(db, annotators=5, items=0)
+    _store(db, team.project_id, _simulated_work(team, np.random.default_rng(31)))
+    found = [d for d in quality.scan_drift(db, team.project_id) if d["kind"] == "accuracy_drop"]
+    assert [d["member"] for d in found] == ["ann4"]
+    evidence = found[0]["evidence"]
+    streams = evidence["streams"]
+    assert set(streams) == {"gold", "pair", "consensus"}
+    checks = [streams["pair"], streams["consensus"]]
+    # the agreement checks carry the alarm: more checks than gold answers, most of the evidence
+    assert sum(c["n"] for c in checks) > 3 * streams["gold"]["n"]
+    assert sum(c["nats"] for c in checks) > streams["gold"]["nats"]
+    assert sum(s["nats"] for s in streams.values()) == pytest.approx(evidence["statistic"])
+    assert evidence["statistic"] >= evidence["threshold"]
+    for check in checks:
+        assert check["n"] == len(check["items"]) and check["drifted"] < check["baseline"]
+    assert streams["pair"]["rate"] < streams["pair"]["baseline"]
+    assert "agreed with" in found[0]["message"]
+    with db.uow(read_only=True) as uow:  # the window begins after the drifter's change
+        ann4 = team.annotators[4].user_id
+        own = uow.session.scalars(
+            select(Annotation.id).where(Annotation.annotator_id == ann4).order_by(Annotation.id)
+        ).all()
+    assert own[CHANGE - 30] <= evidence["window"][0] and evidence["window"][1] <= own[-1]
+    stored = alerts.list_alerts(db, team.project_id, kind="accuracy_drop")
+    assert [a["subject"] for a in stored] == ["member:ann4"]
+    assert stored[0]["evidence"]["streams"]["pair"]["items"] == streams["pair"]["items"]
