@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 from fastapi import FastAPI
 
 from labelcrew import __version__, web
@@ -62,3 +64,19 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
         return {"status": "ok", "version": __version__}
 
     return app
+
+
+def create_server_app() -> FastAPI:
+    """The app for a long-running server process (`labelcrew serve`, uvicorn --factory).
+
+    After the imports and the app are built, their ~200,000 objects are moved out of the
+    garbage collector's view (`gc.freeze`): otherwise every full collection walks them again,
+    which showed up as a 160-260 ms pause in about one request in a hundred."""
+    app = create_app()
+    freeze_startup_objects()
+    return app
+
+
+def freeze_startup_objects() -> None:
+    gc.collect()
+    gc.freeze()

@@ -166,7 +166,7 @@ def server(url: str, *, workers: int) -> Iterator[tuple[str, int]]:
         sys.executable,
         "-m",
         "uvicorn",
-        "labelcrew.api.app:create_app",
+        "labelcrew.api.app:create_server_app",
         "--factory",
         "--host",
         "127.0.0.1",

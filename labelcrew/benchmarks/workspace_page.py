@@ -165,7 +165,7 @@ def run(
 ) -> dict[str, Any]:
     os.environ.setdefault("LABELCREW_ARGON2_TIME_COST", "1")
     os.environ.setdefault("LABELCREW_ARGON2_MEMORY_KIB", "1024")
-    from labelcrew.api.app import create_app
+    from labelcrew.api.app import create_app, freeze_startup_objects
     from labelcrew.benchmarks.assign import fresh_database
     from labelcrew.db.engine import make_engine
 
@@ -182,7 +182,9 @@ def run(
             statements[0] += 1
 
         load_before = os.getloadavg()
-        timed = asyncio.run(_drive(create_app(db=db), pid, pages, statements))
+        app = create_app(db=db)
+        freeze_startup_objects()  # as a server process does (see create_server_app)
+        timed = asyncio.run(_drive(app, pid, pages, statements))
         load_after = os.getloadavg()
         engine.dispose()
     wall = _quantiles([t[0] for t in timed])

@@ -64,7 +64,7 @@ def serve(
     """Upgrade the database and serve the API and web UI."""
     import uvicorn
 
-    from labelcrew.api.app import create_app
+    from labelcrew.api.app import create_app, freeze_startup_objects
     from labelcrew.config import get_settings
 
     settings = get_settings()
@@ -79,6 +79,7 @@ def serve(
             "password)"
         )
     app = create_app(db=db, settings=settings)
+    freeze_startup_objects()
     uvicorn.run(
         app,
         host=host or settings.host,
