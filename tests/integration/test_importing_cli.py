@@ -93,3 +93,7 @@ def test_bench_import_measures_a_small_file(backend: str, pg_template: str | Non
     assert result["tasks_per_s"] > 0
     assert result["ratio_vs_reference"] == pytest.approx(result["tasks_per_s"] / 5000, abs=0.06)
     assert result["cpu_seconds"] > 0 and 0 < result["peak_rss_mb"] < 500
+    if backend == "postgres":
+        assert result["server_cpu_seconds"] > 0  # the server's share, read from /proc
+    else:
+        assert result["server_cpu_seconds"] is None
