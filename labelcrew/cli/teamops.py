@@ -15,7 +15,7 @@ from sqlalchemy import select
 from labelcrew.cli.common import get_db, system_actor
 from labelcrew.db.models import Batch, User
 from labelcrew.errors import LabelcrewError, NotFound, ValidationFailed
-from labelcrew.services import capacity, cost, handoffs, priorities, redistribution
+from labelcrew.services import capacity_forecast, cost, handoffs, priorities, redistribution
 from labelcrew.services.projects import load_project
 from labelcrew.services.uow import Database
 
@@ -65,7 +65,7 @@ def plan_command(
     """Forecast: remaining labels x measured time per label / team capacity, against deadlines."""
     db = get_db()
     try:
-        result = capacity.plan(db, _project_id(db, project))
+        result = capacity_forecast.plan(db, _project_id(db, project))
     except LabelcrewError as exc:
         _fail(exc)
     if as_json:
@@ -140,7 +140,7 @@ def load_command(
     """Who holds how much work against their capacity; overload and absence flags."""
     db = get_db()
     try:
-        result = capacity.team_load(db, _project_id(db, project))
+        result = capacity_forecast.team_load(db, _project_id(db, project))
     except LabelcrewError as exc:
         _fail(exc)
     if as_json:

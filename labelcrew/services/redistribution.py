@@ -22,7 +22,7 @@ from labelcrew.domain.routing import Candidate, plan_moves
 from labelcrew.errors import NotFound, ValidationFailed
 from labelcrew.services import teamops_settings
 from labelcrew.services.accounts import Actor
-from labelcrew.services.capacity import load_in
+from labelcrew.services.capacity_forecast import load_in
 from labelcrew.services.events import audit, emit
 from labelcrew.services.projects import load_project
 from labelcrew.services.uow import Database, UnitOfWork

@@ -15,6 +15,7 @@ from labelcrew.services import (
     assignment,
     batches,
     capacity,
+    capacity_forecast,
     handoffs,
     projects,
     redistribution,
@@ -44,7 +45,7 @@ def test_plan_forecast_matches_measured_speed_and_flags_deadline(db, clock):
         _label(db, clock, a, pid, 30)  # a: 30 s per label
         _label(db, clock, b, pid, 60)  # b: 60 s per label
     capacity.set_deadline(db, team.lead, pid, clock.now + timedelta(hours=1))
-    plan = capacity.plan(db, pid)
+    plan = capacity_forecast.plan(db, pid)
     by_name = {m["username"]: m for m in plan["team"]}
     assert by_name["ann0"]["seconds_per_label"] == 30.0
     assert by_name["ann1"]["seconds_per_label"] == 60.0
@@ -54,7 +55,7 @@ def test_plan_forecast_matches_measured_speed_and_flags_deadline(db, clock):
     assert plan["project"]["days_needed"] == pytest.approx(6 / rate, abs=1e-3)
     assert plan["project"]["late"] is False
     capacity.set_deadline(db, team.lead, pid, clock.now + timedelta(minutes=10))
-    assert capacity.plan(db, pid)["late"] == ["project"]  # 6/300 day = 28.8 minutes
+    assert capacity_forecast.plan(db, pid)["late"] == ["project"]  # 6/300 day = 28.8 minutes
 
 
 def test_batch_forecast_in_queue_order_with_deadline(db, clock):
@@ -69,7 +70,7 @@ def test_batch_forecast_in_queue_order_with_deadline(db, clock):
         db, team.lead, pid, {"planning": {"default_seconds_per_label": 360}}
     )
     capacity.set_deadline(db, team.lead, pid, clock.now + timedelta(days=0.5), batch_id=first["id"])
-    plan = capacity.plan(db, pid)  # 10 labels per day
+    plan = capacity_forecast.plan(db, pid)  # 10 labels per day
     urgent, later = plan["batches"][:2]
     assert (urgent["name"], later["name"]) == ("urgent", "later")
     assert urgent["days_needed"] == pytest.approx(0.4) and urgent["late"] is False
@@ -85,7 +86,7 @@ def test_overload_and_absence_and_lead_redistribution(db, clock):
     add_items(db, pid, 5, start=100)
     lease = assignment.next_item(db, a, pid)  # a claims b1 through its first item
     capacity.set_profile(db, team.lead, pid, a.user_id, {"weekly_hours": 0.7})  # 1.4 labels/day
-    load = {m["username"]: m for m in capacity.team_load(db, pid)["members"]}
+    load = {m["username"]: m for m in capacity_forecast.team_load(db, pid)["members"]}
     assert load["ann0"]["live_leases"] == 1 and load["ann0"]["claimed_remaining"] == 19
     assert "overloaded" in load["ann0"]["flags"]
     assert load["ann1"]["flags"] == []
@@ -137,7 +138,7 @@ def test_auto_policy_moves_absent_members_work_within_limits_and_skills(db, cloc
     with db.uow() as uow:  # keep the leases live: the lead is testing absence, not expiry
         uow.session.execute(update(Assignment).values(expires_at=clock.now + timedelta(hours=1)))
         uow.commit()
-    flags = {m["username"]: m["flags"] for m in capacity.team_load(db, pid)["members"]}
+    flags = {m["username"]: m["flags"] for m in capacity_forecast.team_load(db, pid)["members"]}
     assert flags["ann0"] == ["absent"]
     result = redistribution.auto_redistribute(db, pid)
     moved = result["moves"][0]
@@ -154,7 +155,7 @@ def test_expired_leases_still_return_to_the_pool(db, clock):
     clock.advance(3600)
     second = assignment.next_item(db, b, team.project_id)
     assert second["item"]["id"] == first["item"]["id"]
-    load = {m["username"]: m for m in capacity.team_load(db, team.project_id)["members"]}
+    load = {m["username"]: m for m in capacity_forecast.team_load(db, team.project_id)["members"]}
     assert load["ann0"]["live_leases"] == 0 and load["ann1"]["live_leases"] == 1
 
 

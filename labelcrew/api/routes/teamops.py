@@ -13,6 +13,7 @@ from labelcrew.api.security import Ctx, db_of, require
 from labelcrew.domain.permissions import Action
 from labelcrew.services import (
     capacity,
+    capacity_forecast,
     cost,
     handoffs,
     priorities,
@@ -83,14 +84,14 @@ class CadenceIn(BaseModel):
 def plan(
     project_id: int, request: Request, ctx: Ctx = Depends(require(Action.TEAMOPS_PLAN))
 ) -> Any:
-    return capacity.plan(db_of(request), project_id)
+    return capacity_forecast.plan(db_of(request), project_id)
 
 
 @router.get("/load")
 def load(
     project_id: int, request: Request, ctx: Ctx = Depends(require(Action.TEAMOPS_PLAN))
 ) -> Any:
-    return capacity.team_load(db_of(request), project_id)
+    return capacity_forecast.team_load(db_of(request), project_id)
 
 
 @router.get("/profiles")
