@@ -7,7 +7,14 @@ from sqlalchemy import select
 
 from labelcrew.db.models import AuditEvent
 from labelcrew.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from labelcrew.services import alerts, batches, escalations, feedback_common, projects
+from labelcrew.services import (
+    alerts,
+    batches,
+    escalation_transitions,
+    escalations,
+    feedback_common,
+    projects,
+)
 from tests.integration.feedback_team import client, events, feedback_team, label
 from tests.integration.team import user
 
@@ -29,15 +36,17 @@ def test_level_one_answer_and_level_two_ruling(db, clock):
         escalations.open_escalation(db, a0, pid, 4, question="never held it")
 
     clock.advance(3600)
-    raised = escalations.escalate(db, rev, pid, ticket["id"], note="the guideline is silent")
+    raised = escalation_transitions.escalate(
+        db, rev, pid, ticket["id"], note="the guideline is silent"
+    )
     assert (raised["state"], raised["level"]) == ("escalated", 2)
     assert raised["escalated_at"] == "2026-11-23T10:00:00+00:00"
     assert raised["due_at"] == "2026-11-25T10:00:00+00:00"
     with pytest.raises(Forbidden):
-        escalations.resolve(db, rev, pid, ticket["id"], ruling="irony is sarcasm")
+        escalation_transitions.resolve(db, rev, pid, ticket["id"], ruling="irony is sarcasm")
     with pytest.raises(Conflict):
-        escalations.answer(db, rev, pid, ticket["id"], answer="too late")
-    ruled = escalations.resolve(
+        escalation_transitions.answer(db, rev, pid, ticket["id"], answer="too late")
+    ruled = escalation_transitions.resolve(
         db, team.lead, pid, ticket["id"], ruling="irony counts as sarcasm", rule_number="4.3"
     )
     assert (ruled["state"], ruled["ruling_rule"], ruled["resolved_by"]) == (
@@ -45,7 +54,9 @@ def test_level_one_answer_and_level_two_ruling(db, clock):
     )  # fmt: skip
 
     second = escalations.open_escalation(db, a0, pid, item, question="and emojis?")
-    answered = escalations.answer(db, rev, pid, second["id"], answer="per rule 1.1, ignore them")
+    answered = escalation_transitions.answer(
+        db, rev, pid, second["id"], answer="per rule 1.1, ignore them"
+    )
     assert answered["state"] == "answered" and answered["answered_at"] is not None
     with db.uow(read_only=True) as uow:
         actions = set(uow.session.scalars(select(AuditEvent.action)))
@@ -72,7 +83,7 @@ def test_sla_overdue_raises_one_alert_per_level(db, clock):
     listed = escalations.list_escalations(db, team.lead, pid, overdue=True)
     assert [t["id"] for t in listed] == [ticket["id"]] and listed[0]["overdue"] is True
 
-    escalations.escalate(db, rev, pid, ticket["id"], note="need a ruling")
+    escalation_transitions.escalate(db, rev, pid, ticket["id"], note="need a ruling")
     assert escalations.list_escalations(db, team.lead, pid, overdue=True) == []
     clock.advance(4 * 3600 + 1)
     assert escalations.check_overdue(db, pid)["alerted"] == [ticket["id"]]
@@ -91,14 +102,14 @@ def test_open_ticket_wip_per_reviewer(db):
     assert {t1["assignee_id"], t2["assignee_id"]} == {rev.user_id, rev2.user_id}
     assert t3["assignee_id"] is None  # every reviewer is at the limit: it waits unassigned
     with pytest.raises(Conflict) as full:
-        escalations.claim(db, rev, pid, t3["id"])
+        escalation_transitions.claim(db, rev, pid, t3["id"])
     assert full.value.code == "ticket_wip_reached"
     mine = t1 if t1["assignee_id"] == rev.user_id else t2
     theirs = t2 if mine is t1 else t1
     with pytest.raises(Forbidden):
-        escalations.answer(db, rev, pid, theirs["id"], answer="not mine")
-    escalations.answer(db, rev, pid, mine["id"], answer="per rule 1.1")
-    assert escalations.claim(db, rev, pid, t3["id"])["assignee_id"] == rev.user_id
+        escalation_transitions.answer(db, rev, pid, theirs["id"], answer="not mine")
+    escalation_transitions.answer(db, rev, pid, mine["id"], answer="per rule 1.1")
+    assert escalation_transitions.claim(db, rev, pid, t3["id"])["assignee_id"] == rev.user_id
 
 
 def test_batch_owner_gets_the_ticket_and_annotators_see_their_own(db):

@@ -12,6 +12,7 @@ from labelcrew.db.models import Annotation, AuditEvent
 from labelcrew.errors import Forbidden
 from labelcrew.services import (
     assignment,
+    escalation_transitions,
     escalations,
     guidelines,
     projects,
@@ -67,10 +68,12 @@ def test_disagreement_to_ruling_to_revision_to_relabel(db):
         rule_number="1.1",
         question="Is faint praise with a complaint negative?",
     )
-    escalations.escalate(db, reviewer, pid, ticket["id"], note="The guideline is silent.")
+    escalation_transitions.escalate(
+        db, reviewer, pid, ticket["id"], note="The guideline is silent."
+    )
     with pytest.raises(Forbidden):
-        escalations.resolve(db, reviewer, pid, ticket["id"], ruling="negative")
-    ruled = escalations.resolve(
+        escalation_transitions.resolve(db, reviewer, pid, ticket["id"], ruling="negative")
+    ruled = escalation_transitions.resolve(
         db,
         team.lead,
         pid,

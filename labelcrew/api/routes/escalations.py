@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from labelcrew.api.security import Ctx, db_of, require
 from labelcrew.domain.permissions import Action
-from labelcrew.services import escalations
+from labelcrew.services import escalation_transitions, escalations
 
 router = APIRouter(prefix="/api/v1/projects/{project_id}", tags=["escalations"])
 
@@ -86,7 +86,7 @@ def claim(
     request: Request,
     ctx: Ctx = Depends(require(Action.ESCALATION_HANDLE)),
 ) -> Any:
-    return escalations.claim(db_of(request), ctx.actor, project_id, escalation_id)
+    return escalation_transitions.claim(db_of(request), ctx.actor, project_id, escalation_id)
 
 
 @router.post("/escalations/{escalation_id}/answer")
@@ -97,7 +97,7 @@ def answer(
     request: Request,
     ctx: Ctx = Depends(require(Action.ESCALATION_HANDLE)),
 ) -> Any:
-    return escalations.answer(
+    return escalation_transitions.answer(
         db_of(request), ctx.actor, project_id, escalation_id, answer=body.answer
     )
 
@@ -110,7 +110,7 @@ def escalate(
     request: Request,
     ctx: Ctx = Depends(require(Action.ESCALATION_HANDLE)),
 ) -> Any:
-    return escalations.escalate(
+    return escalation_transitions.escalate(
         db_of(request), ctx.actor, project_id, escalation_id, note=body.note
     )
 
@@ -123,7 +123,7 @@ def resolve(
     request: Request,
     ctx: Ctx = Depends(require(Action.ESCALATION_RESOLVE)),
 ) -> Any:
-    return escalations.resolve(
+    return escalation_transitions.resolve(
         db_of(request),
         ctx.actor,
         project_id,
