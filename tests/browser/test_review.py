@@ -16,7 +16,7 @@ from labelcrew.services import (
     items,
     projects,
     review,
-    review_queue,
+    review_leases,
     submission,
 )
 from labelcrew.services.accounts import Actor
@@ -186,7 +186,7 @@ def test_my_feedback_lists_reviews_of_own_labels(db, open_page):
     pid = team.project_id
     reviewer = next(m for m in projects.list_members(db, pid) if m["username"] == "rev")
     actor = Actor(reviewer["user_id"], "rev", False)
-    lease = review_queue.next_review(db, actor, pid)
+    lease = review_leases.next_review(db, actor, pid)
     mine = next(a for a in lease["annotations"] if a["annotator"] == "ann0")
     review.record_review(
         db,
