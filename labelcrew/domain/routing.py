@@ -98,18 +98,20 @@ def plan_moves(
     return moves
 
 
-def spread_ties(candidates: Sequence[tuple[int, Any, int]], seed: int) -> list[tuple[int, Any]]:
+def spread_ties(
+    candidates: Sequence[tuple[int, Any, int]], seed: int
+) -> list[tuple[int, Any, int]]:
     """Candidates (id, required skills, priority), best first, with the leading run of equal
     priority rotated by `seed` (the annotator's id).
 
     Concurrent annotators all scan the same best items; if each tried them in the same order,
     all but one would find its first pick locked and move on, one lock attempt at a time.
-    Starting each annotator at a different item of the top priority spreads them out while
-    never preferring a lower priority over a higher one."""
+    The assignment engine tries the best candidate first and, when someone else holds it,
+    the rest in this order: each annotator then starts at a different item of the top
+    priority, and a lower priority is never preferred to a higher one."""
     if not candidates:
         return []
     top = candidates[0][2]
     run = next((i for i, c in enumerate(candidates) if c[2] != top), len(candidates))
     shift = seed % run
-    lead = list(candidates[shift:run]) + list(candidates[:shift])
-    return [(c[0], c[1]) for c in lead + list(candidates[run:])]
+    return [*candidates[shift:run], *candidates[:shift], *candidates[run:]]

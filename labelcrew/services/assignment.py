@@ -157,7 +157,9 @@ def _pick_tier(
         fit = [(i, req, p) for i, req, p in rows if not req or skills_match(req, member.skills)]
         if uow.db.is_sqlite and fit:  # serialised anyway: simply the best candidate
             return int(fit[0][0])
-        for item_id, _ in spread_ties(fit, member.user_id):
+        # The best candidate first (so overlap labels gather on one item); if someone holds it,
+        # concurrent annotators fan out over the rest of the top priority (spread_ties).
+        for item_id, _, _ in fit[:1] + spread_ties(fit[1:], member.user_id):
             outcome = _take(uow, item_id, member, gold=gold, wait=False)
             if outcome == "taken":
                 return int(item_id)

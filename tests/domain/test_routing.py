@@ -50,9 +50,9 @@ def test_plan_moves_prefers_spare_capacity_skills_and_limit():
 
 def test_spread_ties_rotates_only_the_top_priority_run() -> None:
     rows = [(1, [], 5), (2, [], 5), (3, [], 5), (4, [], 1), (5, [], 1)]
-    assert [i for i, _ in spread_ties(rows, 0)] == [1, 2, 3, 4, 5]
-    assert [i for i, _ in spread_ties(rows, 1)] == [2, 3, 1, 4, 5]
-    assert [i for i, _ in spread_ties(rows, 5)] == [3, 1, 2, 4, 5]
+    assert [i for i, _, _ in spread_ties(rows, 0)] == [1, 2, 3, 4, 5]
+    assert [i for i, _, _ in spread_ties(rows, 1)] == [2, 3, 1, 4, 5]
+    assert [i for i, _, _ in spread_ties(rows, 5)] == [3, 1, 2, 4, 5]
     assert spread_ties([], 7) == []
 
 
@@ -60,6 +60,6 @@ def test_spread_ties_keeps_every_candidate_once() -> None:
     rows = [(i, ["x"], 0) for i in range(16)]
     for seed in range(40):
         out = spread_ties(rows, seed)
-        assert sorted(i for i, _ in out) == list(range(16))
+        assert sorted(i for i, _, _ in out) == list(range(16))
         assert out[0][0] == seed % 16
-        assert all(req == ["x"] for _, req in out)
+        assert all(req == ["x"] for _, req, _ in out)
