@@ -149,8 +149,8 @@ class SqliteWriter:
 
     `json_extract` (not `->>`) keeps SQLite 3.24+ enough; the statement's change count is the
     number of rows created, conflicts excluded. Gold answers go to the chunk's new items: the
-    ones whose id is above the largest id before the chunk (SQLite gives new rows the largest
-    rowid + 1, and the import holds the write lock).
+    ones whose id is above the largest id before the import (SQLite gives a new row the
+    largest rowid + 1, the import holds the write lock, and an id occurs once in a file).
     """
 
     INSERT = (
@@ -183,6 +183,7 @@ class SqliteWriter:
         }
         self.written = Written()
         conn.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_IMPORT_CACHE_KIB}")
+        self._before = conn.exec_driver_sql("SELECT max(id) FROM items").scalar() or 0
         self._thread = ChunkThread(self._store, "labelcrew-import-sqlite")
 
     def write(self, rows: Sequence[Row], gold: Sequence[Gold]) -> None:
@@ -195,12 +196,10 @@ class SqliteWriter:
         rows, gold = chunk
         cursor = self._driver.cursor()
         try:
-            before = 0
-            if gold != "[]":
-                before = cursor.execute("SELECT max(id) FROM items").fetchone()[0] or 0
             cursor.execute(self.INSERT, {**self._params, "rows": rows})
             self.written.created += cursor.rowcount
             if gold != "[]":
+                before = self._before
                 cursor.execute(self.GOLD, {**self._gold_params, "gold": gold, "before": before})
                 self.written.gold_set += cursor.rowcount
         finally:
