@@ -86,8 +86,8 @@ class MemberDriftOptions:
 
     shift: float = 0.2
     target_arl0: float = 10_000.0
-    warmup: int = 150
-    lag: int = 150
+    warmup: int = 100
+    lag: int = 100
     gold_warmup: int = 30
     gold_lag: int = 50
     prior_accuracy: float = 0.85

@@ -171,7 +171,13 @@ def _setup(
 
 def run(db: Database, cfg: SimConfig, progress: Callable[[int], None] | None = None) -> SimResult:
     gen = np.random.default_rng(cfg.seed)
-    team = make_team(cfg.annotators, cfg.drifters, cfg.spammers, cfg.classes, gen)
+    # Drift sets in between a third and two thirds of a member's expected answers: late enough
+    # for a baseline to exist (what the drift goal measures), early enough to be caught.
+    answers = cfg.items * cfg.overlap / max(cfg.annotators, 1) / max(1.0 - cfg.gold_rate, 0.01)
+    window = (int(answers / 3), max(int(answers * 2 / 3), int(answers / 3)))
+    team = make_team(
+        cfg.annotators, cfg.drifters, cfg.spammers, cfg.classes, gen, drift_window=window
+    )
     options = [f"class_{SCHEMA_OPTIONS[k]}" for k in range(cfg.classes)]
     moments = {"now": datetime(2026, 11, 2, 8, 0, tzinfo=UTC)}
     sim_db = Database(db.engine, clock=lambda: moments["now"], rng=random.Random(cfg.seed))
