@@ -31,6 +31,23 @@ def alert_dict(a: Alert) -> dict[str, Any]:
     }
 
 
+def was_resolved(
+    uow: UnitOfWork, *, project_id: int, kind: str, subject: str, window: list[Any]
+) -> bool:
+    """Whether a lead already resolved this very alarm (same kind, subject and evidence
+    window): a scan that recomputes from all history must not reopen it; a later alarm, with a
+    later window, is raised as usual."""
+    resolved = uow.session.scalars(
+        select(Alert.evidence).where(
+            Alert.project_id == project_id,
+            Alert.kind == kind,
+            Alert.subject == subject,
+            Alert.state == "resolved",
+        )
+    )
+    return any(list((e or {}).get("window") or []) == list(window) for e in resolved)
+
+
 def raise_alert(
     uow: UnitOfWork,
     *,

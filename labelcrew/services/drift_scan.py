@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from labelcrew.db.models import Annotation, Item, User
 from labelcrew.domain import drift
-from labelcrew.services.alerts import raise_alert
+from labelcrew.services.alerts import raise_alert, was_resolved
 from labelcrew.services.uow import UnitOfWork
 
 EVIDENCE_ITEMS = 50  # item ids kept per stream in an alert's evidence
@@ -159,7 +159,9 @@ def scan_accuracy(uow: UnitOfWork, project_id: int, team: TeamStreams) -> list[d
     for member in sorted(team.streams):
         alarms = drift.detect_member_drift(team.streams[member], peers=team.peers)
         if alarms:
-            found.append(raise_member_alert(uow, project_id, member, alarms[-1]))
+            raised = raise_member_alert(uow, project_id, member, alarms[-1])
+            if raised is not None:
+                found.append(raised)
     return found
 
 
@@ -184,11 +186,16 @@ WHAT = {
 
 def raise_member_alert(
     uow: UnitOfWork, project_id: int, member: str, alarm: drift.DriftAlarm
-) -> dict[str, Any]:
+) -> dict[str, Any] | None:
+    """Raise (or refresh) the member's drift alert; None when a lead resolved this alarm."""
     alert = alarm.alert
+    window = [alarm.start_at, alarm.end_at]
+    subject = f"member:{member}"
+    if was_resolved(uow, project_id=project_id, kind=alert.kind, subject=subject, window=window):
+        return None
     evidence = {
         "trigger": alarm.trigger,
-        "window": [alarm.start_at, alarm.end_at],
+        "window": window,
         "before_rate": alert.before_rate,
         "after_rate": alert.after_rate,
         "statistic": alert.statistic,
@@ -209,7 +216,7 @@ def raise_member_alert(
         uow,
         project_id=project_id,
         kind=alert.kind,
-        subject=f"member:{member}",
+        subject=subject,
         message=message,
         evidence=evidence,
     )
@@ -218,9 +225,14 @@ def raise_member_alert(
 
 def raise_shift_alert(
     uow: UnitOfWork, project_id: int, member: str, alert: drift.Alert
-) -> dict[str, Any]:
+) -> dict[str, Any] | None:
+    """Raise (or refresh) the member's label-shift alert; None when a lead resolved it."""
+    subject = f"member:{member}"
+    window = [alert.start, alert.end]
+    if was_resolved(uow, project_id=project_id, kind=alert.kind, subject=subject, window=window):
+        return None
     evidence = {
-        "window": [alert.start, alert.end],
+        "window": window,
         "before_rate": alert.before_rate,
         "after_rate": alert.after_rate,
         "statistic": alert.statistic,
@@ -235,7 +247,7 @@ def raise_shift_alert(
         uow,
         project_id=project_id,
         kind=alert.kind,
-        subject=f"member:{member}",
+        subject=subject,
         message=message,
         evidence=evidence,
     )
@@ -270,5 +282,7 @@ def scan_label_shift(
             item_ids=[r.item_id for r in mine],
         )
         if alert is not None:
-            found.append(raise_shift_alert(uow, project_id, member, alert))
+            raised = raise_shift_alert(uow, project_id, member, alert)
+            if raised is not None:
+                found.append(raised)
     return found

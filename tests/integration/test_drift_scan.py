@@ -115,3 +115,16 @@ def test_a_drifting_member_is_flagged_with_agreement_evidence_and_steady_ones_ar
     stored = alerts.list_alerts(db, team.project_id, kind="accuracy_drop")
     assert [a["subject"] for a in stored] == ["member:ann4"]
     assert stored[0]["evidence"]["streams"]["pair"]["items"] == streams["pair"]["items"]
+
+
+def test_a_resolved_drift_alert_is_not_reopened_by_the_next_scan_of_the_same_history(db):
+    team = build(db, annotators=5, items=0)
+    _store(db, team.project_id, _simulated_work(team, np.random.default_rng(31)))
+    assert [d["member"] for d in quality.scan_drift(db, team.project_id)] == ["ann4"]
+    (open_alert,) = alerts.list_alerts(db, team.project_id, kind="accuracy_drop")
+    alerts.resolve_alert(db, team.lead, team.project_id, open_alert["id"])
+    # Same labels, same alarm window: the lead's resolution stands.
+    assert quality.scan_drift(db, team.project_id) == []
+    assert alerts.list_alerts(db, team.project_id, kind="accuracy_drop") == []
+    resolved = alerts.list_alerts(db, team.project_id, state="resolved", kind="accuracy_drop")
+    assert [a["id"] for a in resolved] == [open_alert["id"]]
