@@ -38,7 +38,6 @@ from labelcrew.domain.schema import LabelSchema
 from labelcrew.errors import ValidationFailed
 from labelcrew.services import privacy
 from labelcrew.services.accounts import Actor
-from labelcrew.services.batches import get_or_create
 from labelcrew.services.events import audit, emit
 from labelcrew.services.importing_streams import CountingReader, LineLog, rows_of
 from labelcrew.services.importing_writers import Writer, make_writer
@@ -96,6 +95,13 @@ class _Import:
         self.uow, self.actor, self.project_id, self.schema = uow, actor, project_id, schema
         self.writer, self.report = writer, report
         self.skip_invalid, self.max_errors, self.rejects = skip_invalid, max_errors, rejects
+        # Every batch of the project, read before the writer starts, and those the file names.
+        self.project_batches: dict[str, int] = {
+            name: batch_id
+            for name, batch_id in uow.session.execute(
+                select(Batch.name, Batch.id).where(Batch.project_id == project_id)
+            )
+        }
         self.batch_ids: dict[str, int] = {}
         self.rows: list[tuple[Any, ...]] = []
         self.gold: list[tuple[str, str]] = []
@@ -191,7 +197,7 @@ class _Import:
             )
 
     def _batch_id(self, row: ItemRow) -> int | RowError | None:
-        """The id of a batch the import has not met yet, created if the project lacks it;
+        """The id of a batch this file names for the first time, new to the project or not;
         None once the import is refused (creating it would be wasted)."""
         name = row.batch or ""
         if len(name) > MAX_BATCH_NAME or "\x00" in name:
@@ -203,13 +209,9 @@ class _Import:
             )
         if self.refused:
             return None
-        # The session shares the writer's connection: let the writer finish first.
-        self.writer.wait()
-        found = self.uow.session.scalar(
-            select(Batch.id).where(Batch.project_id == self.project_id, Batch.name == name)
-        )
+        found = self.project_batches.get(name)
         if found is None:
-            found = get_or_create(self.uow, self.project_id, name)
+            found = self.project_batches[name] = self.writer.new_batch(name)
             self.report.batches_created += 1
         self.batch_ids[name] = found
         return found

@@ -22,6 +22,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import psycopg
@@ -31,9 +32,9 @@ from labelcrew.errors import Conflict
 from labelcrew.services.importing_writers import (
     ITEM_COLUMNS,
     ROW_COLUMNS,
-    ChunkThread,
     Gold,
     Row,
+    WriterThread,
     Written,
     driver_of,
 )
@@ -42,6 +43,7 @@ from labelcrew.services.importing_writers import (
 # locks that metrics_rollup takes.
 IMPORT_LOCK = 0x4C43_494D
 STAGING = "import_items"
+BATCH_IDS = 16  # batch ids reserved per round trip
 SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # no flags, no header extension
 TRAILER = b"\xff\xff"
 NULL = b"\xff\xff\xff\xff"
@@ -136,10 +138,18 @@ class PostgresWriter:
         "SELECT (SELECT count(*) FROM created), (SELECT count(*) FROM gold)"
     )
 
+    BATCH = (
+        "INSERT INTO batches (id, project_id, name, owner_id, state, deadline, handoff_note,"
+        " created_at, updated_at) VALUES (%s, %s, %s, NULL, 'open', NULL, '', %s, %s)"
+    )
+
     def __init__(
         self, conn: Connection, project_id: int, overlap: int, now: datetime, created_by: int | None
     ) -> None:
         self._driver: psycopg.Connection[Any] = driver_of(conn)
+        self._engine = conn.engine
+        self._batch_ids: list[int] = []
+        self._now = now
         self._project_id = project_id
         self._params = {
             "project_id": project_id,
@@ -160,20 +170,41 @@ class PostgresWriter:
                 " payload jsonb, priority integer, required_skills jsonb, batch_id integer,"
                 " difficulty text, is_gold boolean, gold jsonb) ON COMMIT DROP"
             )
-        store = self._store_items if self.fresh else self._store_staged
-        self._thread = ChunkThread(store, "labelcrew-import-postgres")
+        self._thread = WriterThread("labelcrew-import-postgres")
+
+    def new_batch(self, name: str) -> int:
+        if not self._batch_ids:
+            # nextval stands outside transactions, so a second connection can reserve ids
+            # while the writer keeps this one; ids left unused are gaps, as after a rollback.
+            with self._engine.connect() as side:
+                self._batch_ids = list(
+                    side.exec_driver_sql(
+                        "SELECT nextval(pg_get_serial_sequence('batches', 'id'))"
+                        " FROM generate_series(1, %s)",
+                        (BATCH_IDS,),
+                    ).scalars()
+                )
+        batch_id = self._batch_ids.pop(0)
+        row = (batch_id, self._project_id, name, self._now, self._now)
+        self._thread.put(partial(self._execute, self.BATCH, row))
+        return batch_id
 
     def write(self, rows: Sequence[Row], gold: Sequence[Gold]) -> None:
         if not rows:
             return
         if self.fresh:
-            self._thread.put((encode_items(rows, self._project_id, self._tail), gold))
+            data = encode_items(rows, self._project_id, self._tail)
+            self._thread.put(partial(self._store_items, data, gold))
         else:
-            self._thread.put(encode_staged(rows, self._line + 1, dict(gold)))
+            data = encode_staged(rows, self._line + 1, dict(gold))
+            self._thread.put(partial(self._store_staged, data))
             self._line += len(rows)
 
-    def _store_items(self, chunk: tuple[bytes, Sequence[Gold]]) -> None:
-        data, gold = chunk
+    def _execute(self, sql: str, params: Any) -> None:
+        with self._driver.cursor() as cursor:
+            cursor.execute(sql, params)
+
+    def _store_items(self, data: bytes, gold: Sequence[Gold]) -> None:
         with self._driver.cursor() as cursor:
             try:
                 with cursor.copy(self.COPY_ITEMS) as copy:
@@ -201,9 +232,6 @@ class PostgresWriter:
             cursor.execute(f"TRUNCATE {STAGING}")
         self.written.created += created
         self.written.gold_set += gold_set
-
-    def wait(self) -> None:
-        self._thread.wait()
 
     def finish(self) -> Written:
         self._thread.wait()

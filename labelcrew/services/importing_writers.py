@@ -9,9 +9,11 @@ while the parser runs, so per-row `executemany` on a second thread is slower tha
 Hence each chunk travels as one value: a JSON array that SQLite unpacks with `json_each`
 inside one INSERT, or one binary COPY block for PostgreSQL (`importing_copy`).
 
-A queue of `QUEUE_CHUNKS` chunks between the threads keeps memory flat: the parser waits when
-the writer falls behind. While a writer runs, only it touches the connection; the import
-calls `wait()` before it uses the session itself (to create a batch) and `finish()` at the end.
+A queue of `QUEUE_CHUNKS` jobs between the threads keeps memory flat: the parser waits when
+the writer falls behind. While a writer runs, only it touches the connection, so a batch the
+file names for the first time is a job too: the parser reserves its id (`new_batch`) and
+carries on, and the writer inserts the batch before the chunks that use it. (Creating it
+through the session instead meant draining the pipeline at every new batch name.)
 
 A prepared row is a tuple in `ROW_COLUMNS` order whose JSON columns are serialised already
 (orjson); a chunk's gold answers are `(external_id, gold JSON)` pairs, stored for the rows the
@@ -25,6 +27,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any, Protocol
 
 import orjson
@@ -68,11 +71,11 @@ class Written:
 
 
 class Writer(Protocol):
+    def new_batch(self, name: str) -> int:
+        """Reserve the id of a batch the project lacks; queue its insert before later chunks."""
+
     def write(self, rows: Sequence[Row], gold: Sequence[Gold]) -> None:
         """Queue a chunk: rows whose external id is new to the project are inserted."""
-
-    def wait(self) -> None:
-        """Return once every queued chunk is stored (re-raising the writer's error)."""
 
     def finish(self) -> Written:
         """Wait for the queued chunks and return what was stored."""
@@ -81,16 +84,16 @@ class Writer(Protocol):
         """Stop the writer thread and undo connection settings; always called."""
 
 
-class ChunkThread:
-    """Runs `store(chunk)` for each queued chunk, in order, on one thread.
+class WriterThread:
+    """Runs each queued job (a callable that writes to the import's connection), in order,
+    on one thread.
 
-    The first error stops the storing: later chunks are dropped and the error is raised on
-    the caller's thread at each later `put` and `wait`, so the unit of work rolls back.
+    The first error stops the writing: later jobs are dropped and the error is raised on the
+    caller's thread at each later `put` and `wait`, so the unit of work rolls back.
     """
 
-    def __init__(self, store: Callable[[Any], None], name: str) -> None:
-        self._store = store
-        self._queue: queue.Queue[Any] = queue.Queue(QUEUE_CHUNKS)
+    def __init__(self, name: str) -> None:
+        self._queue: queue.Queue[Callable[[], None] | None] = queue.Queue(QUEUE_CHUNKS)
         self._error: BaseException | None = None
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
@@ -98,12 +101,12 @@ class ChunkThread:
 
     def _run(self) -> None:
         while True:
-            chunk = self._queue.get()
+            job = self._queue.get()
             try:
-                if chunk is None:
+                if job is None:
                     return
                 if self._error is None and not self._stopping:
-                    self._store(chunk)
+                    job()
             except BaseException as exc:  # handed to the caller's thread
                 self._error = exc
             finally:
@@ -113,16 +116,16 @@ class ChunkThread:
         if self._error is not None:
             raise self._error
 
-    def put(self, chunk: Any) -> None:
+    def put(self, job: Callable[[], None]) -> None:
         self._raise()
-        self._queue.put(chunk)
+        self._queue.put(job)
 
     def wait(self) -> None:
         self._queue.join()
         self._raise()
 
     def stop(self) -> None:
-        """End the thread; chunks still queued are dropped (after `finish` there are none)."""
+        """End the thread; jobs still queued are dropped (after `wait` there are none)."""
         if self._thread.is_alive():
             self._stopping = True
             self._queue.put(None)
@@ -170,43 +173,60 @@ class SqliteWriter:
         "AND items.external_id = json_extract(g.value, '$[0]') WHERE items.id > :before"
     )
 
+    BATCH = (
+        "INSERT INTO batches (id, project_id, name, owner_id, state, deadline, handoff_note,"
+        " created_at, updated_at) VALUES (?, ?, ?, NULL, 'open', NULL, '', ?, ?)"
+    )
+
     def __init__(
         self, conn: Connection, project_id: int, overlap: int, now: datetime, created_by: int | None
     ) -> None:
         self._driver = driver_of(conn)
-        created_at = bound_now(conn, now)
+        self._project_id = project_id
+        self._created_at = created_at = bound_now(conn, now)
         self._params = {"project_id": project_id, "overlap": overlap, "created_at": created_at}
         self._gold_params = {
             "project_id": project_id,
             "created_by": created_by,
             "created_at": created_at,
+            "before": conn.exec_driver_sql("SELECT max(id) FROM items").scalar() or 0,
         }
+        # The write lock is held: nobody else adds a batch until the import commits.
+        self._last_batch = conn.exec_driver_sql("SELECT max(id) FROM batches").scalar() or 0
         self.written = Written()
         conn.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_IMPORT_CACHE_KIB}")
-        self._before = conn.exec_driver_sql("SELECT max(id) FROM items").scalar() or 0
-        self._thread = ChunkThread(self._store, "labelcrew-import-sqlite")
+        self._thread = WriterThread("labelcrew-import-sqlite")
+
+    def new_batch(self, name: str) -> int:
+        self._last_batch += 1
+        row = (self._last_batch, self._project_id, name, self._created_at, self._created_at)
+        self._thread.put(partial(self._execute, self.BATCH, row))
+        return self._last_batch
 
     def write(self, rows: Sequence[Row], gold: Sequence[Gold]) -> None:
         if rows:
             # One C call per chunk on the parser's thread; the writer thread then needs the
             # GIL only to start the statement.
-            self._thread.put((orjson.dumps(rows).decode(), orjson.dumps(gold).decode()))
+            chunk = orjson.dumps(rows).decode()
+            self._thread.put(partial(self._store, chunk, orjson.dumps(gold).decode()))
 
-    def _store(self, chunk: tuple[str, str]) -> None:
-        rows, gold = chunk
+    def _execute(self, sql: str, params: Any) -> None:
+        cursor = self._driver.cursor()
+        try:
+            cursor.execute(sql, params)
+        finally:
+            cursor.close()
+
+    def _store(self, rows: str, gold: str) -> None:
         cursor = self._driver.cursor()
         try:
             cursor.execute(self.INSERT, {**self._params, "rows": rows})
             self.written.created += cursor.rowcount
             if gold != "[]":
-                before = self._before
-                cursor.execute(self.GOLD, {**self._gold_params, "gold": gold, "before": before})
+                cursor.execute(self.GOLD, {**self._gold_params, "gold": gold})
                 self.written.gold_set += cursor.rowcount
         finally:
             cursor.close()
-
-    def wait(self) -> None:
-        self._thread.wait()
 
     def finish(self) -> Written:
         self._thread.wait()
@@ -214,11 +234,7 @@ class SqliteWriter:
 
     def close(self) -> None:
         self._thread.stop()
-        cursor = self._driver.cursor()
-        try:
-            cursor.execute(f"PRAGMA cache_size=-{SQLITE_DEFAULT_CACHE_KIB}")
-        finally:
-            cursor.close()
+        self._execute(f"PRAGMA cache_size=-{SQLITE_DEFAULT_CACHE_KIB}", ())
 
 
 def make_writer(

@@ -224,21 +224,48 @@ def test_two_imports_into_one_project_at_once_never_duplicate(db, project, lead)
 def test_a_failure_on_the_writer_thread_reaches_the_caller_and_rolls_back(
     db, project, lead, monkeypatch
 ):
-    start = importing_writers.ChunkThread.__init__
+    put = importing_writers.WriterThread.put
+    jobs: list[Any] = []
 
-    def failing_third(self: Any, store: Any, name: str) -> None:
-        calls = []
+    def failing_third(self: Any, job: Any) -> None:
+        jobs.append(job)
+        if len(jobs) == 3:  # a batch and a chunk are in by then (the first two jobs)
 
-        def store_or_fail(chunk: Any) -> None:
-            calls.append(chunk)
-            if len(calls) == 3:
+            def job() -> None:
                 raise OSError("disk on fire")
-            store(chunk)
 
-        start(self, store_or_fail, name)
+        put(self, job)
 
-    monkeypatch.setattr(importing_writers.ChunkThread, "__init__", failing_third)
+    monkeypatch.setattr(importing_writers.WriterThread, "put", failing_third)
     with pytest.raises(OSError, match="disk on fire"):
         run(db, lead, jsonl([task(n) for n in range(3000)]))
     assert counts(db) == {"items": 0, "batches": 0, "gold": 0}
     assert not any(t.name.startswith("labelcrew-import") for t in threading.enumerate())
+
+
+def test_batches_new_to_the_project_are_made_in_the_stream_and_the_ids_stay_unique(
+    db, project, lead, clock
+):
+    from labelcrew.services.batches import create_batch
+
+    create_batch(db, lead, "bulk", name="week 3")  # an existing batch is reused, not made
+    rows = [task(n, batch=f"week {n // 7}") for n in range(2000)]
+    report = run(db, lead, jsonl(rows))
+    assert (report.created, report.batches_created) == (2000, 285)
+    with db.uow(read_only=True) as uow:
+        batches = uow.session.scalars(select(Batch).order_by(Batch.id)).all()
+        uow.session.expunge_all()
+        by_item = dict(
+            uow.session.execute(
+                select(Item.external_id, Batch.name).join(Batch, Batch.id == Item.batch_id)
+            ).all()
+        )
+    assert [b.name for b in batches] == ["week 3"] + [f"week {k}" for k in range(286) if k != 3]
+    assert {(b.project_id, b.state, b.handoff_note, b.owner_id) for b in batches} == {
+        (project["id"], "open", "", None)
+    }
+    assert {b.created_at for b in batches[1:]} == {clock.now}
+    assert by_item == {r["id"]: r["batch"] for r in rows}
+    # The ids the import took are behind the next one handed out.
+    later = create_batch(db, lead, "bulk", name="later")
+    assert later["id"] > max(b.id for b in batches)

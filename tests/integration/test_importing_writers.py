@@ -1,4 +1,4 @@
-"""The import writers' own guarantees: the chunk thread keeps order, stays bounded and hands
+"""The import writers' own guarantees: the writer thread keeps order, stays bounded and hands
 its errors over; on PostgreSQL an outside insert that races the straight COPY is a conflict,
 never a duplicate."""
 
@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import threading
 import time
+from functools import partial
 from typing import Any
 
 import pytest
@@ -16,15 +17,15 @@ from labelcrew.db.models import Item
 from labelcrew.errors import Conflict
 from labelcrew.services.accounts import Actor, create_user
 from labelcrew.services.importing import import_items
-from labelcrew.services.importing_writers import QUEUE_CHUNKS, ChunkThread
+from labelcrew.services.importing_writers import QUEUE_CHUNKS, WriterThread
 from labelcrew.services.projects import create_project
 
 
-def test_chunks_are_stored_in_order_on_one_other_thread() -> None:
+def test_jobs_run_in_order_on_one_other_thread() -> None:
     stored: list[tuple[int, str]] = []
-    worker = ChunkThread(lambda n: stored.append((n, threading.current_thread().name)), "t1")
+    worker = WriterThread("t1")
     for n in range(50):
-        worker.put(n)
+        worker.put(partial(lambda n: stored.append((n, threading.current_thread().name)), n))
     worker.wait()
     worker.stop()
     assert [n for n, _ in stored] == list(range(50))
@@ -40,11 +41,11 @@ def test_the_queue_is_bounded_so_a_slow_writer_holds_the_producer_back() -> None
         release.wait(10)
         stored.append(n)
 
-    worker = ChunkThread(slow, "slow")
-    # One chunk in the writer's hands and QUEUE_CHUNKS waiting fill it; one more must wait.
+    worker = WriterThread("slow")
+    # One job in the writer's hands and QUEUE_CHUNKS waiting fill it; one more must wait.
     for n in range(QUEUE_CHUNKS + 1):
-        worker.put(n)
-    producer = threading.Thread(target=worker.put, args=(QUEUE_CHUNKS + 1,))
+        worker.put(partial(slow, n))
+    producer = threading.Thread(target=worker.put, args=(partial(slow, QUEUE_CHUNKS + 1),))
     producer.start()
     producer.join(0.3)
     assert producer.is_alive()
@@ -55,7 +56,7 @@ def test_the_queue_is_bounded_so_a_slow_writer_holds_the_producer_back() -> None
     assert stored == list(range(QUEUE_CHUNKS + 2))
 
 
-def test_an_error_is_raised_on_the_caller_thread_and_later_chunks_are_dropped() -> None:
+def test_an_error_is_raised_on_the_caller_thread_and_later_jobs_are_dropped() -> None:
     stored: list[int] = []
 
     def store(n: int) -> None:
@@ -63,11 +64,11 @@ def test_an_error_is_raised_on_the_caller_thread_and_later_chunks_are_dropped() 
             raise ValueError("chunk 2 is bad")
         stored.append(n)
 
-    worker = ChunkThread(store, "failing")
+    worker = WriterThread("failing")
     raised: list[BaseException] = []
     for n in range(5):
         try:
-            worker.put(n)
+            worker.put(partial(store, n))
         except ValueError as exc:
             raised.append(exc)  # a put after the writer met the error
             break
@@ -78,7 +79,7 @@ def test_an_error_is_raised_on_the_caller_thread_and_later_chunks_are_dropped() 
     assert stored == [0, 1]
 
 
-def test_stop_drops_the_chunks_still_queued() -> None:
+def test_stop_drops_the_jobs_still_queued() -> None:
     release = threading.Event()
     stored: list[int] = []
 
@@ -86,9 +87,9 @@ def test_stop_drops_the_chunks_still_queued() -> None:
         release.wait(10)
         stored.append(n)
 
-    worker = ChunkThread(slow, "dropping")
+    worker = WriterThread("dropping")
     for n in range(QUEUE_CHUNKS + 1):
-        worker.put(n)
+        worker.put(partial(slow, n))
     stopper = threading.Thread(target=worker.stop)
     stopper.start()
     time.sleep(0.1)
