@@ -269,3 +269,16 @@ def test_batches_new_to_the_project_are_made_in_the_stream_and_the_ids_stay_uniq
     # The ids the import took are behind the next one handed out.
     later = create_batch(db, lead, "bulk", name="later")
     assert later["id"] > max(b.id for b in batches)
+
+
+def test_a_chunk_beyond_the_bound_variable_limit_goes_in_several_inserts(
+    db, project, lead, monkeypatch
+):
+    if not db.is_sqlite:
+        pytest.skip("the limit is SQLite's")
+    monkeypatch.setattr(importing_writers, "rows_per_insert", lambda driver: 3)
+    rows = [task(n) for n in range(1, 1201)]  # chunks of 500 in statements of 3, 3, ... 2
+    report = run(db, lead, jsonl(rows))
+    assert (report.created, report.gold_set) == (1200, 24)
+    assert stored(db) == [(r["id"], r["data"], r["priority"], "gold" in r) for r in rows]
+    assert gold_of(db) == {r["id"]: r["gold"] for r in rows if "gold" in r}
