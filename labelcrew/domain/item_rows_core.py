@@ -142,7 +142,10 @@ def _difficulty(raw: Any) -> str | None:
 _NEW = tuple.__new__
 
 
-def _payload_without_data(obj: dict[str, Any], data_required: bool) -> dict[str, Any]:
+def _payload(obj: dict[str, Any], data: Any, data_required: bool) -> dict[str, Any]:
+    """The payload of a row whose `data` is missing (`_MISSING`) or not an object."""
+    if data is not _MISSING:
+        raise RowProblem("data", f"data must be an object, not {json_type(data)}")
     if "payload" in obj:
         payload = obj["payload"]
         if type(payload) is not dict:
@@ -163,40 +166,42 @@ def row_from_object(
     """
     if type(obj) is not dict:
         return RowError(line, None, f"the row must be a JSON object, not {json_type(obj)}")
+    get = obj.get
     try:
         id_key = "id"
-        raw_id = obj.get("id")
+        raw_id = get("id")
         if raw_id is None:
             id_key = "external_id"
-            raw_id = obj.get("external_id")
+            raw_id = get("external_id")
         if type(raw_id) is str:
             external_id = raw_id.strip()
         elif type(raw_id) is int:
             external_id = str(raw_id)
         else:
             external_id = ""
-        if not external_id or len(external_id) > MAX_ID_LENGTH:
+        if not 0 < len(external_id) <= MAX_ID_LENGTH:
             external_id = _external_id(raw_id, id_key)  # raises the precise problem
-        payload = obj.get("data", _MISSING)
-        if payload is _MISSING:
-            payload = _payload_without_data(obj, data_required)
-        elif type(payload) is not dict:
-            raise RowProblem("data", f"data must be an object, not {json_type(payload)}")
-        priority = obj.get("priority", 0)
+        payload = get("data", _MISSING)
+        if type(payload) is not dict:
+            payload = _payload(obj, payload, data_required)
+        priority = get("priority", 0)
         if type(priority) is not int or not _LOWEST <= priority <= _HIGHEST:
             priority = _priority(priority)
-        skills_key = "skills" if "skills" in obj else "required_skills"
-        skills = obj.get(skills_key)
+        skills = get("skills", _MISSING)
+        if skills is _MISSING:
+            skills_key, skills = "required_skills", get("required_skills")
+        else:
+            skills_key = "skills"
         skills = () if skills is None or skills == [] else _skills(skills, skills_key)
-        batch = obj.get("batch")
+        batch = get("batch")
         if type(batch) is str:
             batch = batch.strip() or None
         elif batch is not None:
             batch = _optional_name(batch, "batch")
-        difficulty = obj.get("difficulty")
+        difficulty = get("difficulty")
         if difficulty is not None:
             difficulty = _difficulty(difficulty)
-        gold = obj.get("gold")
+        gold = get("gold")
         if gold is not None and type(gold) is not dict:
             raise RowProblem(
                 "gold", f"gold must be an object (the known answer), not {json_type(gold)}"

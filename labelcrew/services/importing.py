@@ -40,13 +40,14 @@ from labelcrew.services import privacy
 from labelcrew.services.accounts import Actor
 from labelcrew.services.events import audit, emit
 from labelcrew.services.importing_streams import CountingReader, LineLog, rows_of
-from labelcrew.services.importing_writers import Writer, make_writer
+from labelcrew.services.importing_writers import ROW_COLUMNS, Writer, make_writer
 from labelcrew.services.projects import load_project
 from labelcrew.services.submission import schema_for
 from labelcrew.services.uow import Database, UnitOfWork
 
 # Rows per chunk: the writer thread takes the GIL back once per chunk, so chunks are large.
 CHUNK_ROWS = 10_000
+ROW_WIDTH = len(ROW_COLUMNS)
 READ_BUFFER = 1 << 20
 # Limits of the items and batches columns (String(200)); the parser allows longer ids.
 MAX_EXTERNAL_ID = 200
@@ -103,7 +104,9 @@ class _Import:
             )
         }
         self.batch_ids: dict[str, int] = {}
-        self.rows: list[tuple[Any, ...]] = []
+        # The staged chunk, flat: `ROW_COLUMNS` values per row, as the writers bind them.
+        self.values: list[Any] = []
+        self.chunk_values = CHUNK_ROWS * ROW_WIDTH
         self.gold: list[tuple[str, str]] = []
         self.staged = 0
         self.redactor = privacy.redactor_for(uow.session.get_one(Project, project_id))
@@ -173,8 +176,14 @@ class _Import:
                 batch_id = found
         if self.refused:
             return None
-        self.rows.append(
-            (external_id, data, priority, needs, batch_id, difficulty or "normal", gold is not None)
+        self.values += (
+            external_id,
+            data,
+            priority,
+            needs,
+            batch_id,
+            difficulty or "normal",
+            gold is not None,
         )
         if gold is not None:
             self.gold.append((external_id, _dumps(gold).decode()))
@@ -220,27 +229,28 @@ class _Import:
         self, rows: Iterator[ItemRow | RowError], log: LineLog | None, progress: Callable[[], None]
     ) -> None:
         """Stage every row, hand each full chunk to the writer, report each bad row."""
-        add, reject, report = self.add, self.reject, self.report
+        add, reject, read = self.add, self.reject, 0
         for result in rows:
-            report.rows_read += 1
+            read += 1
             error = result if isinstance(result, RowError) else add(result)
             if error is not None:
                 reject(error, log.take(error.line) if log is not None else None)
             elif log is not None:
                 log.recent.clear()
-            if len(self.rows) >= CHUNK_ROWS:
+            if len(self.values) >= self.chunk_values:
                 self.flush()
                 progress()
+        self.report.rows_read = read
         self.finish()
 
     def flush(self) -> None:
         """Hand the staged chunk to the writer (unless the import is already refused)."""
-        rows, gold = self.rows, self.gold
-        self.rows, self.gold = [], []
-        if self.refused or not rows:
+        values, gold = self.values, self.gold
+        self.values, self.gold = [], []
+        if self.refused or not values:
             return
-        self.staged += len(rows)
-        self.writer.write(rows, gold)
+        self.staged += len(values) // ROW_WIDTH
+        self.writer.write(values, gold)
 
     def finish(self) -> None:
         self.flush()

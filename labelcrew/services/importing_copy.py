@@ -33,7 +33,6 @@ from labelcrew.services.importing_writers import (
     ITEM_COLUMNS,
     ROW_COLUMNS,
     Gold,
-    Row,
     WriterThread,
     Written,
     driver_of,
@@ -67,8 +66,8 @@ def _timestamptz(value: datetime) -> bytes:
     return struct.pack(">iq", 8, micros)
 
 
-def _encode(out: list[bytes], row: Row, difficulties: dict[str, bytes]) -> None:
-    """Append the binary fields of a prepared row (`ROW_COLUMNS`) to `out`."""
+def _encode(out: list[bytes], row: Sequence[Any], difficulties: dict[str, bytes]) -> None:
+    """Append the binary fields of one row's `ROW_COLUMNS` values to `out`."""
     external_id, payload, priority, skills, batch_id, difficulty, is_gold = row
     name, data, needs = external_id.encode(), payload.encode(), skills.encode()
     out += (
@@ -86,28 +85,30 @@ def _encode(out: list[bytes], row: Row, difficulties: dict[str, bytes]) -> None:
 
 
 _DIFFICULTIES = {name: _text(name) for name in ("easy", "normal", "hard")}
+_WIDTH = len(ROW_COLUMNS)
 
 
-def encode_items(rows: Sequence[Row], project_id: int, tail: bytes) -> bytes:
-    """A COPY block for `items (ITEM_COLUMNS)`; `tail` encodes the last four columns."""
+def encode_items(values: list[Any], project_id: int, tail: bytes) -> bytes:
+    """A COPY block for `items (ITEM_COLUMNS)` from a flat chunk; `tail` encodes the last four
+    columns."""
     head = struct.pack(">h", len(ITEM_COLUMNS)) + _int4(4, project_id)
     out = [SIGNATURE]
-    for row in rows:
+    for start in range(0, len(values), _WIDTH):
         out.append(head)
-        _encode(out, row, _DIFFICULTIES)
+        _encode(out, values[start : start + _WIDTH], _DIFFICULTIES)
         out.append(tail)
     out.append(TRAILER)
     return b"".join(out)
 
 
-def encode_staged(rows: Sequence[Row], first_line: int, gold: dict[str, str]) -> bytes:
-    """A COPY block for the staging table: line, `ROW_COLUMNS`, gold."""
-    count = 2 + len(ROW_COLUMNS)
+def encode_staged(values: list[Any], first_line: int, gold: dict[str, str]) -> bytes:
+    """A COPY block for the staging table from a flat chunk: line, `ROW_COLUMNS`, gold."""
+    count = 2 + _WIDTH
     out = [SIGNATURE]
-    for line, row in enumerate(rows, first_line):
+    for line, start in enumerate(range(0, len(values), _WIDTH), first_line):
         out.append(_staged_head(count, 8, line))
-        _encode(out, row, _DIFFICULTIES)
-        answer = gold.get(row[0]) if gold else None
+        _encode(out, values[start : start + _WIDTH], _DIFFICULTIES)
+        answer = gold.get(values[start]) if gold else None
         if answer is None:
             out.append(NULL)
         else:
@@ -189,16 +190,16 @@ class PostgresWriter:
         self._thread.put(partial(self._execute, self.BATCH, row))
         return batch_id
 
-    def write(self, rows: Sequence[Row], gold: Sequence[Gold]) -> None:
-        if not rows:
+    def write(self, values: list[Any], gold: Sequence[Gold]) -> None:
+        if not values:
             return
         if self.fresh:
-            data = encode_items(rows, self._project_id, self._tail)
+            data = encode_items(values, self._project_id, self._tail)
             self._thread.put(partial(self._store_items, data, gold))
         else:
-            data = encode_staged(rows, self._line + 1, dict(gold))
+            data = encode_staged(values, self._line + 1, dict(gold))
             self._thread.put(partial(self._store_staged, data))
-            self._line += len(rows)
+            self._line += len(values) // _WIDTH
 
     def _execute(self, sql: str, params: Any) -> None:
         with self._driver.cursor() as cursor:

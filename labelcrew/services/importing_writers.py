@@ -18,9 +18,10 @@ file names for the first time is a job too: the parser reserves its id (`new_bat
 carries on, and the writer inserts the batch before the chunks that use it. (Creating it
 through the session instead meant draining the pipeline at every new batch name.)
 
-A prepared row is a tuple in `ROW_COLUMNS` order whose JSON columns are serialised already
-(orjson); a chunk's gold answers are `(external_id, gold JSON)` pairs, stored for the rows the
-chunk created (an item that existed before keeps its gold state).
+A chunk is a flat list of values, `ROW_COLUMNS` per row, whose JSON columns are serialised
+already (orjson): what a multi-row INSERT binds, with no tuple per row to build and unpack on
+the thread that holds the GIL. A chunk's gold answers are `(external_id, gold JSON)` pairs,
+stored for the rows the chunk created (an item that existed before keeps its gold state).
 """
 
 from __future__ import annotations
@@ -64,7 +65,6 @@ QUEUE_CHUNKS = 2
 SQLITE_IMPORT_CACHE_KIB = 65536
 SQLITE_DEFAULT_CACHE_KIB = 2000
 
-Row = tuple[Any, ...]
 Gold = tuple[str, str]
 
 
@@ -78,8 +78,9 @@ class Writer(Protocol):
     def new_batch(self, name: str) -> int:
         """Reserve the id of a batch the project lacks; queue its insert before later chunks."""
 
-    def write(self, rows: Sequence[Row], gold: Sequence[Gold]) -> None:
-        """Queue a chunk: rows whose external id is new to the project are inserted."""
+    def write(self, values: list[Any], gold: Sequence[Gold]) -> None:
+        """Queue a chunk (flat, `ROW_COLUMNS` per row): rows whose external id is new to the
+        project are inserted."""
 
     def finish(self) -> Written:
         """Wait for the queued chunks and return what was stored."""
@@ -212,13 +213,13 @@ class SqliteWriter:
         self._thread.put(partial(self._execute, self.BATCH, row))
         return self._last_batch
 
-    def write(self, rows: Sequence[Row], gold: Sequence[Gold]) -> None:
-        step = self._rows_per_insert
-        for start in range(0, len(rows), step):
-            part = rows[start : start + step]
-            values = [value for row in part for value in row]
-            answers = orjson.dumps(gold).decode() if gold and start + step >= len(rows) else None
-            self._thread.put(partial(self._store, len(part), values, answers))
+    def write(self, values: list[Any], gold: Sequence[Gold]) -> None:
+        step = self._rows_per_insert * len(ROW_COLUMNS)
+        for start in range(0, len(values), step):
+            part = values[start : start + step] if len(values) > step else values
+            last = start + step >= len(values)
+            answers = orjson.dumps(gold).decode() if gold and last else None
+            self._thread.put(partial(self._store, len(part) // len(ROW_COLUMNS), part, answers))
 
     def _insert(self, count: int) -> str:
         """The INSERT for `count` rows, built once per size (SQLite caches its plan)."""
