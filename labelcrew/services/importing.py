@@ -296,39 +296,40 @@ def import_items(
         connection = uow.session.connection()
         created_by = actor.user_id if actor.user_id > 0 else None
         writer = make_writer(connection, project.id, project.overlap, uow.now, created_by)
-        job = _Import(
-            uow,
-            actor,
-            project.id,
-            schema,
-            writer,
-            report,
-            skip_invalid=skip_invalid,
-            max_errors=max_errors,
-            rejects=rejects,
-        )
         try:
+            job = _Import(
+                uow,
+                actor,
+                project.id,
+                schema,
+                writer,
+                report,
+                skip_invalid=skip_invalid,
+                max_errors=max_errors,
+                rejects=rejects,
+            )
             job.run(rows, log, lambda: progress(counter.bytes_read) if progress else None)
+            report.bytes_read = counter.bytes_read
+            if progress is not None:
+                progress(counter.bytes_read)
+            if job.refused:
+                raise _refusal(report)
+            summary = {k: v for k, v in report.to_dict().items() if k != "errors"}
+            privacy.after_import(uow, actor, project, job.redactor, job.batch_ids.values())
+            audit(
+                uow,
+                actor_id=actor.user_id,
+                action="items.import",
+                entity_type="project",
+                entity_id=project.id,
+                project_id=project.id,
+                after=summary,
+            )
+            emit(uow, project_id=project.id, event_type="items.imported", payload=summary)
+            uow.commit()
         finally:
+            # After the commit, or before the rollback: the writer's thread is idle by now.
             writer.close()
-        report.bytes_read = counter.bytes_read
-        if progress is not None:
-            progress(counter.bytes_read)
-        if job.refused:
-            raise _refusal(report)
-        summary = {k: v for k, v in report.to_dict().items() if k != "errors"}
-        privacy.after_import(uow, actor, project, job.redactor, job.batch_ids.values())
-        audit(
-            uow,
-            actor_id=actor.user_id,
-            action="items.import",
-            entity_type="project",
-            entity_id=project.id,
-            project_id=project.id,
-            after=summary,
-        )
-        emit(uow, project_id=project.id, event_type="items.imported", payload=summary)
-        uow.commit()
     return report
 
 

@@ -282,3 +282,31 @@ def test_a_chunk_beyond_the_bound_variable_limit_goes_in_several_inserts(
     assert (report.created, report.gold_set) == (1200, 24)
     assert stored(db) == [(r["id"], r["data"], r["priority"], "gold" in r) for r in rows]
     assert gold_of(db) == {r["id"]: r["gold"] for r in rows if "gold" in r}
+
+
+@pytest.mark.parametrize("bad", [False, True])
+def test_the_sqlite_connection_that_imported_is_not_pooled_again(
+    db, project, lead, monkeypatch, bad
+):
+    if not db.is_sqlite:
+        pytest.skip("only the SQLite driver keeps the large multi-row INSERTs prepared")
+    import sqlite3
+
+    writers: list[Any] = []
+    make_writer = importing.make_writer
+
+    def keep(*args: Any) -> Any:
+        writers.append(make_writer(*args))
+        return writers[-1]
+
+    monkeypatch.setattr(importing, "make_writer", keep)
+    rows: list[Any] = [task(n) for n in range(1200)]
+    if bad:
+        rows[1100] = {"id": "bad", "data": []}
+        with pytest.raises(ValidationFailed):
+            run(db, lead, jsonl(rows))
+    else:
+        run(db, lead, jsonl(rows))
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        writers[0]._driver.execute("SELECT 1")
+    assert counts(db)["items"] == (0 if bad else 1200)  # and the next unit of work is fine
