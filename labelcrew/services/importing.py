@@ -83,7 +83,6 @@ class _Import:
     def __init__(
         self,
         uow: UnitOfWork,
-        actor: Actor,
         project_id: int,
         schema: LabelSchema | None,
         writer: Writer,
@@ -93,10 +92,11 @@ class _Import:
         max_errors: int,
         rejects: BinaryIO | None,
     ) -> None:
-        self.uow, self.actor, self.project_id, self.schema = uow, actor, project_id, schema
+        self.schema = schema
         self.writer, self.report = writer, report
         self.skip_invalid, self.max_errors, self.rejects = skip_invalid, max_errors, rejects
-        # Every batch of the project, read before the writer starts, and those the file names.
+        # Every batch of the project (read while the writer is still idle), and those the
+        # file names.
         self.project_batches: dict[str, int] = {
             name: batch_id
             for name, batch_id in uow.session.execute(
@@ -299,7 +299,6 @@ def import_items(
         try:
             job = _Import(
                 uow,
-                actor,
                 project.id,
                 schema,
                 writer,

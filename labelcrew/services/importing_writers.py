@@ -40,7 +40,7 @@ from sqlalchemy import Connection
 
 from labelcrew.db.models import Item
 
-# The columns that vary per row, in the order of a prepared row's tuple. The others
+# The columns that vary per row, in the order of its values in a chunk. The others
 # (project_id, overlap_target, annotation_count, state, created_at) are the same for every row.
 ROW_COLUMNS = (
     "external_id",
