@@ -212,15 +212,26 @@ def raise_member_alert(
     message = f"{member}'s accuracy looks lower since annotation {alarm.start_at}: " + "; ".join(
         parts
     )
+    return _raise(uow, project_id, member, alert.kind, message, evidence)
+
+
+def _raise(
+    uow: UnitOfWork,
+    project_id: int,
+    member: str,
+    kind: str,
+    message: str,
+    evidence: dict[str, Any],
+) -> dict[str, Any]:
     raise_alert(
         uow,
         project_id=project_id,
-        kind=alert.kind,
-        subject=subject,
+        kind=kind,
+        subject=f"member:{member}",
         message=message,
         evidence=evidence,
     )
-    return {"member": member, "kind": alert.kind, "message": message, "evidence": evidence}
+    return {"member": member, "kind": kind, "message": message, "evidence": evidence}
 
 
 def raise_shift_alert(
@@ -243,15 +254,7 @@ def raise_shift_alert(
     message = (
         f"{member}'s label distribution differs from the team's (chi-square {alert.statistic:.1f})"
     )
-    raise_alert(
-        uow,
-        project_id=project_id,
-        kind=alert.kind,
-        subject=subject,
-        message=message,
-        evidence=evidence,
-    )
-    return {"member": member, "kind": alert.kind, "message": message, "evidence": evidence}
+    return _raise(uow, project_id, member, alert.kind, message, evidence)
 
 
 def scan_label_shift(
