@@ -151,9 +151,8 @@ def submit(
             "created_at": uow.now,
             "superseded_at": None,
         }
-        annotation = AnnotationRow(
-            work_writes.insert_annotation(conn, values), item_id, actor.user_id, gold_correct
-        )
+        stored = work_writes.insert_annotation(conn, values)
+        annotation = AnnotationRow(stored.id, item_id, actor.user_id, gold_correct)
         work_writes.close_lease(conn, lease, "submitted", uow.now)
         item.annotation_count += 1
         if not item.is_gold:
@@ -187,15 +186,6 @@ def submit(
                 "annotator_id": actor.user_id,
             },
         )
-        result = {
-            "annotation_id": annotation.id,
-            "item_id": item_id,
-            "value": clean,
-            "schema_version": project.schema_version,
-            "guideline_version": member.acknowledged_guideline_version,
-            "duration_ms": values["duration_ms"],
-            "created_at": uow.now.isoformat(),
-            "created": True,
-        }
+        result = annotation_dict(stored, created=True)
         uow.commit()
         return result

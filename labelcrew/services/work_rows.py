@@ -294,7 +294,8 @@ def claimed_batches(conn: Connection, project_id: int, user_id: int) -> list[int
     return [r[0] for r in rows]
 
 
-EARLIER_ANNOTATION = select(
+# What the API returns of a stored label (`submission.annotation_dict`).
+STORED_ANNOTATION_COLUMNS = (
     ANNOTATIONS.c.id,
     ANNOTATIONS.c.project_id,
     ANNOTATIONS.c.item_id,
@@ -303,7 +304,8 @@ EARLIER_ANNOTATION = select(
     ANNOTATIONS.c.guideline_version,
     ANNOTATIONS.c.duration_ms,
     ANNOTATIONS.c.created_at,
-).where(
+)
+EARLIER_ANNOTATION = select(*STORED_ANNOTATION_COLUMNS).where(
     ANNOTATIONS.c.annotator_id == bindparam("user_id"),
     ANNOTATIONS.c.idempotency_key == bindparam("key"),
 )

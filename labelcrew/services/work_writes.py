@@ -15,6 +15,7 @@ from labelcrew.services.work_rows import (
     CLAIMS,
     ITEMS,
     MEMBERS,
+    STORED_ANNOTATION_COLUMNS,
     ItemRow,
     LeaseRow,
     MemberRow,
@@ -114,7 +115,7 @@ SET_ITEM_COUNTS = (
         state=bindparam("state"),
     )
 )
-INSERT_ANNOTATION = insert(ANNOTATIONS).returning(ANNOTATIONS.c.id)
+INSERT_ANNOTATION = insert(ANNOTATIONS).returning(*STORED_ANNOTATION_COLUMNS)
 
 
 def set_lease(
@@ -152,6 +153,6 @@ def set_item_counts(conn: Connection, item: ItemRow) -> None:
     conn.execute(SET_ITEM_COUNTS, params)
 
 
-def insert_annotation(conn: Connection, values: dict[str, Any]) -> int:
-    annotation_id: int = conn.execute(INSERT_ANNOTATION, values).scalar_one()
-    return annotation_id
+def insert_annotation(conn: Connection, values: dict[str, Any]) -> Any:
+    """Store a label; returns it as stored (the columns `submission.annotation_dict` reads)."""
+    return conn.execute(INSERT_ANNOTATION, values).one()
