@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import and_, select
+from sqlalchemy import Select, and_, select
 
 from labelcrew.db.models import Batch, Member, User
 from labelcrew.db.models_teamops import MemberProfile, ProjectPlan
@@ -129,22 +129,26 @@ def set_profile(
         return after
 
 
+def members_with_profiles(project_id: int) -> Select[Member, str, MemberProfile]:
+    """Each member of the project with their username and capacity profile (None if unset)."""
+    return (
+        select(Member, User.username, MemberProfile)
+        .join(User, User.id == Member.user_id)
+        .outerjoin(
+            MemberProfile,
+            and_(
+                MemberProfile.project_id == Member.project_id,
+                MemberProfile.user_id == Member.user_id,
+            ),
+        )
+        .where(Member.project_id == project_id)
+    )
+
+
 def list_profiles(db: Database, ref: int | str) -> list[dict[str, Any]]:
     with db.uow(read_only=True) as uow:
         project = load_project(uow, ref)
-        rows = uow.session.execute(
-            select(Member, User.username, MemberProfile)
-            .join(User, User.id == Member.user_id)
-            .outerjoin(
-                MemberProfile,
-                and_(
-                    MemberProfile.project_id == Member.project_id,
-                    MemberProfile.user_id == Member.user_id,
-                ),
-            )
-            .where(Member.project_id == project.id)
-            .order_by(User.username)
-        )
+        rows = uow.session.execute(members_with_profiles(project.id).order_by(User.username))
         return [profile_dict(m, name, p) for m, name, p in rows]
 
 

@@ -11,12 +11,13 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy import case, exists, func, select
 
 from labelcrew.db.models import Annotation, Assignment, Batch, BatchClaim, Item, Member, User
-from labelcrew.db.models_teamops import MemberProfile, ProjectPlan
+from labelcrew.db.models_teamops import ProjectPlan
 from labelcrew.domain import planning
 from labelcrew.services import teamops_settings
+from labelcrew.services.capacity import members_with_profiles
 from labelcrew.services.projects import load_project
 from labelcrew.services.uow import Database, UnitOfWork
 
@@ -45,16 +46,8 @@ def member_rates(
     ):
         durations[user_id].append(ms or 0)
     rows = uow.session.execute(
-        select(Member, User.username, MemberProfile)
-        .join(User, User.id == Member.user_id)
-        .outerjoin(
-            MemberProfile,
-            and_(
-                MemberProfile.project_id == Member.project_id,
-                MemberProfile.user_id == Member.user_id,
-            ),
-        )
-        .where(Member.project_id == project_id, Member.status.in_(WORKING_STATUSES))
+        members_with_profiles(project_id)
+        .where(Member.status.in_(WORKING_STATUSES))
         .order_by(Member.user_id)
     )
     out = []
