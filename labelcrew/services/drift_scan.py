@@ -14,6 +14,7 @@ Runs inside the caller's unit of work (``quality.scan_drift``); it raises alerts
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,12 +57,9 @@ def _gold_rows(uow: UnitOfWork, project_id: int) -> list[Any]:
     )
 
 
-def measured_labels(
-    uow: UnitOfWork, project_id: int, field_name: str, categories: list[str]
-) -> list[Any]:
-    """Live labels on non-gold items whose ``field_name`` holds one of ``categories``, oldest
-    first."""
-    rows = uow.session.execute(
+def live_labels(uow: UnitOfWork, project_id: int) -> Iterable[Any]:
+    """Live labels on non-gold items, oldest first: (id, item_id, username, value) rows."""
+    return uow.session.execute(
         select(Annotation.id, Annotation.item_id, User.username, Annotation.value)
         .join(Item, Item.id == Annotation.item_id)
         .join(User, User.id == Annotation.annotator_id)
@@ -72,7 +70,14 @@ def measured_labels(
         )
         .order_by(Annotation.id)
     )
-    return [r for r in rows if r.value.get(field_name) in categories]
+
+
+def measured_labels(
+    uow: UnitOfWork, project_id: int, field_name: str, categories: list[str]
+) -> list[Any]:
+    """Live labels on non-gold items whose ``field_name`` holds one of ``categories``, oldest
+    first."""
+    return [r for r in live_labels(uow, project_id) if r.value.get(field_name) in categories]
 
 
 def _streams_by_member(

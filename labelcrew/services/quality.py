@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from labelcrew.db.models import Annotation, GoldAnswer, Item, Project, User
+from labelcrew.db.models import Annotation, GoldAnswer, Project, User
 from labelcrew.db.models_quality import QualitySnapshot
 from labelcrew.domain import gold
 from labelcrew.domain.agreement import summarize
@@ -44,22 +44,6 @@ def primary_field_of(uow: UnitOfWork, project: Project) -> tuple[str, list[str]]
     return field.name, schema.categories(field.name)
 
 
-def _labels(uow: UnitOfWork, project_id: int, field: str, *, gold_items: bool) -> list[Any]:
-    return list(
-        uow.session.execute(
-            select(Annotation.item_id, User.username, Annotation.value, Annotation.id)
-            .join(Item, Item.id == Annotation.item_id)
-            .join(User, User.id == Annotation.annotator_id)
-            .where(
-                Annotation.project_id == project_id,
-                Annotation.superseded_at.is_(None),
-                Item.is_gold.is_(gold_items),
-            )
-            .order_by(Annotation.id)
-        )
-    )
-
-
 def measure_agreement(db: Database, project_id: int, *, record: bool = True) -> dict[str, Any]:
     """Every agreement figure on the overlap items. With `record`, keeps a snapshot for the
     trend and raises an alert when alpha crosses a threshold downwards (e.g. acceptable ->
@@ -69,9 +53,7 @@ def measure_agreement(db: Database, project_id: int, *, record: bool = True) -> 
         assert project is not None
         field, _ = primary_field_of(uow, project)
         rows = [
-            r
-            for r in _labels(uow, project.id, field, gold_items=False)
-            if r.value.get(field) is not None
+            r for r in drift_scan.live_labels(uow, project.id) if r.value.get(field) is not None
         ]
         thresholds = thresholds_of(project)
         if not rows:
