@@ -166,15 +166,7 @@ def revoke_token(db: Database, actor: Actor, token_id: int) -> None:
 
 
 def actor_for_token(db: Database, token: str) -> Actor:
-    with db.uow(read_only=True) as uow:
-        row = uow.session.execute(
-            select(User.id, User.username, User.is_admin, User.is_active, ApiToken.revoked_at)
-            .join(ApiToken, ApiToken.user_id == User.id)
-            .where(ApiToken.token_hash == hash_token(token))
-        ).one_or_none()
-    if row is None or row.revoked_at is not None or not row.is_active:
-        raise Unauthenticated("invalid or revoked token", code="invalid_token")
-    return Actor(row.id, row.username, row.is_admin)
+    return actor_and_roles(db, token, None)[0]
 
 
 def actor_for_user_id(db: Database, user_id: int) -> Actor:
@@ -208,9 +200,10 @@ ACTOR_AND_ROLES = (
 
 
 def actor_and_roles(
-    db: Database, token: str, project_id: int
+    db: Database, token: str, project_id: int | None
 ) -> tuple[Actor, frozenset[str] | None]:
-    """The token's user and their roles in a project (None when they are not a member)."""
+    """The token's user and their roles in a project (None when they are not a member, or
+    when no project is asked about)."""
     with db.reading() as conn:
         params = {"project_id": project_id, "token_hash": hash_token(token)}
         row = conn.execute(ACTOR_AND_ROLES, params).one_or_none()
