@@ -63,23 +63,29 @@ def _sqlite_engine(url: str) -> Engine:
     )
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+    def _on_connect(dbapi_connection: Any, record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
+        record.info["synchronous"] = "FULL"
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
+        # Straight on the driver: these run at the start of every unit of work.
         options = conn.get_execution_options()
+        pooled = conn.connection
+        raw = pooled.dbapi_connection
         if options.get(READ_ONLY):
-            conn.exec_driver_sql("BEGIN")
+            raw.execute("BEGIN")
             return
-        durable = not options.get(NOT_DURABLE)
-        conn.exec_driver_sql(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        synchronous = "NORMAL" if options.get(NOT_DURABLE) else "FULL"
+        if pooled.info.get("synchronous") != synchronous:
+            raw.execute(f"PRAGMA synchronous={synchronous}")
+            pooled.info["synchronous"] = synchronous
+        raw.execute("BEGIN IMMEDIATE")
 
     return engine

@@ -15,6 +15,7 @@ from sqlalchemy import Table, bindparam, select
 
 from labelcrew.config import get_settings
 from labelcrew.db.models import ApiToken, Member, User
+from labelcrew.db.prepared import Prepared
 from labelcrew.errors import Conflict, NotFound, Unauthenticated, ValidationFailed
 from labelcrew.services.events import audit
 from labelcrew.services.uow import Database
@@ -179,7 +180,7 @@ def actor_for_user_id(db: Database, user_id: int) -> Actor:
 
 _users, _tokens, _members = (cast(Table, m.__table__) for m in (User, ApiToken, Member))
 # The hot path's one authentication query, built once: the token's user and their roles.
-ACTOR_AND_ROLES = (
+ACTOR_AND_ROLES = Prepared(
     select(
         _users.c.id,
         _users.c.username,
@@ -195,7 +196,8 @@ ACTOR_AND_ROLES = (
             & (_members.c.project_id == bindparam("project_id")),
         )
     )
-    .where(_tokens.c.token_hash == bindparam("token_hash"))
+    .where(_tokens.c.token_hash == bindparam("token_hash")),
+    named=True,
 )
 
 
@@ -206,7 +208,7 @@ def actor_and_roles(
     when no project is asked about)."""
     with db.reading() as conn:
         params = {"project_id": project_id, "token_hash": hash_token(token)}
-        row = conn.execute(ACTOR_AND_ROLES, params).one_or_none()
+        row = ACTOR_AND_ROLES.first(conn, params)
     if row is None or row.revoked_at is not None or not row.is_active:
         raise Unauthenticated("invalid or revoked token", code="invalid_token")
     roles = None if row.roles is None else frozenset(row.roles)

@@ -1,6 +1,6 @@
 """Append-only records written inside the caller's unit of work: audit events and outbox events.
 
-Both are inserted at once with a prebuilt Core statement (they reference nothing by foreign key,
+Both are inserted at once with a prebuilt statement (they reference nothing by foreign key,
 so they need not wait for the ORM's flush), which keeps them cheap on the hot path.
 """
 
@@ -11,10 +11,11 @@ from typing import Any, cast
 from sqlalchemy import Table, insert
 
 from labelcrew.db.models import AuditEvent, OutboxEvent
+from labelcrew.db.prepared import Prepared
 from labelcrew.services.uow import UnitOfWork
 
-INSERT_AUDIT = insert(cast(Table, AuditEvent.__table__))
-INSERT_OUTBOX = insert(cast(Table, OutboxEvent.__table__))
+INSERT_AUDIT = Prepared(insert(cast(Table, AuditEvent.__table__)))
+INSERT_OUTBOX = Prepared(insert(cast(Table, OutboxEvent.__table__)))
 
 
 def audit(
@@ -28,8 +29,8 @@ def audit(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> None:
-    uow.conn.execute(
-        INSERT_AUDIT,
+    INSERT_AUDIT.run(
+        uow.conn,
         {
             "at": uow.now,
             "actor_id": actor_id,
@@ -47,8 +48,8 @@ def emit(
     uow: UnitOfWork, *, project_id: int | None, event_type: str, payload: dict[str, Any]
 ) -> None:
     """Queue an event for webhooks and background work, in the same transaction as the change."""
-    uow.conn.execute(
-        INSERT_OUTBOX,
+    INSERT_OUTBOX.run(
+        uow.conn,
         {
             "project_id": project_id,
             "event_type": event_type,

@@ -18,9 +18,12 @@ from sqlalchemy import Connection, Integer, Select, bindparam, exists, func, sel
 from sqlalchemy.orm import Session
 
 from labelcrew.db.models import Member
+from labelcrew.db.prepared import Prepared
+from labelcrew.domain.routing import DIFFICULTIES
 from labelcrew.services.work_rows import ASSIGNMENTS, CLAIMS, ITEMS
 
 SCAN = 16
+TIER_SLOTS = len(DIFFICULTIES)
 
 
 def lock_member(session: Session, project_id: int, user_id: int) -> Member | None:
@@ -45,37 +48,42 @@ def live_leases(item_id: Any, now: Any, *, except_user: Any = None) -> Any:
 
 
 # Re-checked after the item row is locked: still open, a slot left, not done by this user.
-FREE_SLOT = select(
-    ITEMS.c.state,
-    ITEMS.c.annotation_count
-    + live_leases(ITEMS.c.id, bindparam("now"), except_user=bindparam("user_id")),
-    ITEMS.c.overlap_target,
-    exists().where(
-        ASSIGNMENTS.c.item_id == ITEMS.c.id,
-        ASSIGNMENTS.c.annotator_id == bindparam("user_id"),
-        ASSIGNMENTS.c.state.notin_(("released", "leased")),
-    ),
-).where(ITEMS.c.id == bindparam("item_id"))
+FREE_SLOT = Prepared(
+    select(
+        ITEMS.c.state,
+        ITEMS.c.annotation_count
+        + live_leases(ITEMS.c.id, bindparam("now"), except_user=bindparam("user_id")),
+        ITEMS.c.overlap_target,
+        exists().where(
+            ASSIGNMENTS.c.item_id == ITEMS.c.id,
+            ASSIGNMENTS.c.annotator_id == bindparam("user_id"),
+            ASSIGNMENTS.c.state != "released",  # not `notin_`: IN lists are rendered per call
+            ASSIGNMENTS.c.state != "leased",
+        ),
+    ).where(ITEMS.c.id == bindparam("item_id"))
+)
 
 
 def has_free_slot(conn: Connection, item_id: int, user_id: int, now: datetime) -> bool:
-    state, taken, target, done_by_user = conn.execute(
-        FREE_SLOT, {"item_id": item_id, "user_id": user_id, "now": now}
-    ).one()
+    state, taken, target, done_by_user = FREE_SLOT.one(
+        conn, {"item_id": item_id, "user_id": user_id, "now": now}
+    )
     return bool(state == "open" and taken < target and not done_by_user)
 
 
 LOCK_ITEM = {
-    wait: select(ITEMS.c.id)
-    .where(ITEMS.c.id == bindparam("item_id"))
-    .with_for_update(skip_locked=not wait)
+    wait: Prepared(
+        select(ITEMS.c.id)
+        .where(ITEMS.c.id == bindparam("item_id"))
+        .with_for_update(skip_locked=not wait)
+    )
     for wait in (False, True)
 }
 
 
 def lock_item(conn: Connection, item_id: int, *, wait: bool) -> bool:
     """Lock one item row on PostgreSQL (skipping it if someone else holds it, unless `wait`)."""
-    return conn.execute(LOCK_ITEM[wait], {"item_id": item_id}).first() is not None
+    return LOCK_ITEM[wait].first(conn, {"item_id": item_id}) is not None
 
 
 def _scan(gold: bool, batches: bool, tiered: bool) -> Select[Any]:
@@ -95,7 +103,8 @@ def _scan(gold: bool, batches: bool, tiered: bool) -> Select[Any]:
         taken = ITEMS.c.annotation_count + live_leases(ITEMS.c.id, bindparam("now"))
         query = query.where(taken < ITEMS.c.overlap_target)
     if tiered:  # a filter on the same index scan, never a sort expression
-        query = query.where(ITEMS.c.difficulty.in_(bindparam("tier", expanding=True)))
+        slots: list[Any] = [bindparam(f"tier_{i}") for i in range(TIER_SLOTS)]
+        query = query.where(ITEMS.c.difficulty.in_(slots))
     if batches:
         query = query.where(ITEMS.c.batch_id.in_(bindparam("batch_ids", expanding=True)))
     elif not gold:
@@ -115,7 +124,10 @@ def _scan(gold: bool, batches: bool, tiered: bool) -> Select[Any]:
 
 # One prebuilt scan per shape: (gold, restricted to claimed batches, restricted to a tier).
 SCANS = {
-    (g, b, t): _scan(g, b, t) for g in (False, True) for b in (False, True) for t in (False, True)
+    (g, b, t): Prepared(_scan(g, b, t))
+    for g in (False, True)
+    for b in (False, True)
+    for t in (False, True)
 }
 
 
@@ -141,10 +153,11 @@ def candidate_rows(
     }
     if batch_ids is not None:
         params["batch_ids"] = batch_ids
-    if tier is not None:
-        params["tier"] = list(tier)
+    if tier is not None:  # fixed slots (the last value repeated) keep one compiled statement
+        for i in range(TIER_SLOTS):
+            params[f"tier_{i}"] = tier[min(i, len(tier) - 1)]
     statement = SCANS[(gold, batch_ids is not None, tier is not None)]
-    return [(row[0], row[1], row[2]) for row in conn.execute(statement, params)]
+    return [(row[0], row[1], row[2]) for row in statement.all(conn, params)]
 
 
 def skills_match(required: list[Any], skills: dict[str, Any]) -> bool:

@@ -2,8 +2,9 @@
 
 Next and submit run for every label. Building an ORM statement and loading ORM objects cost
 about half a millisecond per statement, most of a request; so here every statement is built at
-import with bound parameters (SQLAlchemy then reuses its compiled form) and runs on the unit of
-work's connection, and rows come back as slotted records named like the models they mirror.
+import with bound parameters, compiled once and run on the driver's cursor inside the unit of
+work's transaction (`labelcrew.db.prepared`), and rows come back as slotted records named like
+the models they mirror.
 Rare branches (an expired lease, a gold answer moving a member) still use these records, never
 the ORM, so one request never mixes stale ORM state with Core writes. This module holds the
 tables, the records and the reads; `work_writes` holds the writes.
@@ -28,6 +29,7 @@ from labelcrew.db.models import (
     Member,
     Project,
 )
+from labelcrew.db.prepared import Prepared
 
 PROJECTS = cast(Table, Project.__table__)
 MEMBERS = cast(Table, Member.__table__)
@@ -153,7 +155,7 @@ _NP, _NM = len(PROJECT_COLUMNS), len(MEMBER_COLUMNS)
 
 # The member row is locked: it serialises one annotator's requests (WIP limit, idempotency)
 # without blocking anyone else. SQLite ignores FOR UPDATE (BEGIN IMMEDIATE serialises writers).
-CONTEXT = (
+CONTEXT = Prepared(
     select(*PROJECT_COLUMNS, *MEMBER_COLUMNS)
     .select_from(MEMBERS.join(PROJECTS, PROJECTS.c.id == MEMBERS.c.project_id))
     .where(
@@ -161,7 +163,7 @@ CONTEXT = (
     )
     .with_for_update(of=MEMBERS)
 )
-CONTEXT_WITH_SCHEMA = (
+CONTEXT_WITH_SCHEMA = Prepared(
     select(*PROJECT_COLUMNS, *MEMBER_COLUMNS, SCHEMAS.c.definition)
     .select_from(
         MEMBERS.join(PROJECTS, PROJECTS.c.id == MEMBERS.c.project_id).outerjoin(
@@ -177,7 +179,7 @@ CONTEXT_WITH_SCHEMA = (
     )
     .with_for_update(of=MEMBERS)
 )
-PROJECT_EXISTS = select(PROJECTS.c.id).where(PROJECTS.c.id == bindparam("project_id"))
+PROJECT_EXISTS = Prepared(select(PROJECTS.c.id).where(PROJECTS.c.id == bindparam("project_id")))
 
 
 def context(
@@ -186,7 +188,7 @@ def context(
     """The project, the caller's locked membership (and the current schema definition), or
     None when the caller is not a member."""
     statement = CONTEXT_WITH_SCHEMA if with_schema else CONTEXT
-    row = conn.execute(statement, {"project_id": project_id, "user_id": user_id}).first()
+    row = statement.first(conn, {"project_id": project_id, "user_id": user_id})
     if row is None:
         return None
     project = ProjectRow(*row[:_NP])
@@ -196,7 +198,7 @@ def context(
 
 
 def project_exists(conn: Connection, project_id: int) -> bool:
-    return conn.execute(PROJECT_EXISTS, {"project_id": project_id}).first() is not None
+    return PROJECT_EXISTS.first(conn, {"project_id": project_id}) is not None
 
 
 LEASE_COLUMNS = (
@@ -207,7 +209,7 @@ LEASE_COLUMNS = (
     ASSIGNMENTS.c.leased_at,
     ASSIGNMENTS.c.expires_at,
 )
-OWN_LEASES = (
+OWN_LEASES = Prepared(
     select(*LEASE_COLUMNS)
     .where(
         ASSIGNMENTS.c.project_id == bindparam("project_id"),
@@ -219,7 +221,7 @@ OWN_LEASES = (
 
 
 def own_leases(conn: Connection, project_id: int, user_id: int) -> list[LeaseRow]:
-    rows = conn.execute(OWN_LEASES, {"project_id": project_id, "user_id": user_id})
+    rows = OWN_LEASES.all(conn, {"project_id": project_id, "user_id": user_id})
     return [LeaseRow(*r) for r in rows]
 
 
@@ -233,11 +235,11 @@ ITEM_COLUMNS = (
     ITEMS.c.state,
     ITEMS.c.difficulty,
 )
-ITEM = select(*ITEM_COLUMNS).where(ITEMS.c.id == bindparam("item_id"))
+ITEM = Prepared(select(*ITEM_COLUMNS).where(ITEMS.c.id == bindparam("item_id")))
 
 
 def item(conn: Connection, item_id: int) -> ItemRow:
-    row = conn.execute(ITEM, {"item_id": item_id}).one()
+    row = ITEM.one(conn, {"item_id": item_id})
     return ItemRow(*row)
 
 
@@ -251,7 +253,7 @@ _EARLIER_ID = (
 )
 # Submit: the item (locked on PostgreSQL), the caller's assignment on it, and whether the
 # caller already sent this Idempotency-Key, in one statement.
-ITEM_AND_LEASE = (
+ITEM_AND_LEASE = Prepared(
     select(*ITEM_COLUMNS, *LEASE_COLUMNS, _EARLIER_ID)
     .select_from(
         ITEMS.outerjoin(
@@ -272,7 +274,7 @@ def item_and_lease(
 ) -> tuple[ItemRow, LeaseRow | None, int | None] | None:
     """The item, the caller's lease on it and the id of their annotation sent with `key`."""
     params = {"project_id": project_id, "item_id": item_id, "user_id": user_id, "key": key}
-    row = conn.execute(ITEM_AND_LEASE, params).first()
+    row = ITEM_AND_LEASE.first(conn, params)
     if row is None:
         return None
     n, m = len(ITEM_COLUMNS), len(LEASE_COLUMNS)
@@ -280,7 +282,7 @@ def item_and_lease(
     return ItemRow(*row[:n]), lease, row[n + m]
 
 
-CLAIMED_BATCHES = (
+CLAIMED_BATCHES = Prepared(
     select(CLAIMS.c.batch_id)
     .join(BATCHES, BATCHES.c.id == CLAIMS.c.batch_id)
     .where(
@@ -290,7 +292,7 @@ CLAIMED_BATCHES = (
 
 
 def claimed_batches(conn: Connection, project_id: int, user_id: int) -> list[int]:
-    rows = conn.execute(CLAIMED_BATCHES, {"project_id": project_id, "user_id": user_id})
+    rows = CLAIMED_BATCHES.all(conn, {"project_id": project_id, "user_id": user_id})
     return [r[0] for r in rows]
 
 
@@ -305,18 +307,21 @@ STORED_ANNOTATION_COLUMNS = (
     ANNOTATIONS.c.duration_ms,
     ANNOTATIONS.c.created_at,
 )
-EARLIER_ANNOTATION = select(*STORED_ANNOTATION_COLUMNS).where(
-    ANNOTATIONS.c.annotator_id == bindparam("user_id"),
-    ANNOTATIONS.c.idempotency_key == bindparam("key"),
+EARLIER_ANNOTATION = Prepared(
+    select(*STORED_ANNOTATION_COLUMNS).where(
+        ANNOTATIONS.c.annotator_id == bindparam("user_id"),
+        ANNOTATIONS.c.idempotency_key == bindparam("key"),
+    ),
+    named=True,
 )
-GOLD_VALUE = select(GOLD.c.value).where(GOLD.c.item_id == bindparam("item_id"))
+GOLD_VALUE = Prepared(select(GOLD.c.value).where(GOLD.c.item_id == bindparam("item_id")))
 
 
 def earlier_annotation(conn: Connection, user_id: int, key: str) -> Any:
     """The caller's annotation sent with this Idempotency-Key, if any."""
-    return conn.execute(EARLIER_ANNOTATION, {"user_id": user_id, "key": key}).first()
+    return EARLIER_ANNOTATION.first(conn, {"user_id": user_id, "key": key})
 
 
 def gold_value(conn: Connection, item_id: int) -> dict[str, Any] | None:
-    value: dict[str, Any] | None = conn.execute(GOLD_VALUE, {"item_id": item_id}).scalar()
+    value: dict[str, Any] | None = GOLD_VALUE.scalar(conn, {"item_id": item_id})
     return value

@@ -1,5 +1,5 @@
 """The hot path's writes: leases, batch claims, counters and the stored label, each one
-prebuilt Core statement on the unit of work's connection (see `work_rows` for why)."""
+prebuilt statement run on the unit of work's connection (see `work_rows` for why)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from labelcrew.db.prepared import Prepared
 from labelcrew.services.work_rows import (
     ANNOTATIONS,
     ASSIGNMENTS,
@@ -58,8 +59,8 @@ def _claim_batch(dialect: Any) -> Any:
     )
 
 
-UPSERT_LEASE = {"sqlite": _upsert_lease(sqlite), "postgresql": _upsert_lease(postgresql)}
-CLAIM_BATCH = {"sqlite": _claim_batch(sqlite), "postgresql": _claim_batch(postgresql)}
+UPSERT_LEASE = Prepared({"sqlite": _upsert_lease(sqlite), "postgresql": _upsert_lease(postgresql)})
+CLAIM_BATCH = Prepared({"sqlite": _claim_batch(sqlite), "postgresql": _claim_batch(postgresql)})
 
 
 def write_lease(
@@ -78,26 +79,26 @@ def write_lease(
         "now": now,
         "expires_at": expires_at,
     }
-    lease_id, queue = conn.execute(UPSERT_LEASE[conn.dialect.name], params).one()
+    lease_id, queue = UPSERT_LEASE.one(conn, params)
     return int(lease_id), str(queue)
 
 
 def claim_batch(conn: Connection, batch_id: int, user_id: int, now: datetime) -> None:
     params = {"batch_id": batch_id, "user_id": user_id, "now": now}
-    conn.execute(CLAIM_BATCH[conn.dialect.name], params)
+    CLAIM_BATCH.run(conn, params)
 
 
-SET_SERVED_SINCE_GOLD = (
+SET_SERVED_SINCE_GOLD = Prepared(
     update(MEMBERS)
     .where(MEMBERS.c.id == bindparam("member_id"))
     .values(served_since_gold=bindparam("n"))
 )
-SET_MEMBER_STATUS = (
+SET_MEMBER_STATUS = Prepared(
     update(MEMBERS)
     .where(MEMBERS.c.id == bindparam("member_id"))
     .values(status=bindparam("status"), status_since=bindparam("since"))
 )
-SET_LEASE = (
+SET_LEASE = Prepared(
     update(ASSIGNMENTS)
     .where(ASSIGNMENTS.c.id == bindparam("lease_id"))
     .values(
@@ -106,7 +107,7 @@ SET_LEASE = (
         finished_at=bindparam("finished_at"),
     )
 )
-SET_ITEM_COUNTS = (
+SET_ITEM_COUNTS = Prepared(
     update(ITEMS)
     .where(ITEMS.c.id == bindparam("item_id"))
     .values(
@@ -115,7 +116,7 @@ SET_ITEM_COUNTS = (
         state=bindparam("state"),
     )
 )
-INSERT_ANNOTATION = insert(ANNOTATIONS).returning(*STORED_ANNOTATION_COLUMNS)
+INSERT_ANNOTATION = Prepared(insert(ANNOTATIONS).returning(*STORED_ANNOTATION_COLUMNS), named=True)
 
 
 def set_lease(
@@ -127,7 +128,7 @@ def set_lease(
         "expires_at": expires_at,
         "finished_at": finished_at,
     }
-    conn.execute(SET_LEASE, params)
+    SET_LEASE.run(conn, params)
 
 
 def close_lease(conn: Connection, lease: LeaseRow, state: str, at: datetime) -> None:
@@ -135,12 +136,12 @@ def close_lease(conn: Connection, lease: LeaseRow, state: str, at: datetime) -> 
 
 
 def set_served_since_gold(conn: Connection, member_id: int, served: int) -> None:
-    conn.execute(SET_SERVED_SINCE_GOLD, {"member_id": member_id, "n": served})
+    SET_SERVED_SINCE_GOLD.run(conn, {"member_id": member_id, "n": served})
 
 
 def set_member_status(conn: Connection, member: MemberRow) -> None:
     params = {"member_id": member.id, "status": member.status, "since": member.status_since}
-    conn.execute(SET_MEMBER_STATUS, params)
+    SET_MEMBER_STATUS.run(conn, params)
 
 
 def set_item_counts(conn: Connection, item: ItemRow) -> None:
@@ -150,9 +151,9 @@ def set_item_counts(conn: Connection, item: ItemRow) -> None:
         "overlap_target": item.overlap_target,
         "state": item.state,
     }
-    conn.execute(SET_ITEM_COUNTS, params)
+    SET_ITEM_COUNTS.run(conn, params)
 
 
 def insert_annotation(conn: Connection, values: dict[str, Any]) -> Any:
     """Store a label; returns it as stored (the columns `submission.annotation_dict` reads)."""
-    return conn.execute(INSERT_ANNOTATION, values).one()
+    return INSERT_ANNOTATION.one(conn, values)
