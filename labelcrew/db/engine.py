@@ -7,11 +7,13 @@ half-way with SQLITE_BUSY when a reader would upgrade to a writer.
 
 from __future__ import annotations
 
+import json
 import threading
 import weakref
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
@@ -54,12 +56,26 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     return engine
 
 
+def _json_loads(text: str) -> Any:
+    """JSON columns on SQLite are text: orjson reads them ~5x faster than the standard library
+    (a next + submit reads ~28 of them). Text orjson refuses (NaN, which `json.dumps` writes)
+    is read as before."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
 def _sqlite_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
-        url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=8, max_overflow=16
+        url,
+        connect_args={"check_same_thread": False, "timeout": 30},
+        pool_size=8,
+        max_overflow=16,
+        json_deserializer=_json_loads,
     )
 
     @event.listens_for(engine, "connect")

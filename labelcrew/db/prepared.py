@@ -19,7 +19,8 @@ from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, exc
+from sqlalchemy import Connection, Engine, exc
+from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement, Executable
 
 Processor = Callable[[Any], Any] | None
@@ -32,8 +33,8 @@ class _Plan:
 
     __slots__ = ("binds", "columns", "defaults", "fallback", "positional", "results", "sql")
 
-    def __init__(self, statement: Any, conn: Connection, keys: Sequence[str]) -> None:
-        compiled: Any = statement.compile(dialect=conn.dialect, column_keys=list(keys))
+    def __init__(self, statement: Any, dialect: Dialect, keys: Sequence[str]) -> None:
+        compiled: Any = statement.compile(dialect=dialect, column_keys=list(keys))
         # IN lists are rendered per call by SQLAlchemy: such statements run through conn.execute.
         self.fallback = bool(compiled.literal_execute_params or compiled.post_compile_params)
         self.sql = compiled.string
@@ -50,7 +51,7 @@ class _Plan:
             binds.append((bind.key, escaped.get(name, name), literal, processor))
         self.binds = tuple(binds)
         self.columns = tuple(entry[3] for entry in compiled._result_columns)  # their types
-        self.results: tuple[Processor, ...] | None = None  # set at the first fetch
+        self.results: tuple[tuple[int, Callable[[Any], Any]], ...] | None = None  # first fetch
 
     def parameters(self, params: Mapping[str, Any]) -> Any:
         if self.defaults:
@@ -70,12 +71,14 @@ class _Plan:
             return values
         return {name: value for (_, name, _, _), value in zip(self.binds, values, strict=True)}
 
-    def result_processors(self, conn: Connection, description: Sequence[Any]) -> None:
-        """The types' result processors, given the driver's column types (as SQLAlchemy does)."""
-        self.results = tuple(
-            type_._cached_result_processor(conn.dialect, column[1])
+    def result_processors(self, dialect: Dialect, description: Sequence[Any]) -> None:
+        """The types' result processors, given the driver's column types (as SQLAlchemy does):
+        (column index, processor) for the columns that have one."""
+        found = (
+            type_._cached_result_processor(dialect, column[1])
             for type_, column in zip(self.columns, description, strict=False)
         )
+        self.results = tuple((i, p) for i, p in enumerate(found) if p is not None)
 
 
 def _python_defaults(compiled: Any) -> tuple[tuple[str, Callable[[], Any]], ...]:
@@ -106,61 +109,64 @@ class Prepared:
         self.statements: Mapping[str, Any] = (
             statement if isinstance(statement, Mapping) else {"": statement}
         )
-        self.plans: dict[tuple[str, tuple[str, ...]], tuple[Statement, _Plan]] = {}
+        self.plans: dict[tuple[str, tuple[str, ...]], _Plan] = {}
         self.record: Any = None
         if named:
             first = next(iter(self.statements.values()))
             keys = [c.key for c in first.exported_columns]
             self.record = namedtuple("Row", keys, rename=True)  # type: ignore[misc]
 
-    def _statement(self, conn: Connection) -> Any:
-        found = self.statements.get(conn.dialect.name)
+    def _statement(self, dialect: Dialect) -> Any:
+        found = self.statements.get(dialect.name)
         return self.statements[""] if found is None else found
 
-    def _plan(self, conn: Connection, params: Mapping[str, Any]) -> tuple[Statement, _Plan]:
-        key = (conn.dialect.name, tuple(params))
-        found = self.plans.get(key)
-        if found is None:
-            statement = self._statement(conn)
-            found = self.plans.setdefault(key, (statement, _Plan(statement, conn, key[1])))
-        return found
+    def _plan(self, dialect: Dialect, params: Mapping[str, Any]) -> _Plan:
+        key = (dialect.name, tuple(params))
+        plan = self.plans.get(key)
+        if plan is None:
+            plan = self.plans.setdefault(key, _Plan(self._statement(dialect), dialect, key[1]))
+        return plan
+
+    def _execute(self, raw: Any, dialect: Dialect, plan: _Plan, params: Mapping[str, Any]) -> Any:
+        values = plan.parameters(params)
+        cursor = raw.cursor()
+        try:
+            cursor.execute(plan.sql, values)
+        except dialect.loaded_dbapi.Error as error:
+            cursor.close()
+            raise exc.DBAPIError.instance(
+                plan.sql, values, error, dialect.loaded_dbapi.Error, dialect=dialect
+            ) from error
+        if plan.results is None and cursor.description is not None:
+            plan.result_processors(dialect, cursor.description)
+        return cursor
 
     def _cursor(self, conn: Connection, params: Mapping[str, Any]) -> tuple[Any, _Plan] | None:
-        _, plan = self._plan(conn, params)
+        plan = self._plan(conn.dialect, params)
         if plan.fallback:
             return None
         if not conn.in_transaction():
             conn.begin()  # the engine's begin hooks (BEGIN IMMEDIATE on SQLite) run here
         raw = conn.connection.dbapi_connection
-        assert raw is not None
-        values = plan.parameters(params)
-        cursor = raw.cursor()
-        try:
-            cursor.execute(plan.sql, values)
-        except conn.dialect.loaded_dbapi.Error as error:
-            cursor.close()
-            raise exc.DBAPIError.instance(
-                plan.sql, values, error, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect
-            ) from error
-        if plan.results is None and cursor.description is not None:
-            plan.result_processors(conn, cursor.description)
-        return cursor, plan
+        return self._execute(raw, conn.dialect, plan, params), plan
 
     def _shape(self, rows: list[Any], plan: _Plan) -> list[Any]:
-        processors = plan.results
-        if processors and any(p is not None for p in processors):
-            rows = [
-                tuple(v if p is None else p(v) for p, v in zip(processors, row, strict=False))
-                for row in rows
-            ]
+        if plan.results:
+            shaped = []
+            for row in rows:
+                values = list(row)
+                for i, processor in plan.results:
+                    values[i] = processor(values[i])
+                shaped.append(values)
+            rows = shaped
         if self.record is not None:
             return [self.record(*row) for row in rows]
-        return rows
+        return [tuple(row) for row in rows] if plan.results else rows
 
     def all(self, conn: Connection, params: Mapping[str, Any]) -> list[Any]:
         ran = self._cursor(conn, params)
         if ran is None:
-            statement = self._statement(conn)
+            statement = self._statement(conn.dialect)
             rows = [tuple(r) for r in conn.execute(statement, dict(params))]
             return [self.record(*r) for r in rows] if self.record is not None else rows
         cursor, plan = ran
@@ -168,6 +174,25 @@ class Prepared:
             return self._shape(cursor.fetchall(), plan)
         finally:
             cursor.close()
+
+    def read(self, engine: Engine, params: Mapping[str, Any]) -> list[Any]:
+        """A lone read on a pooled connection, outside any unit of work: the statement is its
+        own transaction (the pool rolls back on return). For lookups made on every request,
+        such as the caller's token, where a unit of work's set-up would cost more than the read.
+        """
+        plan = self._plan(engine.dialect, params)
+        if plan.fallback:
+            with engine.connect() as conn:
+                return self.all(conn, params)
+        pooled = engine.raw_connection()
+        try:
+            cursor = self._execute(pooled.dbapi_connection, engine.dialect, plan, params)
+            try:
+                return self._shape(cursor.fetchall(), plan)
+            finally:
+                cursor.close()
+        finally:
+            pooled.close()
 
     def first(self, conn: Connection, params: Mapping[str, Any]) -> Any:
         rows = self.all(conn, params)
@@ -187,7 +212,7 @@ class Prepared:
         """Execute a statement that returns no rows; the driver's row count."""
         ran = self._cursor(conn, params)
         if ran is None:
-            statement = self._statement(conn)
+            statement = self._statement(conn.dialect)
             return int(conn.execute(statement, dict(params)).rowcount)
         cursor, _ = ran
         try:

@@ -206,9 +206,10 @@ def actor_and_roles(
 ) -> tuple[Actor, frozenset[str] | None]:
     """The token's user and their roles in a project (None when they are not a member, or
     when no project is asked about)."""
-    with db.reading() as conn:
-        params = {"project_id": project_id, "token_hash": hash_token(token)}
-        row = ACTOR_AND_ROLES.first(conn, params)
+    rows = ACTOR_AND_ROLES.read(
+        db.engine, {"project_id": project_id, "token_hash": hash_token(token)}
+    )
+    row = rows[0] if rows else None
     if row is None or row.revoked_at is not None or not row.is_active:
         raise Unauthenticated("invalid or revoked token", code="invalid_token")
     roles = None if row.roles is None else frozenset(row.roles)

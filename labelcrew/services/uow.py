@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
@@ -46,13 +45,6 @@ class Database:
 
     def uow(self, *, read_only: bool = False, durable: bool = True) -> UnitOfWork:
         return UnitOfWork(self, read_only=read_only, durable=durable)
-
-    @contextmanager
-    def reading(self) -> Iterator[Connection]:
-        """A read-only transaction on a bare connection (no ORM session), for hot lookups
-        such as a request's authentication; rolled back when the block ends."""
-        with self.bind(read_only=True, durable=True).connect() as conn:
-            yield conn
 
 
 class UnitOfWork:

@@ -99,3 +99,13 @@ def test_in_lists_run_through_sqlalchemy(db: Database) -> None:
             _add(conn, name)
         found = Prepared(statement).all(conn, {"names": ["eve", "gus"]})
     assert sorted(found) == [("eve",), ("gus",)]
+
+
+def test_a_lone_read_sees_committed_rows_only(db: Database) -> None:
+    lookup = Prepared(USER_BY_NAME, named=True)
+    with db.engine.connect() as conn:
+        _add(conn, "hal")
+        assert lookup.read(db.engine, {"name": "hal"}) == []  # not committed yet
+        conn.commit()
+    (row,) = lookup.read(db.engine, {"name": "hal"})
+    assert row.is_active is True and row.created_at == AT
