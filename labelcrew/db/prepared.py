@@ -185,13 +185,21 @@ class Prepared:
             with engine.connect() as conn:
                 return self.all(conn, params)
         pooled = engine.raw_connection()
+        raw = pooled.dbapi_connection
+        # PostgreSQL: in autocommit the read is one round trip, not BEGIN, SELECT and ROLLBACK.
+        # (SQLite's connections are in autocommit already: the engine issues BEGIN itself.)
+        autocommit = engine.dialect.name == "postgresql"
         try:
-            cursor = self._execute(pooled.dbapi_connection, engine.dialect, plan, params)
+            if autocommit:
+                raw.autocommit = True  # type: ignore[union-attr]
+            cursor = self._execute(raw, engine.dialect, plan, params)
             try:
                 return self._shape(cursor.fetchall(), plan)
             finally:
                 cursor.close()
         finally:
+            if autocommit:
+                raw.autocommit = False  # type: ignore[union-attr]
             pooled.close()
 
     def first(self, conn: Connection, params: Mapping[str, Any]) -> Any:

@@ -100,14 +100,18 @@ def _lock_item(uow: UnitOfWork, item_id: int, *, wait: bool) -> bool:
 
 def _take(uow: UnitOfWork, item_id: int, member: MemberRow, *, gold: bool, wait: bool) -> str:
     """Try one candidate inside a savepoint: 'taken' keeps its row lock; 'locked' (someone
-    else holds it) and 'refused' (no slot left) roll back, releasing any lock we took."""
-    savepoint = uow.conn.begin_nested()
-    if not _lock_item(uow, item_id, wait=wait):
+    else holds it) and 'refused' (no slot left) roll back, releasing any lock we took.
+
+    On SQLite the candidate scan ran inside this same write transaction (BEGIN IMMEDIATE), so
+    what it found is still true: there is nothing to lock or re-check."""
+    if uow.db.is_sqlite:
+        return "taken"
+    savepoint = work_writes.savepoint(uow.conn)
+    if not lock_item(uow.conn, item_id, wait=wait):
         savepoint.rollback()
         return "locked"
     if gold or has_free_slot(uow.conn, item_id, member.user_id, uow.now):
-        savepoint.commit()
-        return "taken"
+        return "taken"  # the savepoint is left open: the commit releases it with the rest
     savepoint.rollback()
     return "refused"
 
