@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import gc
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI
 
 from labelcrew import __version__, web
@@ -42,17 +45,26 @@ ROUTERS = (
 )  # fmt: skip
 
 
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Size the thread pool that runs blocking handlers, then run the embedded worker."""
+    limiter = anyio.to_thread.current_default_thread_limiter()
+    limiter.total_tokens = app.state.settings.worker_threads
+    async with embedded_worker(app):
+        yield
+
+
 def create_app(db: Database | None = None, settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     if db is None:
-        db = Database(make_engine(settings.resolved_database_url))
+        db = Database(make_engine(settings.resolved_database_url, pool_size=settings.db_pool_size))
     app = FastAPI(
         default_response_class=FastJSON,
         title="labelcrew",
         version=__version__,
         description="Runs a data-labeling team: schemas, guidelines, assignment, "
         "quality, feedback loops and releases.",
-        lifespan=embedded_worker,
+        lifespan=lifespan,
     )
     app.state.db = db
     app.state.settings = settings

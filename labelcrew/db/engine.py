@@ -41,12 +41,12 @@ def is_sqlite(engine: Engine) -> bool:
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(url)
+        return _sqlite_engine(url, pool_size)
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
-    engine = create_engine(
-        parsed, pool_size=pool_size, max_overflow=pool_size * 2, pool_recycle=1800
-    )
+    # Overflow connections are closed when returned: a short burst may use them, but the pool
+    # itself should hold what the process needs at full load.
+    engine = create_engine(parsed, pool_size=pool_size, max_overflow=20, pool_recycle=1800)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
@@ -66,15 +66,15 @@ def _json_loads(text: str) -> Any:
         return json.loads(text)
 
 
-def _sqlite_engine(url: str) -> Engine:
+def _sqlite_engine(url: str, pool_size: int) -> Engine:
     parsed = make_url(url)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": 30},
-        pool_size=8,
-        max_overflow=16,
+        pool_size=pool_size,
+        max_overflow=20,
         json_deserializer=_json_loads,
     )
 
