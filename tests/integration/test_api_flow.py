@@ -63,6 +63,18 @@ def test_submit_errors_are_typed_json(db):
     assert bad.json()["code"] == "invalid_value" and bad.json()["field"] == "sentiment"
     missing = ann.post(url, json={"nothing": 1})
     assert missing.status_code == 422 and missing.json()["field"] == "value"
+    broken = ann.post(url, content=b'{"value": ', headers={"Content-Type": "application/json"})
+    assert broken.status_code == 422 and broken.json()["code"] == "validation_failed"
+    assert "JSON" in broken.json()["message"]
+    # The caller is checked before the body: an outsider learns nothing about its shape.
+    anon = TestClient(create_app(db=db)).post(url, json={"nothing": 1})
+    assert anon.status_code == 401 and anon.json()["code"] == "unauthenticated"
+    documented = ann.get("/openapi.json").json()["paths"][
+        "/api/v1/projects/{project_id}/items/{item_id}/annotations"
+    ]["post"]
+    body_schema = documented["requestBody"]["content"]["application/json"]["schema"]
+    assert body_schema["required"] == ["value"]
+    assert "idempotency-key" in {p["name"].lower() for p in documented["parameters"]}
     unleased = ann.post(
         f"/api/v1/projects/{pid}/items/999/annotations", json={"value": {"sentiment": "positive"}}
     )

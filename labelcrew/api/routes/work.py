@@ -2,22 +2,27 @@
 
 Next and submit return their `FastJSON` response themselves: a plain dict would first go
 through FastAPI's `jsonable_encoder`, a recursive walk that cost as much as the request's
-database work.
+database work. They check the caller in their own thread (`require_in_handler`).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Depends, Header, Request
-from pydantic import BaseModel
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
 
 from labelcrew.api.responses import FastJSON
-from labelcrew.api.security import Ctx, db_of, require
+from labelcrew.api.security import Ctx, Deferred, db_of, require, require_in_handler
 from labelcrew.domain.permissions import Action
 from labelcrew.services import assignment, submission
 
 router = APIRouter(prefix="/api/v1/projects/{project_id}", tags=["work"])
+
+
+Body = TypeVar("Body", bound=BaseModel)
 
 
 class AnnotationIn(BaseModel):
@@ -30,22 +35,41 @@ def next_item(
     project_id: int,
     request: Request,
     another: bool = False,
-    ctx: Ctx = Depends(require(Action.TASK_WORK)),
+    auth: Deferred = Depends(require_in_handler(Action.TASK_WORK)),
 ) -> Any:
+    ctx = auth.check()
     return FastJSON(assignment.next_item(db_of(request), ctx.actor, project_id, another=another))
 
 
-@router.post("/items/{item_id}/annotations", status_code=201)
-def submit(
+# The body is read by the handler, after the caller is known (an outsider learns nothing about
+# what a valid body looks like); OpenAPI still describes it.
+ANNOTATION_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": AnnotationIn.model_json_schema()}},
+    }
+}
+
+
+@router.post("/items/{item_id}/annotations", status_code=201, openapi_extra=ANNOTATION_BODY)
+async def submit(
     project_id: int,
     item_id: int,
-    body: AnnotationIn,
     request: Request,
     idempotency_key: str | None = Header(default=None),
-    ctx: Ctx = Depends(require(Action.TASK_WORK)),
+    auth: Deferred = Depends(require_in_handler(Action.TASK_WORK)),
 ) -> Any:
+    raw = await request.body()
+    return await run_in_threadpool(_submit, auth, project_id, item_id, raw, idempotency_key)
+
+
+def _submit(
+    auth: Deferred, project_id: int, item_id: int, raw: bytes, idempotency_key: str | None
+) -> FastJSON:
+    ctx = auth.check()
+    body = _parse(AnnotationIn, raw)
     result = submission.submit(
-        db_of(request),
+        db_of(auth.request),
         ctx.actor,
         project_id,
         item_id,
@@ -54,6 +78,15 @@ def submit(
         checklist=body.checklist,
     )
     return FastJSON(result, status_code=201 if result["created"] else 200)
+
+
+def _parse(model: type[Body], raw: bytes) -> Body:
+    """A JSON body as `model`; errors in the shape FastAPI gives for a declared body."""
+    try:
+        return model.model_validate_json(raw or b"null")
+    except ValidationError as error:
+        errors = [{**e, "loc": ("body", *e["loc"])} for e in error.errors(include_url=False)]
+        raise RequestValidationError(errors) from None
 
 
 @router.post("/items/{item_id}/skip")
