@@ -216,14 +216,11 @@ class Prepared:
         row = self.first(conn, params)
         return None if row is None else row[0]
 
-    def run(self, conn: Connection, params: Mapping[str, Any]) -> int:
-        """Execute a statement that returns no rows; the driver's row count."""
+    def run(self, conn: Connection, params: Mapping[str, Any]) -> None:
+        """Execute a statement that returns no rows (a write); nothing waits for its result, so
+        it may run inside a pipeline (`work_writes.batched`)."""
         ran = self._cursor(conn, params)
         if ran is None:
-            statement = self._statement(conn.dialect)
-            return int(conn.execute(statement, dict(params)).rowcount)
-        cursor, _ = ran
-        try:
-            return int(cursor.rowcount)
-        finally:
-            cursor.close()
+            conn.execute(self._statement(conn.dialect), dict(params))
+            return
+        ran[0].close()

@@ -153,39 +153,40 @@ def submit(
         }
         stored = work_writes.insert_annotation(conn, values)
         annotation = AnnotationRow(stored.id, item_id, actor.user_id, gold_correct)
-        work_writes.close_lease(conn, lease, "submitted", uow.now)
         item.annotation_count += 1
         if not item.is_gold:
             quality_hooks.after_label(uow, project, item, schema)
             routing.after_submit(uow, item, schema, clean)
-        work_writes.set_item_counts(conn, item)
         if gold_correct is not None and quality_hooks.after_gold_answer(uow, project, member):
             work_writes.set_member_status(conn, member)
         review_queue.enqueue_if_sampled(uow, project, item, member.status, annotation, schema)
-        audit(
-            uow,
-            actor_id=actor.user_id,
-            action="annotation.submit",
-            entity_type="annotation",
-            entity_id=annotation.id,
-            project_id=project_id,
-            after={
-                "item_id": item_id,
-                "schema_version": project.schema_version,
-                "guideline_version": member.acknowledged_guideline_version,
-            },
-        )
-        emit(
-            uow,
-            project_id=project_id,
-            event_type="item.annotated",
-            payload={
-                "project_id": project_id,
-                "item_id": item_id,
-                "annotation_id": annotation.id,
-                "annotator_id": actor.user_id,
-            },
-        )
+        with work_writes.batched(conn):  # the hooks above read labels, never these rows
+            work_writes.close_lease(conn, lease, "submitted", uow.now)
+            work_writes.set_item_counts(conn, item)
+            audit(
+                uow,
+                actor_id=actor.user_id,
+                action="annotation.submit",
+                entity_type="annotation",
+                entity_id=annotation.id,
+                project_id=project_id,
+                after={
+                    "item_id": item_id,
+                    "schema_version": project.schema_version,
+                    "guideline_version": member.acknowledged_guideline_version,
+                },
+            )
+            emit(
+                uow,
+                project_id=project_id,
+                event_type="item.annotated",
+                payload={
+                    "project_id": project_id,
+                    "item_id": item_id,
+                    "annotation_id": annotation.id,
+                    "annotator_id": actor.user_id,
+                },
+            )
         result = annotation_dict(stored, created=True)
         uow.commit()
         return result

@@ -3,10 +3,12 @@ prebuilt statement run on the unit of work's connection (see `work_rows` for why
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, update
+from sqlalchemy import Connection, bindparam, exc, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from labelcrew.db.prepared import Prepared
@@ -187,3 +189,23 @@ def savepoint(conn: Connection) -> Savepoint:
     if not conn.in_transaction():
         conn.begin()
     return Savepoint(conn)
+
+
+@contextmanager
+def batched(conn: Connection) -> Iterator[None]:
+    """Writes whose results nobody reads, sent together: on PostgreSQL in one round trip
+    (psycopg's pipeline mode) instead of one each. Only `Prepared.run` may run inside; a failed
+    write raises when the block ends, and the unit of work then rolls back as usual."""
+    if conn.dialect.name != "postgresql":
+        yield
+        return
+    if not conn.in_transaction():
+        conn.begin()
+    raw: Any = conn.connection.dbapi_connection
+    try:
+        with raw.pipeline():
+            yield
+    except conn.dialect.loaded_dbapi.Error as error:
+        raise exc.DBAPIError.instance(
+            "(batched writes)", None, error, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect
+        ) from error

@@ -109,3 +109,24 @@ def test_a_lone_read_sees_committed_rows_only(db: Database) -> None:
         conn.commit()
     (row,) = lookup.read(db.engine, {"name": "hal"})
     assert row.is_active is True and row.created_at == AT
+
+
+ADD_PLAIN_USER = Prepared(insert(USERS))
+
+
+def test_batched_writes_land_and_fail_as_one(db: Database) -> None:
+    from labelcrew.services.work_writes import batched
+
+    row = {"password_hash": "x", "created_at": AT}
+    with db.engine.connect() as conn:
+        with batched(conn):
+            ADD_PLAIN_USER.run(conn, {"username": "ida", **row})
+            ADD_PLAIN_USER.run(conn, {"username": "jo", **row})
+        names = Prepared(select(USERS.c.username).order_by(USERS.c.username)).all(conn, {})
+        assert names == [("ida",), ("jo",)]
+        conn.commit()
+        with pytest.raises(exc.IntegrityError), batched(conn):
+            ADD_PLAIN_USER.run(conn, {"username": "kai", **row})
+            ADD_PLAIN_USER.run(conn, {"username": "ida", **row})  # taken
+        conn.rollback()
+        assert Prepared(USER_BY_NAME).first(conn, {"name": "kai"}) is None
