@@ -109,7 +109,8 @@ class Prepared:
         self.statements: Mapping[str, Any] = (
             statement if isinstance(statement, Mapping) else {"": statement}
         )
-        self.plans: dict[tuple[str, tuple[str, ...]], _Plan] = {}
+        # By dialect and driver (their bind processors differ) and the parameters' names.
+        self.plans: dict[tuple[str, str, tuple[str, ...]], _Plan] = {}
         self.record: Any = None
         if named:
             first = next(iter(self.statements.values()))
@@ -121,10 +122,10 @@ class Prepared:
         return self.statements[""] if found is None else found
 
     def _plan(self, dialect: Dialect, params: Mapping[str, Any]) -> _Plan:
-        key = (dialect.name, tuple(params))
+        key = (dialect.name, dialect.driver, tuple(params))
         plan = self.plans.get(key)
         if plan is None:
-            plan = self.plans.setdefault(key, _Plan(self._statement(dialect), dialect, key[1]))
+            plan = self.plans.setdefault(key, _Plan(self._statement(dialect), dialect, key[2]))
         return plan
 
     def _execute(self, raw: Any, dialect: Dialect, plan: _Plan, params: Mapping[str, Any]) -> Any:
