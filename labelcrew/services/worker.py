@@ -29,7 +29,7 @@ from typing import Any, NamedTuple
 
 import httpx
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
@@ -88,43 +88,60 @@ def register_periodic(name: str, every_seconds: float, fn: Callable[[Database], 
 
 
 def fan_out(db: Database, config: WorkerConfig = WorkerConfig()) -> int:
-    """Turn one batch of outbox events into deliveries; returns the number of events taken."""
+    """Turn one batch of outbox events into deliveries; returns the number of events taken.
+
+    Most events match no webhook (one per label submitted): those are only marked processed,
+    in one UPDATE, without loading their payloads."""
     with db.uow() as uow:
         query = (
-            select(OutboxEvent)
+            select(OutboxEvent.id, OutboxEvent.project_id, OutboxEvent.event_type)
             .where(OutboxEvent.processed_at.is_(None))
             .order_by(OutboxEvent.id)
             .limit(config.batch_size)
         )
         if not db.is_sqlite:
             query = query.with_for_update(skip_locked=True)
-        events = uow.session.scalars(query).all()
-        if not events:
+        taken = uow.session.execute(query).all()
+        if not taken:
             return 0
-        project_ids = sorted({e.project_id for e in events if e.project_id is not None})
+        project_ids = sorted({e.project_id for e in taken if e.project_id is not None})
         hooks: dict[int, list[Webhook]] = {}
         for hook in uow.session.scalars(
             select(Webhook).where(Webhook.project_id.in_(project_ids), Webhook.active)
         ):
             hooks.setdefault(hook.project_id, []).append(hook)
-        for event in events:
-            for hook in hooks.get(event.project_id or 0, []):
-                if matches(hook, event.event_type):
-                    uow.session.add(
-                        WebhookDelivery(
-                            webhook_id=hook.id,
-                            event_id=event.id,
-                            event_type=event.event_type,
-                            body=event_body(event),
-                            state="pending",
-                            attempts=0,
-                            next_attempt_at=uow.now,
-                            created_at=uow.now,
+        wanted = [
+            e.id
+            for e in taken
+            if any(matches(h, e.event_type) for h in hooks.get(e.project_id or 0, []))
+        ]
+        if wanted:
+            events = uow.session.scalars(
+                select(OutboxEvent).where(OutboxEvent.id.in_(wanted)).order_by(OutboxEvent.id)
+            )
+            for event in events:
+                for hook in hooks[event.project_id or 0]:
+                    if matches(hook, event.event_type):
+                        uow.session.add(
+                            WebhookDelivery(
+                                webhook_id=hook.id,
+                                event_id=event.id,
+                                event_type=event.event_type,
+                                body=event_body(event),
+                                state="pending",
+                                attempts=0,
+                                next_attempt_at=uow.now,
+                                created_at=uow.now,
+                            )
                         )
-                    )
-            event.processed_at = uow.now
+        uow.session.execute(
+            update(OutboxEvent)
+            .where(OutboxEvent.id.in_([e.id for e in taken]))
+            .values(processed_at=uow.now)
+            .execution_options(synchronize_session=False)
+        )
         uow.commit()
-        return len(events)
+        return len(taken)
 
 
 class _Claimed(NamedTuple):
