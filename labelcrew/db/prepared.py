@@ -9,8 +9,10 @@ Python-side column defaults), and then runs on the connection's DBAPI cursor. It
 SQLAlchemy connection's transaction (beginning it first, so the engine's "begin" hooks run),
 and driver errors come back as SQLAlchemy's own exception classes.
 
-Statements with IN lists (`column.in_(...)`, rendered per call by SQLAlchemy) go through
-`conn.execute` unchanged; hot statements spell short lists out (`a = :x OR a = :y`).
+Statements whose IN lists SQLAlchemy renders per call (literal values, `column.in_(("a", "b"))`,
+or an expanding parameter) go through `conn.execute` unchanged; hot statements use fixed bind
+slots instead (`column.in_([bindparam("t0"), bindparam("t1")])`) or spell the test out
+(`state != 'a' AND state != 'b'`).
 """
 
 from __future__ import annotations
