@@ -29,9 +29,9 @@ class Settings(BaseSettings):
     # this only add GIL hand-offs: 32 annotators on PostgreSQL got 77 items/s with anyio's
     # default of 40 threads, 96-99 with 16, 8 or 4.
     worker_threads: int = 16
-    # Database connections a server process keeps open: more than its threads (SQLite's token
-    # lookups run on the event loop), so a busy server never closes and reopens connections
-    # (a PostgreSQL connection costs the database a process start).
+    # Database connections a server process keeps open: more than its threads (on SQLite most
+    # routes look the token up on the event loop), so a busy server never closes and reopens
+    # connections (a PostgreSQL connection costs the database a process start).
     db_pool_size: int = 24
 
     @model_validator(mode="after")

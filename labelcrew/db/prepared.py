@@ -30,6 +30,19 @@ Statement = ClauseElement | Executable  # a select, insert or update built with 
 _REQUIRED = object()
 
 
+def driver_connection(conn: Connection) -> Any:
+    """The DBAPI connection under `conn`, inside its transaction (begun here if need be, so the
+    engine's "begin" hooks run: BEGIN IMMEDIATE on SQLite, SET LOCAL on PostgreSQL)."""
+    if not conn.in_transaction():
+        conn.begin()
+    return conn.connection.dbapi_connection
+
+
+def driver_error(dialect: Dialect, sql: str, params: Any, error: Exception) -> exc.StatementError:
+    """A driver's exception as the SQLAlchemy exception class `conn.execute` would raise."""
+    return exc.DBAPIError.instance(sql, params, error, dialect.loaded_dbapi.Error, dialect=dialect)
+
+
 class _Plan:
     """One statement compiled for one dialect and one set of parameter names."""
 
@@ -137,9 +150,7 @@ class Prepared:
             cursor.execute(plan.sql, values)
         except dialect.loaded_dbapi.Error as error:
             cursor.close()
-            raise exc.DBAPIError.instance(
-                plan.sql, values, error, dialect.loaded_dbapi.Error, dialect=dialect
-            ) from error
+            raise driver_error(dialect, plan.sql, values, error) from error
         if plan.results is None and cursor.description is not None:
             plan.result_processors(dialect, cursor.description)
         return cursor
@@ -148,10 +159,7 @@ class Prepared:
         plan = self._plan(conn.dialect, params)
         if plan.fallback:
             return None
-        if not conn.in_transaction():
-            conn.begin()  # the engine's begin hooks (BEGIN IMMEDIATE on SQLite) run here
-        raw = conn.connection.dbapi_connection
-        return self._execute(raw, conn.dialect, plan, params), plan
+        return self._execute(driver_connection(conn), conn.dialect, plan, params), plan
 
     def _shape(self, rows: list[Any], plan: _Plan) -> list[Any]:
         if plan.results:

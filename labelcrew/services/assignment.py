@@ -106,7 +106,7 @@ def _take(uow: UnitOfWork, item_id: int, member: MemberRow, *, gold: bool, wait:
     what it found is still true: there is nothing to lock or re-check."""
     if uow.db.is_sqlite:
         return "taken"
-    savepoint = work_writes.savepoint(uow.conn)
+    savepoint = work_writes.Savepoint(uow.conn)
     if not lock_item(uow.conn, item_id, wait=wait):
         savepoint.rollback()
         return "locked"

@@ -8,10 +8,10 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, exc, insert, update
+from sqlalchemy import Connection, bindparam, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from labelcrew.db.prepared import Prepared
+from labelcrew.db.prepared import Prepared, driver_connection, driver_error
 from labelcrew.services.work_rows import (
     ANNOTATIONS,
     ASSIGNMENTS,
@@ -169,11 +169,10 @@ class Savepoint:
     NAME = "lc_take"
 
     def __init__(self, conn: Connection) -> None:
-        self.raw = conn.connection.dbapi_connection
+        self.raw = driver_connection(conn)
         self._run(f"SAVEPOINT {self.NAME}")
 
     def _run(self, sql: str) -> None:
-        assert self.raw is not None
         cursor = self.raw.cursor()
         try:
             cursor.execute(sql)
@@ -185,12 +184,6 @@ class Savepoint:
         self._run(f"ROLLBACK TO SAVEPOINT {self.NAME}")
 
 
-def savepoint(conn: Connection) -> Savepoint:
-    if not conn.in_transaction():
-        conn.begin()
-    return Savepoint(conn)
-
-
 @contextmanager
 def batched(conn: Connection) -> Iterator[None]:
     """Writes whose results nobody reads, sent together: on PostgreSQL in one round trip
@@ -199,13 +192,8 @@ def batched(conn: Connection) -> Iterator[None]:
     if conn.dialect.name != "postgresql":
         yield
         return
-    if not conn.in_transaction():
-        conn.begin()
-    raw: Any = conn.connection.dbapi_connection
     try:
-        with raw.pipeline():
+        with driver_connection(conn).pipeline():
             yield
     except conn.dialect.loaded_dbapi.Error as error:
-        raise exc.DBAPIError.instance(
-            "(batched writes)", None, error, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect
-        ) from error
+        raise driver_error(conn.dialect, "(batched writes)", None, error) from error
