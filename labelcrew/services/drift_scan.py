@@ -182,6 +182,19 @@ def _stream_evidence(evidence: drift.StreamEvidence) -> dict[str, Any]:
     }
 
 
+def _alert_evidence(alert: drift.Alert, window: list[Any]) -> dict[str, Any]:
+    """What every member alert records: the window, the rates, the test and the last items."""
+    return {
+        "window": window,
+        "before_rate": alert.before_rate,
+        "after_rate": alert.after_rate,
+        "statistic": alert.statistic,
+        "threshold": alert.threshold,
+        "items": [str(i) for i in alert.item_ids][-EVIDENCE_ITEMS:],
+        **{k: v for k, v in alert.details.items() if isinstance(v, int | float | str)},
+    }
+
+
 WHAT = {
     drift.GOLD: "gold answers right",
     drift.PAIR: "agreed with the item's other first label",
@@ -200,14 +213,8 @@ def raise_member_alert(
         return None
     evidence = {
         "trigger": alarm.trigger,
-        "window": window,
-        "before_rate": alert.before_rate,
-        "after_rate": alert.after_rate,
-        "statistic": alert.statistic,
-        "threshold": alert.threshold,
-        "items": [str(i) for i in alert.item_ids][-EVIDENCE_ITEMS:],
+        **_alert_evidence(alert, window),
         "streams": {name: _stream_evidence(e) for name, e in alarm.streams.items()},
-        **{k: v for k, v in alert.details.items() if isinstance(v, int | float | str)},
     }
     parts = [
         f"{e.successes} of {e.n} {WHAT[name]} (expected {e.baseline:.2f})"
@@ -247,15 +254,7 @@ def raise_shift_alert(
     window = [alert.start, alert.end]
     if was_resolved(uow, project_id=project_id, kind=alert.kind, subject=subject, window=window):
         return None
-    evidence = {
-        "window": window,
-        "before_rate": alert.before_rate,
-        "after_rate": alert.after_rate,
-        "statistic": alert.statistic,
-        "threshold": alert.threshold,
-        "items": [str(i) for i in alert.item_ids][-EVIDENCE_ITEMS:],
-        **{k: v for k, v in alert.details.items() if isinstance(v, int | float | str)},
-    }
+    evidence = _alert_evidence(alert, window)
     message = (
         f"{member}'s label distribution differs from the team's (chi-square {alert.statistic:.1f})"
     )
