@@ -45,6 +45,19 @@ def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(importing, "CHUNK_ROWS", CHUNK)
 
 
+def kept_writers(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Every writer the import makes, kept for the test to inspect afterwards."""
+    writers: list[Any] = []
+    make_writer = importing.make_writer
+
+    def keep(*args: Any) -> Any:
+        writers.append(make_writer(*args))
+        return writers[-1]
+
+    monkeypatch.setattr(importing, "make_writer", keep)
+    return writers
+
+
 def task(n: int, **extra: Any) -> dict[str, Any]:
     row: dict[str, Any] = {"id": f"t{n:05d}", "data": {"text": f"row {n}"}, "priority": n % 7}
     row["batch"] = f"b{n // 1000}"
@@ -106,14 +119,7 @@ def test_a_big_file_lands_in_file_order_with_its_batches_and_gold(db, project, l
 def test_a_bad_row_deep_in_the_file_rolls_back_every_chunk_already_stored(
     db, project, lead, monkeypatch
 ):
-    writers: list[Any] = []
-    make_writer = importing.make_writer
-
-    def keep(*args: Any) -> Any:
-        writers.append(make_writer(*args))
-        return writers[-1]
-
-    monkeypatch.setattr(importing, "make_writer", keep)
+    writers = kept_writers(monkeypatch)
     rows: list[Any] = [task(n) for n in range(4000)]
     rows[3500] = {"id": "bad", "data": {}, "priority": "urgent"}
     with pytest.raises(ValidationFailed) as caught:
@@ -292,14 +298,7 @@ def test_the_sqlite_connection_that_imported_is_not_pooled_again(
         pytest.skip("only the SQLite driver keeps the large multi-row INSERTs prepared")
     import sqlite3
 
-    writers: list[Any] = []
-    make_writer = importing.make_writer
-
-    def keep(*args: Any) -> Any:
-        writers.append(make_writer(*args))
-        return writers[-1]
-
-    monkeypatch.setattr(importing, "make_writer", keep)
+    writers = kept_writers(monkeypatch)
     rows: list[Any] = [task(n) for n in range(1200)]
     if bad:
         rows[1100] = {"id": "bad", "data": []}
