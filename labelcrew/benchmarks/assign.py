@@ -158,7 +158,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(url: str, *, workers: int) -> Iterator[tuple[str, int]]:
+def server(
+    url: str,
+    *,
+    workers: int,
+    app: str = "labelcrew.api.app:create_server_app",
+    factory: bool = True,
+) -> Iterator[tuple[str, int]]:
     """A real uvicorn process on a free port, up once /healthz answers: (base URL, pid)."""
     port = free_port()
     env = {**os.environ, "LABELCREW_DATABASE_URL": url}
@@ -166,8 +172,8 @@ def server(url: str, *, workers: int) -> Iterator[tuple[str, int]]:
         sys.executable,
         "-m",
         "uvicorn",
-        "labelcrew.api.app:create_server_app",
-        "--factory",
+        app,
+        *(["--factory"] if factory else []),
         "--host",
         "127.0.0.1",
         "--port",

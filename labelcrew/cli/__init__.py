@@ -33,6 +33,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "labelcrew.cli.simulate",
     "labelcrew.cli.importing",
     "labelcrew.cli.bench_assign",
+    "labelcrew.cli.bench_floors",
     "labelcrew.cli.bench_drift",
     "labelcrew.cli.bench_workspace",
     "labelcrew.cli.agreement",
