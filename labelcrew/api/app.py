@@ -10,7 +10,7 @@ import anyio.to_thread
 from fastapi import FastAPI
 
 from labelcrew import __version__, web
-from labelcrew.api import errors, prometheus
+from labelcrew.api import errors, hot_lane, prometheus
 from labelcrew.api.responses import FastJSON
 from labelcrew.api.routes import (
     accounts,
@@ -71,6 +71,7 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
     errors.install(app)
     for module in ROUTERS:
         app.include_router(module.router)
+    hot_lane.install(app)  # before the middleware that must wrap it
     prometheus.install(app)
     web.install(app)
 

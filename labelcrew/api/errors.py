@@ -41,30 +41,39 @@ def status_for(exc: LabelcrewError) -> int:
     return 400
 
 
+def domain_response(exc: LabelcrewError) -> FastJSON:
+    headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
+    return FastJSON(exc.to_dict(), status_code=status_for(exc), headers=headers)
+
+
+def validation_response(exc: RequestValidationError) -> FastJSON:
+    """422 naming the first bad field (path, query, header and body prefixes dropped)."""
+    errors = exc.errors()
+    first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
+    loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "header")]
+    field = ".".join(loc) or None
+    body = {
+        "code": "validation_failed",
+        "message": f"{field or 'request'}: {first['msg']}",
+        "field": field,
+        "details": {
+            "errors": [
+                {"loc": [str(p) for p in e.get("loc", ())], "msg": e.get("msg")}
+                for e in errors[:20]
+            ]
+        },
+    }
+    return FastJSON(body, status_code=422)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(LabelcrewError)
     async def _domain(_: Request, exc: LabelcrewError) -> FastJSON:
-        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
-        return FastJSON(exc.to_dict(), status_code=status_for(exc), headers=headers)
+        return domain_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> FastJSON:
-        errors = exc.errors()
-        first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
-        loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "header")]
-        field = ".".join(loc) or None
-        body = {
-            "code": "validation_failed",
-            "message": f"{field or 'request'}: {first['msg']}",
-            "field": field,
-            "details": {
-                "errors": [
-                    {"loc": [str(p) for p in e.get("loc", ())], "msg": e.get("msg")}
-                    for e in errors[:20]
-                ]
-            },
-        }
-        return FastJSON(body, status_code=422)
+        return validation_response(exc)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> FastJSON:

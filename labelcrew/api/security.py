@@ -78,11 +78,21 @@ def authorize(request: Request, action: Action) -> Ctx:
         raise NotFound(f"no project {raw!r}", code="project_not_found", field="project_id")
     project_id = int(raw)
     token = bearer_token(request)
-    if token is not None:  # one query for the hot path: the user and their roles
-        actor, roles = accounts.actor_and_roles(db_of(request), token, project_id)
-    else:
-        actor = current_actor(request)
-        roles = projects.member_roles(db_of(request), project_id, actor.user_id)
+    if token is not None:
+        return authorize_token(db_of(request), token, project_id, action)
+    actor = current_actor(request)
+    roles = projects.member_roles(db_of(request), project_id, actor.user_id)
+    return permit(actor, project_id, roles, action)
+
+
+def authorize_token(db: Database, token: str, project_id: int, action: Action) -> Ctx:
+    """`authorize` for a bearer token: one query gives the user and their roles."""
+    actor, roles = accounts.actor_and_roles(db, token, project_id)
+    return permit(actor, project_id, roles, action)
+
+
+def permit(actor: Actor, project_id: int, roles: frozenset[str] | None, action: Action) -> Ctx:
+    """The table's answer for a known caller: a non-member sees no project at all."""
     if roles is None and not actor.is_admin:
         # Not a member: the project is invisible rather than forbidden.
         raise NotFound(f"no project {project_id}", code="project_not_found", field="project_id")

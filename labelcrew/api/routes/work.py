@@ -18,6 +18,7 @@ from labelcrew.api.responses import FastJSON
 from labelcrew.api.security import Ctx, Deferred, db_of, require, require_in_handler
 from labelcrew.domain.permissions import Action
 from labelcrew.services import assignment, submission
+from labelcrew.services.uow import Database
 
 router = APIRouter(prefix="/api/v1/projects/{project_id}", tags=["work"])
 
@@ -37,8 +38,11 @@ def next_item(
     another: bool = False,
     auth: Deferred = Depends(require_in_handler(Action.TASK_WORK)),
 ) -> Any:
-    ctx = auth.check()
-    return FastJSON(assignment.next_item(db_of(request), ctx.actor, project_id, another=another))
+    return give_next(db_of(request), auth.check(), another=another)
+
+
+def give_next(db: Database, ctx: Ctx, *, another: bool) -> FastJSON:
+    return FastJSON(assignment.next_item(db, ctx.actor, ctx.project_id, another=another))
 
 
 # The body is read by the handler, after the caller is known (an outsider learns nothing about
@@ -60,18 +64,22 @@ async def submit(
     auth: Deferred = Depends(require_in_handler(Action.TASK_WORK)),
 ) -> Any:
     raw = await request.body()
-    return await run_in_threadpool(_submit, auth, project_id, item_id, raw, idempotency_key)
+    return await run_in_threadpool(_submit, auth, item_id, raw, idempotency_key)
 
 
-def _submit(
-    auth: Deferred, project_id: int, item_id: int, raw: bytes, idempotency_key: str | None
+def _submit(auth: Deferred, item_id: int, raw: bytes, idempotency_key: str | None) -> FastJSON:
+    return take_submit(db_of(auth.request), auth.check(), item_id, raw, idempotency_key)
+
+
+def take_submit(
+    db: Database, ctx: Ctx, item_id: int, raw: bytes, idempotency_key: str | None
 ) -> FastJSON:
-    ctx = auth.check()
+    """Parse the body (only now that the caller is known) and store the label."""
     body = _parse(AnnotationIn, raw)
     result = submission.submit(
-        db_of(auth.request),
+        db,
         ctx.actor,
-        project_id,
+        ctx.project_id,
         item_id,
         body.value,
         idempotency_key=idempotency_key,
