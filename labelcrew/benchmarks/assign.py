@@ -261,6 +261,13 @@ def process_tree_cpu(pid: int) -> float | None:
     return total
 
 
+def cpu_ms_per_item(before: float | None, after: float | None, items: int) -> float | None:
+    """Server CPU per item between two `process_tree_cpu` readings (None when unreadable)."""
+    if before is None or after is None or not items:
+        return None
+    return round((after - before) / items * 1000, 3)
+
+
 def _ms(values: list[float], q: float) -> float | None:
     return round(float(np.percentile(values, q)) * 1000, 2) if values else None
 
@@ -291,9 +298,7 @@ def run(
     done = sum(r["done"] for r in results)
     rate = done / elapsed if elapsed > 0 else 0.0
     per_annotator = rate / annotators
-    server_cpu = None
-    if cpu_before is not None and cpu_after is not None and done:
-        server_cpu = round((cpu_after - cpu_before) / done * 1000, 3)
+    server_cpu = cpu_ms_per_item(cpu_before, cpu_after, done)
     return {
         "benchmark": "assign",
         "db": backend,

@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from labelcrew.benchmarks.assign import process_tree_cpu, server
+from labelcrew.benchmarks.assign import cpu_ms_per_item, process_tree_cpu, server
 from labelcrew.benchmarks.assign_client import drive
 
 Message = MutableMapping[str, Any]
@@ -70,16 +70,13 @@ def run(*, annotators: int, seconds: float) -> dict[str, Any]:
         cpu_after = process_tree_cpu(pid)
     done = sum(r["done"] for r in results)
     errors = sum(sum(r["errors"].values()) for r in results)
-    server_cpu = None
-    if cpu_before is not None and cpu_after is not None and done:
-        server_cpu = round((cpu_after - cpu_before) / done * 1000, 3)
     return {
         "benchmark": "http-floor",
         "annotators": annotators,
         "seconds": seconds,
         "submitted": done,
         "items_per_s": round(done / elapsed, 1) if elapsed > 0 else 0.0,
-        "server_cpu_ms_per_item": server_cpu,
+        "server_cpu_ms_per_item": cpu_ms_per_item(cpu_before, cpu_after, done),
         "errors": errors,
         "reference": "bench assign's clients and uvicorn command against an app that does nothing",
     }
