@@ -20,8 +20,8 @@ from typing import Any
 import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute
 
 from labelcrew.api import errors
 from labelcrew.api.routes import work
@@ -44,7 +44,9 @@ class HotLane:
     def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], api: FastAPI):
         self.app = app
         self.api = api
-        self.routes: dict[str, BaseRoute] = {}
+        # The FastAPI routes the lane stands in for (the latency histogram labels by them).
+        routes = {getattr(r, "endpoint", None): r for r in work.router.routes}
+        self.next_route, self.submit_route = routes[work.next_item], routes[work.submit]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         plain = scope["type"] == "http" and scope["method"] == "POST" and not scope["query_string"]
@@ -54,14 +56,16 @@ class HotLane:
             return
         path: str = scope["path"]
         if found := NEXT.fullmatch(path):
-            scope["route"] = self._route(work.next_item)
+            scope["route"] = self.next_route
             call = _next(self._db(), token, int(found[1]))
         elif found := SUBMIT.fullmatch(path):
-            scope["route"] = self._route(work.submit)
-            raw = await _body(receive)
-            if raw is None:
-                return  # the client went away
-            key = _header(scope["headers"], b"idempotency-key")
+            scope["route"] = self.submit_route
+            request = Request(scope, receive)
+            try:
+                raw = await request.body()
+            except ClientDisconnect:
+                return  # nobody is left to answer
+            key = request.headers.get("idempotency-key")
             call = _submit(self._db(), token, int(found[1]), int(found[2]), raw, key)
         else:
             await self.app(scope, receive, send)
@@ -77,15 +81,6 @@ class HotLane:
     def _db(self) -> Database:
         db: Database = self.api.state.db
         return db
-
-    def _route(self, endpoint: Callable[..., Any]) -> BaseRoute | None:
-        """The FastAPI route the lane stands in for (the latency histogram labels by it)."""
-        name = endpoint.__name__
-        if name not in self.routes:
-            for route in work.router.routes:
-                if getattr(route, "endpoint", None) is endpoint:
-                    self.routes[name] = route
-        return self.routes.get(name)
 
 
 def _next(db: Database, token: str, project_id: int) -> Callable[[], Response]:
@@ -106,13 +101,6 @@ def _submit(
     return call
 
 
-def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
-    for key, value in headers:
-        if key == name:
-            return value.decode("latin-1")
-    return None
-
-
 def _bearer(headers: list[tuple[bytes, bytes]]) -> str | None:
     """The token of a well-formed bearer header, if the request carries no session cookie."""
     token = None
@@ -123,17 +111,6 @@ def _bearer(headers: list[tuple[bytes, bytes]]) -> str | None:
         elif key == b"cookie" and SESSION in value:
             return None
     return token or None
-
-
-async def _body(receive: Receive) -> bytes | None:
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return None
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks)
 
 
 def install(app: FastAPI) -> None:

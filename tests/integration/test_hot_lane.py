@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -123,12 +124,31 @@ def test_an_unexpected_error_in_the_lane_is_a_json_500(
 
 
 def test_a_client_gone_before_its_body_gets_nothing() -> None:
+    """A submit whose client disconnects before its body: no answer, no database work."""
+    sent: list[Any] = []
+
+    async def inner(*_: Any) -> None:
+        raise AssertionError("the lane passed the request on")
+
     async def receive() -> dict[str, Any]:
         return {"type": "http.disconnect"}
 
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    api = SimpleNamespace(state=SimpleNamespace(db=None))  # nothing may touch the database
+    lane = hot_lane.HotLane(inner, api=api)  # type: ignore[arg-type]
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/api/v1/projects/1/items/2/annotations",
+        "query_string": b"",
+        "headers": [(b"authorization", b"Bearer abc")],
+    }
     # In a thread of its own: the browser tests may leave an event loop running in this one.
     with ThreadPoolExecutor(1) as pool:
-        assert pool.submit(asyncio.run, hot_lane._body(receive)).result() is None
+        pool.submit(asyncio.run, lane(scope, receive, send)).result()
+    assert sent == []
 
 
 def test_only_plain_bearer_calls_take_the_lane() -> None:
