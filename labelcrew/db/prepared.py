@@ -174,17 +174,19 @@ class Prepared:
             return [self.record(*row) for row in rows]
         return [tuple(row) for row in rows] if plan.results else rows
 
+    def _fetch(self, cursor: Any, plan: _Plan) -> list[Any]:
+        try:
+            return self._shape(cursor.fetchall(), plan)
+        finally:
+            cursor.close()
+
     def all(self, conn: Connection, params: Mapping[str, Any]) -> list[Any]:
         ran = self._cursor(conn, params)
         if ran is None:
             statement = self._statement(conn.dialect)
             rows = [tuple(r) for r in conn.execute(statement, dict(params))]
             return [self.record(*r) for r in rows] if self.record is not None else rows
-        cursor, plan = ran
-        try:
-            return self._shape(cursor.fetchall(), plan)
-        finally:
-            cursor.close()
+        return self._fetch(*ran)
 
     def read(self, engine: Engine, params: Mapping[str, Any]) -> list[Any]:
         """A lone read on a pooled connection, outside any unit of work: the statement is its
@@ -203,11 +205,7 @@ class Prepared:
         try:
             if autocommit:
                 raw.autocommit = True  # type: ignore[union-attr]
-            cursor = self._execute(raw, engine.dialect, plan, params)
-            try:
-                return self._shape(cursor.fetchall(), plan)
-            finally:
-                cursor.close()
+            return self._fetch(self._execute(raw, engine.dialect, plan, params), plan)
         finally:
             if autocommit:
                 raw.autocommit = False  # type: ignore[union-attr]
