@@ -110,30 +110,29 @@ def fan_out(db: Database, config: WorkerConfig = WorkerConfig()) -> int:
             select(Webhook).where(Webhook.project_id.in_(project_ids), Webhook.active)
         ):
             hooks.setdefault(hook.project_id, []).append(hook)
-        wanted = [
-            e.id
+        targets = {
+            e.id: [h for h in hooks.get(e.project_id or 0, []) if matches(h, e.event_type)]
             for e in taken
-            if any(matches(h, e.event_type) for h in hooks.get(e.project_id or 0, []))
-        ]
+        }
+        wanted = [event_id for event_id, found in targets.items() if found]
         if wanted:
             events = uow.session.scalars(
                 select(OutboxEvent).where(OutboxEvent.id.in_(wanted)).order_by(OutboxEvent.id)
             )
             for event in events:
-                for hook in hooks[event.project_id or 0]:
-                    if matches(hook, event.event_type):
-                        uow.session.add(
-                            WebhookDelivery(
-                                webhook_id=hook.id,
-                                event_id=event.id,
-                                event_type=event.event_type,
-                                body=event_body(event),
-                                state="pending",
-                                attempts=0,
-                                next_attempt_at=uow.now,
-                                created_at=uow.now,
-                            )
+                for hook in targets[event.id]:
+                    uow.session.add(
+                        WebhookDelivery(
+                            webhook_id=hook.id,
+                            event_id=event.id,
+                            event_type=event.event_type,
+                            body=event_body(event),
+                            state="pending",
+                            attempts=0,
+                            next_attempt_at=uow.now,
+                            created_at=uow.now,
                         )
+                    )
         uow.session.execute(
             update(OutboxEvent)
             .where(OutboxEvent.id.in_([e.id for e in taken]))
