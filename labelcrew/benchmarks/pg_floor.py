@@ -25,7 +25,7 @@ from glob import glob
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from labelcrew.benchmarks.assign import fresh_database, seed
@@ -89,22 +89,9 @@ def _pgbench(
     return done.stdout + done.stderr
 
 
-def _annotations(url: str) -> int:
-    engine = make_engine(url)
-    try:
-        with engine.connect() as conn:
-            return int(conn.scalar(select(func.count()).select_from(Annotation)) or 0)
-    finally:
-        engine.dispose()
-
-
-def _install(url: str, ddl: Path) -> None:
-    engine = make_engine(url)
-    try:
-        with engine.begin() as conn:
-            conn.exec_driver_sql(ddl.read_text())
-    finally:
-        engine.dispose()
+def _annotations(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.scalar(select(func.count()).select_from(Annotation)) or 0)
 
 
 def run(
@@ -124,23 +111,30 @@ def run(
     with fresh_database("postgres", pg_admin_url) as url:
         seeded = seed(url, annotators=annotators, items=items, overlap=1)
         engine = make_engine(url)
-        with engine.connect() as conn:
-            first_uid = conn.scalar(
-                text("SELECT min(user_id) FROM members WHERE project_id = :p"),
-                {"p": seeded.project_id},
-            )
-        engine.dispose()
-        variables = {"first_uid": int(first_uid), "annotators": annotators}
-        variables["project"] = seeded.project_id
-        for variant in variants:
-            script, ddl = VARIANTS[variant]
-            if ddl is not None:
-                _install(url, SQL / ddl)
-            before = _annotations(url)
-            figures = parse_pgbench(_pgbench(url, SQL / script, variables, annotators, seconds))
-            figures["annotations_written"] = _annotations(url) - before
-            figures["ratio_vs_target"] = round(figures["items_per_s"] / TARGET_ITEMS_PER_S, 3)
-            result[variant] = figures
+        try:
+            with engine.connect() as conn:
+                first_uid = conn.scalar(
+                    text("SELECT min(user_id) FROM members WHERE project_id = :p"),
+                    {"p": seeded.project_id},
+                )
+            variables = {
+                "first_uid": int(first_uid),
+                "annotators": annotators,
+                "project": seeded.project_id,
+            }
+            for variant in variants:
+                script, ddl = VARIANTS[variant]
+                if ddl is not None:
+                    with engine.begin() as conn:
+                        conn.exec_driver_sql((SQL / ddl).read_text())
+                before = _annotations(engine)
+                out = _pgbench(url, SQL / script, variables, annotators, seconds)
+                figures = parse_pgbench(out)
+                figures["annotations_written"] = _annotations(engine) - before
+                figures["ratio_vs_target"] = round(figures["items_per_s"] / TARGET_ITEMS_PER_S, 3)
+                result[variant] = figures
+        finally:
+            engine.dispose()
     result["target_items_per_s"] = TARGET_ITEMS_PER_S
     result["reference"] = (
         "the issue's target for 32 annotators on PostgreSQL over HTTP: 1,000 items/s; "
