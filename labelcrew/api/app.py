@@ -7,10 +7,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio.to_thread
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from labelcrew import __version__, web
-from labelcrew.api import errors, hot_lane, prometheus
+from labelcrew.api import bounds, errors, hot_lane, prometheus
 from labelcrew.api.responses import FastJSON
 from labelcrew.api.routes import (
     accounts,
@@ -65,12 +65,13 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
         description="Runs a data-labeling team: schemas, guidelines, assignment, "
         "quality, feedback loops and releases.",
         lifespan=lifespan,
+        dependencies=[Depends(bounds.check)],
     )
     app.state.db = db
     app.state.settings = settings
     errors.install(app)
     for module in ROUTERS:
-        app.include_router(module.router)
+        app.include_router(module.router, responses=errors.RESPONSES)
     hot_lane.install(app)  # before the middleware that must wrap it
     prometheus.install(app)
     web.install(app)

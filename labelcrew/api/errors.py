@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from labelcrew.api.responses import FastJSON
@@ -31,6 +33,34 @@ STATUS: dict[type[LabelcrewError], int] = {
     Conflict: 409,
     ValidationFailed: 422,
     Unavailable: 503,
+}
+
+
+class ErrorBody(BaseModel):
+    """The body of every error response, whatever its status."""
+
+    code: str
+    message: str
+    field: str | None = None
+    details: dict[str, Any] | None = None
+
+
+# Declared on every API route (`app.include_router(..., responses=RESPONSES)`), so the OpenAPI
+# document names each status an error can take and the one body they all share; 422 replaces
+# FastAPI's own HTTPValidationError, which is not what `validation_response` sends.
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": text}
+    for status, text in (
+        (400, "Malformed request (a header or parameter)"),
+        (401, "No valid credentials"),
+        (403, "Your roles may not do this"),
+        (404, "No such entity, or it is not visible to you"),
+        (409, "Conflicts with the current state"),
+        (413, "Request body too large"),
+        (422, "A value is invalid; `field` names it"),
+        (429, "Too many requests; retry later"),
+        (503, "Temporarily unavailable; retry later"),
+    )
 }
 
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse
 
 
-class FastJSON(Response):
+class FastJSON(JSONResponse):
+    """A JSONResponse to FastAPI (so OpenAPI documents each route's JSON body, not a string),
+    rendered by orjson."""
+
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
