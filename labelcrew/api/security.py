@@ -82,25 +82,13 @@ def authorize(request: Request, action: Action) -> Ctx:
         return authorize_token(db_of(request), token, project_id, action)
     actor = current_actor(request)
     roles = projects.member_roles(db_of(request), project_id, actor.user_id)
-    _admin_needs_project(db_of(request), actor, project_id, roles)
     return permit(actor, project_id, roles, action)
 
 
 def authorize_token(db: Database, token: str, project_id: int, action: Action) -> Ctx:
     """`authorize` for a bearer token: one query gives the user and their roles."""
     actor, roles = accounts.actor_and_roles(db, token, project_id)
-    _admin_needs_project(db, actor, project_id, roles)
     return permit(actor, project_id, roles, action)
-
-
-def _admin_needs_project(
-    db: Database, actor: Actor, project_id: int, roles: frozenset[str] | None
-) -> None:
-    """An admin passes the table in every project, members or not, so for them (only: members
-    prove the project exists) the project must be looked up; services behind the table may
-    assume it is there."""
-    if roles is None and actor.is_admin and not projects.project_exists(db, project_id):
-        raise NotFound(f"no project {project_id}", code="project_not_found", field="project_id")
 
 
 def permit(actor: Actor, project_id: int, roles: frozenset[str] | None, action: Action) -> Ctx:

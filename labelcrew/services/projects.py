@@ -160,11 +160,6 @@ def list_projects(db: Database, actor: Actor) -> list[dict[str, Any]]:
         return [project_dict(p) for p in uow.session.scalars(query)]
 
 
-def project_exists(db: Database, project_id: int) -> bool:
-    with db.uow(read_only=True) as uow:
-        return uow.session.get(Project, project_id) is not None
-
-
 def member_roles(db: Database, project_id: int, user_id: int) -> frozenset[str] | None:
     """The caller's roles in a project, or None when they are not a member (or no such project)."""
     with db.uow(read_only=True) as uow:
