@@ -35,9 +35,8 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
-# Up to 9 digits fits a 32-bit id column; a longer one goes on to FastAPI, whose bounds check names it.
-NEXT = re.compile(r"/api/v1/projects/(\d{1,9})/next")
-SUBMIT = re.compile(r"/api/v1/projects/(\d{1,9})/items/(\d{1,9})/annotations")
+NEXT = re.compile(r"/api/v1/projects/(\d+)/next")
+SUBMIT = re.compile(r"/api/v1/projects/(\d+)/items/(\d+)/annotations")
 SESSION = SESSION_COOKIE.encode("latin-1")
 
 
