@@ -191,3 +191,19 @@ def test_flag_answers_with_the_callers_flag_only(db):
     assert set(answer) == {"item_id", "priority", "reasons"}
     assert [r["kind"] for r in answer["reasons"]] == ["flag"]
     assert "gold" not in repr(answer)
+
+
+def test_an_expired_gold_lease_comes_back_like_an_ordinary_one(db, clock):
+    team = feedback_team(db, annotators=3, items=0, overlap=1)
+    pid = team.project_id
+    a0, a1, a2 = team.annotators
+    add_items(db, pid, 1)
+    items.set_gold(db, team.admin, pid, 1, value={"sentiment": "negative"}, rule="1.1")
+    projects.update_project(db, team.admin, pid, {"gold_rate": 1.0})
+    assert label(db, a1, pid, "negative") == 1  # gold's label count now meets its target
+    assert assignment.next_item(db, a0, pid)["item"]["id"] == 1
+    clock.advance(3600)  # the lease expires
+    assert label(db, a2, pid, "negative") == 1
+    # As for an ordinary item whose slot nobody took, the holder gets the same lease back.
+    assert assignment.next_item(db, a0, pid)["item"]["id"] == 1
+    submission.submit(db, a0, pid, 1, {"sentiment": "negative"}, idempotency_key=None)
