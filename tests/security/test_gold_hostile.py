@@ -116,7 +116,9 @@ def _play(db: Any, clock: Any, world: World) -> dict[str, Any]:
             f[f"lease.{key}"] = repr(body[key])
         f["lease.expires_after_s"] = repr(body["expires_at"] > body["leased_at"])
         if step % HELD_EVERY == 0:  # what can be read while holding it (every few items: cost)
-            for url, answer in _read_all(ann, routes, _known(world, ann, held), items=False).items():
+            for url, answer in _read_all(
+                ann, routes, _known(world, ann, held), items=False
+            ).items():
                 f[f"held.mentions {url}"] = _mentions(answer[1], item_id, world.token[item_id])
                 f[f"held.changed {url}"] = previous.get(url) != answer
         label = world.truth[item_id]
