@@ -8,23 +8,29 @@ reviews what the policy queued, the lead publishes a release, and the annotator 
 once more and flags every item they held. From what they read we build per-item features:
 
 - the shape (key set) and the non-identifying values of the lease, the submit answer and the
-  flag answer; the item's id rank;
+  flag answer;
 - for every route: whether the item (its id under an item key, or the word only its payload
   holds) appears in the answer, and whether the answer changed while the item was held;
-- for every per-item route (comments...): the status and the shape of the answer.
+- for every per-item route (comments...): the status and the shape of the answer;
+- the item's id rank, how far its id lies from the ids served just before, and whether it broke
+  the order they were served in.
 
 Every single feature must have the same distribution on gold and ordinary items (Fisher's exact
-test, each at p >= 0.001; most are constant), and a logistic regression and a decision tree
-over all of them must do no better than chance in 5-fold cross-validation: balanced accuracy
-<= 0.5 + 3 standard deviations of its null distribution, sqrt((1/4)(1/n_gold + 1/n_normal))/2
-(about 0.05 with ~35 gold and ~65 ordinary items). A positive control (one leaked bit added)
+test for each value, Mann-Whitney for numbers, each at p >= 0.001; most are constant), and a
+logistic regression and a decision tree over all of them must do no better than chance in
+5-fold cross-validation: balanced accuracy <= 0.5 + 3 standard deviations of its null
+distribution, sqrt((1/4)(1/n_gold + 1/n_normal))/2 (about 0.05 with ~35 gold and ~55 ordinary
+items). A positive control (one leaked bit added)
 shows the same classifiers do find a leak when there is one.
 
 What the feedback says is checked apart: the review of a gold miss never shows the gold value,
 and feedback entries have the same shape on gold and ordinary items. Whether a review exists at
 all and its verdict are not features: they follow the review policy (every gold miss is queued,
 ordinary items only at the audit rate), which the lead sets, and they arrive after the item was
-answered; the README of this suite (the module docstring of test_gold_leaks) says so.
+answered (see the module docstring of test_gold_leaks).
+
+With batch counts readable by annotators (the state before issue 14), this test fails on its
+first feature: the batch list changed after every ordinary submit and after no gold one.
 """
 
 from __future__ import annotations
@@ -37,7 +43,7 @@ from typing import Any
 import numpy as np
 import orjson
 import pytest
-from scipy.stats import fisher_exact
+from scipy.stats import fisher_exact, mannwhitneyu
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.tree import DecisionTreeClassifier
@@ -163,8 +169,13 @@ def _play(db: Any, clock: Any, world: World) -> dict[str, Any]:
                 r.pop("at", None)
         f["flag.answer"] = repr((flag.status_code, flagged))
     ranks = {item_id: r / len(held) for r, item_id in enumerate(sorted(held))}
-    for item_id in held:
-        features[item_id]["id_rank"] = ranks[item_id]
+    for k, item_id in enumerate(held):  # ids, and the order they were served in
+        f = features[item_id]
+        f["num.id_rank"] = ranks[item_id]
+        recent = held[max(0, k - 5) : k] or [item_id]
+        f["num.distance_to_recent_ids"] = abs(item_id - float(np.median(recent)))
+        f["order.below_an_earlier_id"] = item_id < max(held[:k] or [0])
+        f["order.above_the_previous_id"] = k > 0 and item_id > held[k - 1]
     feedback = ann.get(f"{base}/my/feedback").json()
     return {"features": features, "held": held, "feedback": feedback, "answered": answered}
 
@@ -200,7 +211,7 @@ def _matrix(features: dict[int, dict[str, Any]], held: list[int]) -> tuple[np.nd
     columns, labels = [], []
     for name in names:
         values = [features[i].get(name) for i in held]
-        if name == "id_rank":
+        if name.startswith("num."):
             columns.append([float(v) for v in values])
             labels.append(name)
             continue
@@ -239,7 +250,8 @@ def test_a_hostile_annotator_cannot_tell_gold_items_apart(db, clock):
     # Every single feature: the same distribution on gold and ordinary items.
     for j, label in enumerate(labels):
         column = x[:, j]
-        if label == "id_rank":
+        if label.startswith("num."):
+            assert mannwhitneyu(column[y == 1], column[y == 0]).pvalue >= 0.001, label
             continue
         table = [
             [int(column[y == 1].sum()), int(n_gold - column[y == 1].sum())],
@@ -247,7 +259,7 @@ def test_a_hostile_annotator_cannot_tell_gold_items_apart(db, clock):
         ]
         assert fisher_exact(table)[1] >= 0.001, (label, table)
     # Ids: gold sits at random ranks among the items served (no low-id block).
-    gold_ranks = x[y == 1, labels.index("id_rank")]
+    gold_ranks = x[y == 1, labels.index("num.id_rank")]
     assert 0.3 < float(np.mean(gold_ranks)) < 0.7
 
     bound = 0.5 + 3 * _null_sd(n_gold, n_normal)
