@@ -29,6 +29,7 @@ class Action(StrEnum):
     ITEM_READ = "item.read"
     GOLD_MANAGE = "gold.manage"
     BATCH_READ = "batch.read"
+    BATCH_DETAIL_READ = "batch.detail_read"
     BATCH_MANAGE = "batch.manage"
     BATCH_TRANSITION = "batch.transition"
     TASK_WORK = "task.work"
@@ -45,6 +46,7 @@ class Action(StrEnum):
     CALIBRATION_MANAGE = "calibration.manage"
     CALIBRATION_TAKE = "calibration.take"
     RELEASE_READ = "release.read"
+    RELEASE_ITEMS_READ = "release.items_read"
     RELEASE_DIFF = "release.diff"
     RELEASE_CREATE = "release.create"
     METRICS_READ = "metrics.read"
@@ -81,6 +83,9 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.ITEM_READ: STAFF,
     Action.GOLD_MANAGE: frozenset({Role.LEAD, Role.QA}),
     Action.BATCH_READ: ALL_ROLES,
+    # Which items a batch holds, and its live counts, tell an annotator which of their items
+    # sit in no batch or never finish: gold. Staff only (issue 14).
+    Action.BATCH_DETAIL_READ: STAFF,
     Action.BATCH_MANAGE: frozenset({Role.LEAD}),
     Action.BATCH_TRANSITION: frozenset({Role.LEAD, Role.REVIEWER}),
     Action.TASK_WORK: frozenset({Role.ANNOTATOR}),
@@ -97,6 +102,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.CALIBRATION_MANAGE: frozenset({Role.LEAD, Role.QA}),
     Action.CALIBRATION_TAKE: ALL_ROLES,
     Action.RELEASE_READ: ALL_ROLES,
+    # Item-level release data lists only non-gold items: staff only (issue 14).
+    Action.RELEASE_ITEMS_READ: STAFF,
     Action.RELEASE_DIFF: STAFF,
     Action.RELEASE_CREATE: frozenset({Role.LEAD}),
     Action.METRICS_READ: STAFF,

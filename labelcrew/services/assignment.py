@@ -81,9 +81,7 @@ def _own_lease(
             live += 1
             own = own or lease
         elif own is None:
-            if _lock_item(uow, lease.item_id, wait=False) and has_free_slot(
-                uow.conn, lease.item_id, member.user_id, uow.now
-            ):
+            if _lock_item(uow, lease.item_id, wait=False) and _slot_kept(uow, lease, member):
                 lease.expires_at = uow.now + timedelta(seconds=project.lease_seconds)
                 work_writes.set_lease(uow.conn, lease.id, "leased", lease.expires_at, None)
                 live += 1
@@ -91,6 +89,15 @@ def _own_lease(
             else:
                 work_writes.set_lease(uow.conn, lease.id, "expired", lease.expires_at, uow.now)
     return own, live
+
+
+def _slot_kept(uow: UnitOfWork, lease: LeaseRow, member: MemberRow) -> bool:
+    """Whether an expired lease may come back to its holder. Gold has no overlap cap (its
+    label count passes the target as everyone answers it), so it always may: closing only
+    expired gold leases would tell an annotator which item was gold (issue 14)."""
+    if has_free_slot(uow.conn, lease.item_id, member.user_id, uow.now):
+        return True
+    return work_rows.item(uow.conn, lease.item_id).is_gold
 
 
 def _lock_item(uow: UnitOfWork, item_id: int, *, wait: bool) -> bool:

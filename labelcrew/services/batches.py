@@ -104,7 +104,17 @@ def create_batch(
         return result
 
 
-def list_batches(db: Database, ref: int | str) -> list[dict[str, Any]]:
+# The live counts of a batch; left out for readers without `batch.detail_read` (annotators):
+# watching `items_done` move after one's own submit tells a gold item (never done) apart.
+COUNT_KEYS = ("items", "items_done", "progress")
+
+
+def without_counts(batch: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in batch.items() if k not in COUNT_KEYS}
+
+
+def list_batches(db: Database, ref: int | str, *, counts: bool = True) -> list[dict[str, Any]]:
+    """Every batch of the project; `counts=False` leaves out the live item counts."""
     with db.uow(read_only=True) as uow:
         project = load_project(uow, ref)
         rows = uow.session.execute(
@@ -114,7 +124,8 @@ def list_batches(db: Database, ref: int | str) -> list[dict[str, Any]]:
             .order_by(Batch.id)
         ).all()
         progress = _progress(uow, [b.id for b, _ in rows])
-        return [batch_dict(b, owner, progress.get(b.id, (0, 0))) for b, owner in rows]
+        out = [batch_dict(b, owner, progress.get(b.id, (0, 0))) for b, owner in rows]
+        return out if counts else [without_counts(b) for b in out]
 
 
 def _load(uow: UnitOfWork, project_id: int, batch_id: int) -> Batch:

@@ -295,8 +295,13 @@ def _rule_texts(
 def my_feedback(
     db: Database, actor: Actor, project_id: int, *, since: datetime | None = None, limit: int = 100
 ) -> list[dict[str, Any]]:
-    """The reviews of the caller's own labels, newest first: verdict, correction, tag names and
-    the cited rules with their text (from the guideline version the review was made under)."""
+    """The reviews of the caller's own labels, newest first: verdict, the fields the reviewer
+    corrected, tag names and the cited rules with their text (from the guideline version the
+    review was made under).
+
+    The corrected value itself is left out, for every item alike: on a gold item it is the
+    answer key of an item that stays gold for everyone else, and hiding it only there would
+    mark which reviews were of gold items. Feedback teaches the rule, not the answer."""
     with db.uow() as uow:  # writable: reading tag names may seed the default taxonomy
         query = (
             select(Review, Annotation.value, User.username)
@@ -323,9 +328,14 @@ def my_feedback(
                         "text": rule.text if rule else None,
                     }
                 )
+            shown = review_dict(review)
+            corrected = shown.pop("corrected_value") or {}
             out.append(
                 {
-                    **review_dict(review),
+                    **shown,
+                    "corrected_fields": sorted(
+                        k for k, v in corrected.items() if (value or {}).get(k) != v
+                    ),
                     "your_value": value,
                     "reviewer": reviewer,
                     "error_tags": [

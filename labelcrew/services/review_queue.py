@@ -191,7 +191,17 @@ def flag_item(
             event_type="item.flagged",
             payload={"item_id": item.id, "annotator_id": actor.user_id, "reason": reason},
         )
-        result = task_dict(task)
+        # Only the caller's own flags: the task's other reasons (a gold miss, an audit), its id,
+        # state and age would tell a gold item from an ordinary one (issue 14).
+        result = {
+            "item_id": item.id,
+            "priority": PRIORITY["flag"],
+            "reasons": [
+                r
+                for r in task.reasons
+                if r.get("kind") == "flag" and r.get("annotator_id") == actor.user_id
+            ],
+        }
         uow.commit()
         return result
 

@@ -30,11 +30,12 @@ def seed_teamops(db: Database, project_id: int) -> dict[str, object]:
                 select(Batch.id).where(Batch.project_id == project_id).order_by(Batch.id)
             )
         )
-        # Give the demo batches some items so forecasts, priorities and handoffs show.
+        # Give the demo batches some items so forecasts, priorities and handoffs show. Gold
+        # items go into batches like the others: an unbatched item would be known as gold.
         open_ids = list(
             uow.session.scalars(
                 select(Item.id)
-                .where(Item.project_id == project_id, Item.state == "open", Item.is_gold.is_(False))
+                .where(Item.project_id == project_id, Item.state == "open")
                 .order_by(Item.id)
             )
         )

@@ -168,13 +168,25 @@ def _guideline_changes(
     ]
 
 
-def weekly_snapshot(db: Database, project_id: int, week: str | None = None) -> dict[str, Any]:
-    """The full (lead's) snapshot of one ISO week; see `for_viewer` for everyone else's."""
+def weekly_snapshot(
+    db: Database, project_id: int, week: str | None = None, *, closed_only: bool = False
+) -> dict[str, Any]:
+    """The full (lead's) snapshot of one ISO week; see `for_viewer` for everyone else's.
+
+    `closed_only` refuses a week that is not over yet: an annotator who reads the live week
+    before and after each of their own submits sees which ones moved a gold-only figure (gold
+    accuracy) or a non-gold-only one (disagreement, examples), and so which items were gold."""
     with db.uow(read_only=True) as uow:
         project = uow.session.get(Project, project_id)
         if project is None:
             raise NotFound(f"no project {project_id}", code="project_not_found")
         monday = week_start(week, uow.now.date())
+        if closed_only and monday + timedelta(days=7) > uow.now.date():
+            raise ValidationFailed(
+                f"week {iso_week(monday)} is not over yet; your role sees completed weeks only",
+                field="week",
+                code="week_not_over",
+            )
     sunday = monday + timedelta(days=6)
     now = metrics.project_metrics(db, project_id, date_from=monday, date_to=sunday, group_by=None)
     before = metrics.project_metrics(
@@ -268,12 +280,34 @@ def weekly_snapshot(db: Database, project_id: int, week: str | None = None) -> d
     return snapshot
 
 
-def for_viewer(snapshot: dict[str, Any], *, user_id: int, sees_everyone: bool) -> dict[str, Any]:
+# What an example says about its item: left out for readers without item-level access
+# (annotators), since examples are never gold and so mark their items as certainly not gold.
+EXAMPLE_ITEM_KEYS = ("item_id", "external_id", "excerpt")
+
+
+def for_viewer(
+    snapshot: dict[str, Any], *, user_id: int, sees_everyone: bool, item_counts: bool = True
+) -> dict[str, Any]:
     """Leads see everyone's numbers; any other member sees the team's and their own. The
-    top-quality examples stay visible to all: they are the week's praise, not a ranking."""
+    top-quality examples stay visible to all: they are the week's praise, not a ranking.
+
+    `item_counts=False` (annotators) also leaves out the live open-item counts per batch and
+    outside any batch, and which items the examples are: counts that move with one's own
+    submits, and items known not to be gold, would tell gold items apart (issue 14)."""
     if sees_everyone:
         return snapshot
     mine = dict(snapshot)
+    if not item_counts:
+        priorities = snapshot["priorities"]
+        mine["priorities"] = {
+            "notes": priorities["notes"],
+            "batches": [
+                {k: v for k, v in b.items() if k != "open_items"} for b in priorities["batches"]
+            ],
+        }
+        mine["examples"] = [
+            {k: v for k, v in e.items() if k not in EXAMPLE_ITEM_KEYS} for e in snapshot["examples"]
+        ]
     mine["throughput"] = {
         **snapshot["throughput"],
         "per_member": [

@@ -69,10 +69,11 @@ def sections(s: dict[str, Any]) -> tuple[str, str, list[Section]]:
         f"**{b['batch']}** ({b['state'].replace('_', ' ')}"
         f"{', owner ' + b['owner'] if b['owner'] else ''}, "
         f"{'due ' + _day(b['deadline']) if b['deadline'] else 'no deadline'}): "
-        f"{b['open_items']} items left" + (f" — {b['handoff_note']}" if b["handoff_note"] else "")
+        + (f"{b['open_items']} items left" if "open_items" in b else "open")
+        + (f" — {b['handoff_note']}" if b["handoff_note"] else "")
         for b in pr["batches"]
     ]
-    if pr["unbatched_open_items"]:
+    if pr.get("unbatched_open_items"):
         bullets.append(f"{pr['unbatched_open_items']} open items outside any batch")
     out.append(("Priorities", bullets or ["Nothing open: every batch is done."], None))
     out.append(
@@ -132,8 +133,9 @@ def sections(s: dict[str, Any]) -> tuple[str, str, list[Section]]:
     ]
     out.append(("Guideline changes", changes or ["No new guideline version this week."], None))
     examples = [
-        f"**{e['member']}** — `{e['external_id']}`"
-        + (f" “{e['excerpt']}”" if e["excerpt"] else "")
+        f"**{e['member']}**"
+        + (f" — `{e['external_id']}`" if e.get("external_id") else "")
+        + (f" “{e['excerpt']}”" if e.get("excerpt") else "")
         + f": {e['label']}, {e['why']}"
         for e in s["examples"]
     ]

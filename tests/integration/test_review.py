@@ -233,7 +233,8 @@ def test_feedback_shows_rule_text_and_stats_per_annotator_label_rule(db, clock):
     mine = review.my_feedback(db, a1, pid)
     assert len(mine) == 2 and all(f["verdict"] == "correct" for f in mine)
     assert mine[0]["your_value"]["sentiment"] == "negative"
-    assert mine[0]["corrected_value"]["sentiment"] == "positive"
+    # The fields corrected, never the corrected value (on a gold item it is the answer key).
+    assert mine[0]["corrected_fields"] == ["sentiment"] and "corrected_value" not in mine[0]
     assert mine[0]["error_tags"][0] == {"code": "wrong_class", "name": "Wrong class"}
     assert mine[0]["rules"] == [
         {"number": "4.2", "title": "", "text": "Sarcasm counts as negative."},

@@ -72,7 +72,8 @@ def set_gold(
 def list_batches(
     project_id: int, request: Request, ctx: Ctx = Depends(require(Action.BATCH_READ))
 ) -> Any:
-    return batches.list_batches(db_of(request), project_id)
+    counts = allowed(Action.BATCH_DETAIL_READ, ctx.roles, is_admin=ctx.actor.is_admin)
+    return batches.list_batches(db_of(request), project_id, counts=counts)
 
 
 @router.post("/batches", status_code=201)
@@ -113,7 +114,7 @@ def batch_items(
     request: Request,
     limit: int = 100,
     offset: int = 0,
-    ctx: Ctx = Depends(require(Action.BATCH_READ)),
+    ctx: Ctx = Depends(require(Action.BATCH_DETAIL_READ)),
 ) -> Any:
     return batches.batch_items(db_of(request), project_id, batch_id, limit=limit, offset=offset)
 

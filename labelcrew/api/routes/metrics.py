@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse
 
 from labelcrew.api.security import Ctx, db_of, require
-from labelcrew.domain.permissions import Action
+from labelcrew.domain.permissions import Action, allowed
 from labelcrew.errors import ValidationFailed
 from labelcrew.services import metrics, weekly
 from labelcrew.services.weekly_render import render_html, render_markdown
@@ -51,10 +51,13 @@ def weekly_report(
         raise ValidationFailed(
             f"format must be one of {', '.join(FORMATS)}", field="format", code="bad_format"
         )
+    # Annotators: completed weeks only, without live item counts (issue 14, gold leaks).
+    staff = allowed(Action.BATCH_DETAIL_READ, ctx.roles, is_admin=ctx.actor.is_admin)
     snapshot = weekly.for_viewer(
-        weekly.weekly_snapshot(db_of(request), project_id, week),
+        weekly.weekly_snapshot(db_of(request), project_id, week, closed_only=not staff),
         user_id=ctx.actor.user_id,
         sees_everyone=ctx.actor.is_admin or "lead" in ctx.roles,
+        item_counts=staff,
     )
     if format == "md":
         return PlainTextResponse(render_markdown(snapshot), media_type="text/markdown")

@@ -64,7 +64,7 @@ def excluded(
     project_id: int,
     version: str,
     request: Request,
-    ctx: Ctx = Depends(require(Action.RELEASE_READ)),
+    ctx: Ctx = Depends(require(Action.RELEASE_ITEMS_READ)),
 ) -> Any:
     return releases.excluded_items(db_of(request), project_id, version)
 

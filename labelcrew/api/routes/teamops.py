@@ -169,7 +169,7 @@ def handoff_board(
     project_id: int,
     request: Request,
     almost: float = 0.9,
-    ctx: Ctx = Depends(require(Action.BATCH_READ)),
+    ctx: Ctx = Depends(require(Action.BATCH_DETAIL_READ)),  # progress per batch
 ) -> Any:
     return handoffs.board(db_of(request), project_id, almost=almost)
 

@@ -229,7 +229,7 @@
       const li = el("li");
       li.append(el("span", r.verdict, `badge verdict-${r.verdict}`), ` item ${r.item_id} by ${r.reviewer} `, el("span", when(r.created_at), "muted small"));
       li.appendChild(el("div", `Your label: ${shown(r.your_value)}`, "small"));
-      if (r.corrected_value) li.appendChild(el("div", `Correction: ${shown(r.corrected_value)}`, "small"));
+      if (r.corrected_fields.length) li.appendChild(el("div", `Corrected: ${r.corrected_fields.join(", ")}`, "small"));
       if (r.error_tags.length) li.appendChild(el("div", `Tags: ${r.error_tags.map((t) => t.name).join(", ")}`, "small"));
       for (const rule of r.rules) {
         li.appendChild(el("div", `Rule ${rule.number}${rule.title ? ` ${rule.title}` : ""}: ${rule.text || "(not in that guideline version)"}`, "small"));
