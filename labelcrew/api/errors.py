@@ -16,6 +16,7 @@ from labelcrew.errors import (
     Forbidden,
     LabelcrewError,
     NotFound,
+    RateLimited,
     Unauthenticated,
     Unavailable,
     ValidationFailed,
@@ -30,6 +31,7 @@ STATUS: dict[type[LabelcrewError], int] = {
     NotFound: 404,
     Conflict: 409,
     ValidationFailed: 422,
+    RateLimited: 429,
     Unavailable: 503,
 }
 

@@ -15,7 +15,7 @@ from labelcrew.db.models_loops import (
     CalibrationSession,
 )
 from labelcrew.db.models_quality import QualitySnapshot
-from labelcrew.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from labelcrew.errors import Conflict, NotFound, ValidationFailed
 from labelcrew.services import guidelines
 from labelcrew.services.accounts import Actor
 from labelcrew.services.calibration import (
@@ -244,11 +244,12 @@ def decisions_to_draft(
 ) -> dict[str, Any]:
     """Append the session's undrafted decisions to the guideline draft: a decision naming an
     existing rule clarifies it (text appended, the item as an example); one naming a new
-    number, or none, becomes a new rule (numbered after the highest top-level rule)."""
+    number, or none, becomes a new rule (numbered after the highest top-level rule).
+
+    Who may is the permission table's `Action.GUIDELINE_EDIT` (the draft is the guideline's),
+    which the route checks; no second role check here to disagree with it."""
     with db.uow(read_only=True) as uow:
         s = load_session(uow, project_id, session_id)
-        if not manages(uow, actor, project_id) and not actor.is_admin:
-            raise Forbidden("only leads and QA turn decisions into rules", code="forbidden")
         pending = list(
             uow.session.scalars(
                 select(CalibrationDecision)
