@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from labelcrew.db.models import GuidelineRule, GuidelineVersion, Item, User
+from labelcrew.db.models import GuidelineRule, GuidelineVersion, User
 from labelcrew.db.models_loops import (
     CalibrationDecision,
     CalibrationInvite,
@@ -16,7 +16,7 @@ from labelcrew.db.models_loops import (
 )
 from labelcrew.db.models_quality import QualitySnapshot
 from labelcrew.errors import Conflict, NotFound, ValidationFailed
-from labelcrew.services import guidelines
+from labelcrew.services import guidelines, privacy
 from labelcrew.services.accounts import Actor
 from labelcrew.services.calibration import (
     answers_of,
@@ -262,10 +262,9 @@ def decisions_to_draft(
         )
         if not pending:
             raise Conflict("no decisions left to draft", code="nothing_to_draft")
-        payloads: dict[int, Any] = dict(
-            uow.session.execute(
-                select(Item.id, Item.payload).where(Item.id.in_([d.item_id for d in pending]))
-            ).all()
+        # The examples land in the guideline, which every member reads: mask for everyone.
+        payloads = privacy.payloads_of(
+            uow, load_project(uow, project_id), [d.item_id for d in pending], privacy.EVERYONE
         )
         title, body, rules = _base_rules(uow, project_id)
     by_number = {r["number"]: r for r in rules}
