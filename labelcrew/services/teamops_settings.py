@@ -1,6 +1,7 @@
 """Team-operations settings of a project, kept in `projects.settings` next to the core ones:
 self-check rules and checklist, sensitive fields, import redaction, the automatic
-redistribution policy, the batch size limit and the planning defaults. (The other WIP limit
+redistribution policy, the batch size limit, the planning defaults and the senior-review flags
+an annotator may raise per rolling hour (`senior_review_per_hour`, default 10). (The other WIP limit
 beyond annotation, open review tickets per reviewer, is the escalation capability's
 `max_open_tickets_per_reviewer` setting.)
 
