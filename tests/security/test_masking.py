@@ -220,6 +220,20 @@ def test_staff_see_what_the_rules_say(db):
         calib = rows[0]["payload"]
         assert {k: v for k, v in calib.items() if k != "text"} == want, name
 
+    def page(actor, url):
+        token = accounts.issue_token(db, None, user_id=actor.user_id)
+        resp = client.get(url, headers={"Authorization": f"Bearer {token}"})
+        assert resp.status_code == 200, (actor.username, url, resp.text)
+        return resp.text
+
+    # The pages: the escalation inbox shows item 1 beside the question; the review page a lease.
+    inbox = f"/projects/{pid}/escalations"
+    assert "b***@e***.com" in page(actors["reviewer"], inbox)
+    assert not CLEAR.search(page(actors["reviewer"], inbox))
+    assert email in page(actors["lead"], inbox)
+    review = page(actors["reviewer"], f"/projects/{pid}/review")
+    assert "@e***.com" in review and not CLEAR.search(review)
+
 
 def test_weekly_examples_and_release_exports_are_masked(db):
     team, _ = _project(db)
