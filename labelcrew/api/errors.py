@@ -45,6 +45,8 @@ def status_for(exc: LabelcrewError) -> int:
 
 def domain_response(exc: LabelcrewError) -> FastJSON:
     headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
+    if isinstance(exc, RateLimited) and "retry_after_seconds" in exc.details:
+        headers = {"Retry-After": str(exc.details["retry_after_seconds"])}
     return FastJSON(exc.to_dict(), status_code=status_for(exc), headers=headers)
 
 

@@ -112,23 +112,28 @@ def flag_for_senior(
 
 def _check_rate(uow: UnitOfWork, project_id: int, actor: Actor, setting: Any) -> None:
     limit = int(setting or TEAMOPS_DEFAULTS["senior_review_per_hour"])
-    since = uow.now - timedelta(hours=1)
-    recent = uow.session.scalar(
-        select(func.count())
-        .select_from(AuditEvent)
-        .where(
+    window = timedelta(hours=1)
+    recent, oldest = uow.session.execute(
+        select(func.count(), func.min(AuditEvent.at)).where(
             AuditEvent.project_id == project_id,
-            AuditEvent.at > since,
+            AuditEvent.at > uow.now - window,
             AuditEvent.actor_id == actor.user_id,
             AuditEvent.action == FLAG_ACTION,
         )
-    )
-    if (recent or 0) >= limit:
+    ).one()
+    if recent >= limit:
+        # SQLite hands back naive datetimes; the stored ones are UTC.
+        first = oldest if oldest.tzinfo else oldest.replace(tzinfo=uow.now.tzinfo)
+        wait = max(1, int((first + window - uow.now).total_seconds()) + 1)
         raise RateLimited(
             f"at most {limit} senior-review flags per hour per annotator (the project's "
-            f"senior_review_per_hour setting); try again later",
+            f"senior_review_per_hour setting); the next one is possible in {wait} s",
             field="senior_review_per_hour",
-            details={"limit": limit, "window_seconds": 3600, "recent": int(recent or 0)},
+            details={
+                "limit": limit,
+                "window_seconds": int(window.total_seconds()),
+                "retry_after_seconds": wait,
+            },
         )
 
 

@@ -96,10 +96,12 @@ def test_senior_review_is_rate_limited_per_annotator(db, clock):
     assert limited.status_code == 429, limited.text
     out = limited.json()
     assert out["code"] == "rate_limited" and out["details"]["limit"] == 3
+    assert limited.headers["Retry-After"] == str(out["details"]["retry_after_seconds"])
+    assert 0 < out["details"]["retry_after_seconds"] <= 3601
     assert "senior_review_per_hour" in out["message"]
     # The limit is per annotator: another one is not held back.
     assert client.post(url.format(theirs), json=body, headers=_auth(db, ann1)).is_success
-    clock.advance(3601)  # a rolling hour later the first flags no longer count
+    clock.advance(out["details"]["retry_after_seconds"])  # the oldest flag left the window
     assert client.post(url.format(mine[3]), json=body, headers=_auth(db, ann0)).is_success
 
 
