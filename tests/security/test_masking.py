@@ -136,7 +136,7 @@ def _ids(db, pid: int, sid: int) -> dict[str, list[Any]]:
         "session_id": sessions,
         "version": [1, 2, "v1"],  # guideline versions and the release's name
         "webhook_id": [1],
-        "user_id": [1],
+        "user_id": [1, 3],  # the admin and ann0
         "token_id": [1],
     }
 
@@ -168,6 +168,12 @@ def test_an_annotator_never_reads_a_clear_sensitive_value(db):
             seen[route.path] = max(seen.get(route.path, 0), resp.status_code == 200)
             if CLEAR.search(resp.text):
                 leaks.append((url, CLEAR.search(resp.text).group(0)))
+    week = iso_week(db.clock().date())
+    for fmt in ("json", "md", "html"):  # this week's report, with its examples, in each format
+        url = f"/api/v1/projects/{pid}/reports/weekly?week={week}&format={fmt}"
+        resp = client.get(url, headers=headers)
+        assert resp.status_code == 200 and not CLEAR.search(resp.text), url
+        assert fmt != "json" or resp.json()["examples"], "the report should carry examples"
     nxt = client.post(f"/api/v1/projects/{pid}/next", headers=headers)
     assert nxt.status_code == 200 and not CLEAR.search(nxt.text)
     assert nxt.json()["item"]["payload"]["customer_email"] == mask(EMAIL.format(23))
