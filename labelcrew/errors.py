@@ -75,6 +75,12 @@ class Conflict(LabelcrewError):
     code = "conflict"
 
 
+class RateLimited(LabelcrewError):
+    """The caller made too many requests of one kind; the message names the limit."""
+
+    code = "rate_limited"
+
+
 class Unavailable(LabelcrewError):
     """A temporary condition (the database is busy); the same request may succeed later."""
 

@@ -18,6 +18,7 @@ from labelcrew.errors import (
     Forbidden,
     LabelcrewError,
     NotFound,
+    RateLimited,
     Unauthenticated,
     Unavailable,
     ValidationFailed,
@@ -32,6 +33,7 @@ STATUS: dict[type[LabelcrewError], int] = {
     NotFound: 404,
     Conflict: 409,
     ValidationFailed: 422,
+    RateLimited: 429,
     Unavailable: 503,
 }
 
@@ -73,6 +75,8 @@ def status_for(exc: LabelcrewError) -> int:
 
 def domain_response(exc: LabelcrewError) -> FastJSON:
     headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
+    if isinstance(exc, RateLimited) and "retry_after_seconds" in exc.details:
+        headers = {"Retry-After": str(exc.details["retry_after_seconds"])}
     return FastJSON(exc.to_dict(), status_code=status_for(exc), headers=headers)
 
 

@@ -5,13 +5,17 @@ latency comes from a small ASGI middleware that times each HTTP request into fix
 per method and route template (never the raw path, so ids do not multiply the series); the
 other figures are read from the database at scrape time.
 
-Access: open by default, like most exporters on a private network. Set
-`LABELCREW_METRICS_TOKEN` to require `Authorization: Bearer <token>` on scrapes.
+Access: the page names every project, so it is not public. With `LABELCREW_METRICS_TOKEN`
+set, a scrape needs `Authorization: Bearer <token>` from any address. Without a token, only a
+scraper on the same host may read it: a loopback client address (127.0.0.0/8, ::1) and no
+`Forwarded`/`X-Forwarded-For` header (a reverse proxy on the same host would otherwise make
+every outside request look local). Anything else gets 403 `metrics_forbidden`.
 """
 
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import threading
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -26,7 +30,7 @@ from labelcrew.api.security import db_of
 from labelcrew.db.models import Annotation, Item, Project
 from labelcrew.db.models_metrics import MetricsDaily, MetricsRollupState
 from labelcrew.db.models_quality import Alert
-from labelcrew.errors import Unauthenticated
+from labelcrew.errors import Forbidden, Unauthenticated
 from labelcrew.services import metrics_sql
 from labelcrew.services.uow import Database
 
@@ -180,13 +184,37 @@ def install(app: FastAPI) -> None:
 
     @app.get("/metrics", tags=["ops"], response_class=PlainTextResponse)
     def prometheus_metrics(request: Request) -> PlainTextResponse:
-        token = MetricsSettings().metrics_token
-        if token:
-            given = request.headers.get("authorization", "").partition(" ")[2].strip()
-            if not hmac.compare_digest(given.encode(), token.encode()):
-                raise Unauthenticated(
-                    "send 'Authorization: Bearer <LABELCREW_METRICS_TOKEN>'",
-                    code="metrics_token_required",
-                )
+        check_access(request, MetricsSettings().metrics_token)
         lines = database_lines(db_of(request)) + histogram.lines()
         return PlainTextResponse("\n".join(lines) + "\n", media_type=CONTENT_TYPE)
+
+
+def _is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a name (or a test client's label), not an address
+        return False
+
+
+def check_access(request: Request, token: str) -> None:
+    """The token when one is configured; otherwise a direct request from this host."""
+    if token:
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            given.strip().encode(), token.encode()
+        ):
+            raise Unauthenticated(
+                "send 'Authorization: Bearer <LABELCREW_METRICS_TOKEN>'",
+                code="metrics_token_required",
+            )
+        return
+    proxied = "forwarded" in request.headers or "x-forwarded-for" in request.headers
+    host = request.client.host if request.client else None
+    if proxied or not _is_loopback(host):
+        raise Forbidden(
+            "/metrics answers loopback clients only; set LABELCREW_METRICS_TOKEN to scrape "
+            f"from elsewhere (client {host or 'unknown'}{', proxied' if proxied else ''})",
+            code="metrics_forbidden",
+        )

@@ -22,6 +22,7 @@ from labelcrew.db.models_loops import (
 )
 from labelcrew.domain.permissions import Action, allowed
 from labelcrew.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from labelcrew.services import privacy
 from labelcrew.services.accounts import Actor
 from labelcrew.services.calibration_picks import PICKS, pick_hard_items, results
 from labelcrew.services.events import audit, emit
@@ -235,10 +236,10 @@ def session_items(db: Database, actor: Actor, project_id: int, session_id: int) 
         s = load_session(uow, project_id, session_id)
         reveal = reveals(uow, actor, s)
         mine = {a.item_id: a.value for a in answers_of(uow, s) if a.user_id == actor.user_id}
-        payloads: dict[int, Any] = dict(
-            uow.session.execute(
-                select(Item.id, Item.payload).where(Item.id.in_(item_ids_of(uow, s.id)))
-            ).all()
+        # Invitees may be annotators: sensitive fields as the caller's roles may see them.
+        project = load_project(uow, project_id)
+        payloads = privacy.payloads_of(
+            uow, project, item_ids_of(uow, s.id), privacy.viewer_of(uow, project.id, actor)
         )
         split = (
             {r["item_id"]: r["split"] for r in session_results(uow, s)["items"]} if reveal else {}

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from labelcrew.db.models import GuidelineRule, GuidelineVersion, Item, User
+from labelcrew.db.models import GuidelineRule, GuidelineVersion, User
 from labelcrew.db.models_loops import (
     CalibrationDecision,
     CalibrationInvite,
@@ -15,8 +15,8 @@ from labelcrew.db.models_loops import (
     CalibrationSession,
 )
 from labelcrew.db.models_quality import QualitySnapshot
-from labelcrew.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from labelcrew.services import guidelines
+from labelcrew.errors import Conflict, NotFound, ValidationFailed
+from labelcrew.services import guidelines, privacy
 from labelcrew.services.accounts import Actor
 from labelcrew.services.calibration import (
     answers_of,
@@ -244,11 +244,12 @@ def decisions_to_draft(
 ) -> dict[str, Any]:
     """Append the session's undrafted decisions to the guideline draft: a decision naming an
     existing rule clarifies it (text appended, the item as an example); one naming a new
-    number, or none, becomes a new rule (numbered after the highest top-level rule)."""
+    number, or none, becomes a new rule (numbered after the highest top-level rule).
+
+    Who may is the permission table's `Action.GUIDELINE_EDIT` (the draft is the guideline's),
+    which the route checks; no second role check here to disagree with it."""
     with db.uow(read_only=True) as uow:
         s = load_session(uow, project_id, session_id)
-        if not manages(uow, actor, project_id) and not actor.is_admin:
-            raise Forbidden("only leads and QA turn decisions into rules", code="forbidden")
         pending = list(
             uow.session.scalars(
                 select(CalibrationDecision)
@@ -261,10 +262,9 @@ def decisions_to_draft(
         )
         if not pending:
             raise Conflict("no decisions left to draft", code="nothing_to_draft")
-        payloads: dict[int, Any] = dict(
-            uow.session.execute(
-                select(Item.id, Item.payload).where(Item.id.in_([d.item_id for d in pending]))
-            ).all()
+        # The examples land in the guideline, which every member reads: mask for everyone.
+        payloads = privacy.payloads_of(
+            uow, load_project(uow, project_id), [d.item_id for d in pending], privacy.EVERYONE
         )
         title, body, rules = _base_rules(uow, project_id)
     by_number = {r["number"]: r for r in rules}

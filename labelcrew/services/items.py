@@ -41,9 +41,10 @@ def list_items(
     state: str | None = None,
     limit: int = 50,
     offset: int = 0,
-    roles: frozenset[str] | None = None,
+    viewer: privacy.Viewer = privacy.EVERYONE,
 ) -> dict[str, Any]:
-    """`roles`: the reader's project roles, for sensitive fields (None: unmasked, for admins)."""
+    """`viewer`: who reads, for sensitive fields (by default masked as for a member without
+    roles, so a caller that forgets the viewer hides rather than leaks)."""
     if state is not None and state not in ITEM_STATES:
         raise ValidationFailed(f"state must be one of {ITEM_STATES}", field="state")
     if not 1 <= limit <= 1000:
@@ -56,9 +57,8 @@ def list_items(
             query, count = query.where(Item.state == state), count.where(Item.state == state)
         rows = uow.session.scalars(query.order_by(Item.id).limit(limit).offset(offset))
         out = [item_dict(i) for i in rows]
-        if roles is not None:
-            for entry in out:
-                entry["payload"] = privacy.view(project, entry["payload"], roles)
+        for entry in out:
+            entry["payload"] = privacy.present(project, entry["payload"], viewer)
         return {"total": uow.session.scalar(count), "items": out}
 
 
@@ -75,14 +75,13 @@ def get_item(
     item_id: int,
     *,
     with_gold: bool,
-    roles: frozenset[str] | None = None,
+    viewer: privacy.Viewer = privacy.EVERYONE,
 ) -> dict[str, Any]:
     with db.uow(read_only=True) as uow:
         project = load_project(uow, ref)
         item = _load(uow, project.id, item_id)
         result = item_dict(item)
-        if roles is not None:
-            result["payload"] = privacy.view(project, result["payload"], roles)
+        result["payload"] = privacy.present(project, result["payload"], viewer)
         rows = uow.session.execute(
             select(Annotation, User.username)
             .join(User, User.id == Annotation.annotator_id)

@@ -1,10 +1,18 @@
 """Privacy and access: sensitive payload fields masked or hidden per role wherever items are
-shown (next item, item reads, exports), PII redaction on import with an audit of counts only,
-and the batch size limit that import enforces (a WIP limit beyond annotation)."""
+shown, PII redaction on import with an audit of counts only, and the batch size limit that
+import enforces (a WIP limit beyond annotation).
+
+Every payload that leaves a service goes through `view` (directly, or through `present` /
+`payloads_of` with a `Viewer`): the next item, review leases, item reads, exports, release
+exports, calibration items, guideline examples drafted from calibration, and the weekly
+report's examples. Artifacts that every member reads later (the guideline, the weekly report)
+are masked for `EVERYONE`, the viewer without roles. `tests/security/test_masking.py` walks
+every route an annotator may call and fails on any clear sensitive value."""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
@@ -30,6 +38,41 @@ def view(
     if not rules:
         return payload
     return visible_payload(payload, rules, roles, is_admin=is_admin)
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Whom a payload is shown to: their project roles, and whether they are an admin."""
+
+    roles: frozenset[str]
+    is_admin: bool = False
+
+
+# Stored artifacts every member reads (guideline examples, weekly reports): no role at all.
+EVERYONE = Viewer(frozenset())
+
+
+def present(
+    project: Project | ProjectRow, payload: dict[str, Any], viewer: Viewer
+) -> dict[str, Any]:
+    return view(project, payload, viewer.roles, is_admin=viewer.is_admin)
+
+
+def viewer_of(uow: UnitOfWork, project_id: int, actor: Actor) -> Viewer:
+    return Viewer(roles_of(uow, project_id, actor), actor.is_admin)
+
+
+def payloads_of(
+    uow: UnitOfWork, project: Project, item_ids: Iterable[int], viewer: Viewer
+) -> dict[int, dict[str, Any]]:
+    """The payloads of these items of the project, as `viewer` may see them."""
+    ids = list(item_ids)
+    if not ids:
+        return {}
+    rows = uow.session.execute(
+        select(Item.id, Item.payload).where(Item.project_id == project.id, Item.id.in_(ids))
+    ).all()
+    return {item_id: present(project, payload, viewer) for item_id, payload in rows}
 
 
 def roles_of(uow: UnitOfWork, project_id: int, actor: Actor) -> frozenset[str]:

@@ -29,6 +29,7 @@ import pyarrow.parquet as pq
 
 from labelcrew.db.models_releases import Release
 from labelcrew.errors import ValidationFailed
+from labelcrew.services import privacy
 from labelcrew.services.accounts import Actor
 from labelcrew.services.events import audit
 from labelcrew.services.projects import load_project
@@ -74,8 +75,12 @@ def export_release(db: Database, actor: Actor, ref: int | str, name: str, fmt: s
     with db.uow() as uow:
         project = load_project(uow, ref)
         release = load_release(uow, project.id, name)
+        # The stored rows (and their hash) keep the data as frozen; the file carries sensitive
+        # fields only as the exporter's roles may see them, as the project export does.
+        viewer = privacy.viewer_of(uow, project.id, actor)
         rows = [
-            {**r, "method": release.method} for r in release_rows(uow, release, included_only=True)
+            {**r, "method": release.method, "data": privacy.present(project, r["data"], viewer)}
+            for r in release_rows(uow, release, included_only=True)
         ]
         kinds = {}
         if fmt == "labelstudio":

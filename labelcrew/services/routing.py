@@ -6,20 +6,24 @@ order of `labelcrew.domain.routing.tiers`, applied in the assignment engine's ca
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, exists, update
+from sqlalchemy import and_, case, exists, func, select, update
 
-from labelcrew.db.models import Annotation, Item
+from labelcrew.db.models import Annotation, AuditEvent, Item
 from labelcrew.domain.schema import LabelSchema
-from labelcrew.errors import NotFound, ValidationFailed
+from labelcrew.errors import NotFound, RateLimited, ValidationFailed
 from labelcrew.services.accounts import Actor
 from labelcrew.services.events import audit, emit
+from labelcrew.services.feedback_common import held
 from labelcrew.services.projects import load_project
+from labelcrew.services.teamops_settings import DEFAULTS as TEAMOPS_DEFAULTS
 from labelcrew.services.uow import Database, UnitOfWork
 from labelcrew.services.work_rows import ItemRow
 
 MAX_REASON = 1000
+FLAG_ACTION = "item.flag_senior"
 
 
 def raise_difficulty(uow: UnitOfWork, item_id: int) -> None:
@@ -64,7 +68,11 @@ def flag_for_senior(
     db: Database, actor: Actor, ref: int | str, item_id: int, *, reason: str
 ) -> dict[str, Any]:
     """An annotator flags an ambiguous item: it becomes hard (so seniors get it first) and,
-    when the review capability offers an enqueue function, it goes to review."""
+    when the review capability offers an enqueue function, it goes to review.
+
+    Only an item the caller holds or held (the check `/flag` makes), and at most the project's
+    `senior_review_per_hour` flags per annotator per rolling hour, counted from the audit log:
+    otherwise one member could mark every item hard and reroute the whole queue."""
     if not reason.strip() or len(reason) > MAX_REASON:
         raise ValidationFailed(
             f"say in 1 to {MAX_REASON} characters what is ambiguous", field="reason"
@@ -72,8 +80,12 @@ def flag_for_senior(
     with db.uow() as uow:
         project = load_project(uow, ref)
         item = uow.session.get(Item, item_id)
-        if item is None or item.project_id != project.id:
-            raise NotFound(f"no item {item_id}", code="item_not_found", field="item_id")
+        if item is None or item.project_id != project.id or not held(uow, item.id, actor.user_id):
+            # The same answer for a foreign item as for none: ids reveal nothing.
+            raise NotFound(
+                f"you hold no assignment on item {item_id}", code="item_not_found", field="item_id"
+            )
+        _check_rate(uow, project.id, actor, (project.settings or {}).get("senior_review_per_hour"))
         before = item.difficulty
         item.difficulty = "hard"
         queued = _enqueue_review(uow, project.id, item.id, reason)
@@ -81,7 +93,7 @@ def flag_for_senior(
         audit(
             uow,
             actor_id=actor.user_id,
-            action="item.flag_senior",
+            action=FLAG_ACTION,
             entity_type="item",
             entity_id=item.id,
             project_id=project.id,
@@ -96,6 +108,33 @@ def flag_for_senior(
         )
         uow.commit()
         return {"item_id": item.id, **after}
+
+
+def _check_rate(uow: UnitOfWork, project_id: int, actor: Actor, setting: Any) -> None:
+    limit = int(setting or TEAMOPS_DEFAULTS["senior_review_per_hour"])
+    window = timedelta(hours=1)
+    recent, oldest = uow.session.execute(
+        select(func.count(), func.min(AuditEvent.at)).where(
+            AuditEvent.project_id == project_id,
+            AuditEvent.at > uow.now - window,
+            AuditEvent.actor_id == actor.user_id,
+            AuditEvent.action == FLAG_ACTION,
+        )
+    ).one()
+    if recent >= limit:
+        # SQLite hands back naive datetimes; the stored ones are UTC.
+        first = oldest if oldest.tzinfo else oldest.replace(tzinfo=uow.now.tzinfo)
+        wait = max(1, int((first + window - uow.now).total_seconds()) + 1)
+        raise RateLimited(
+            f"at most {limit} senior-review flags per hour per annotator (the project's "
+            f"senior_review_per_hour setting); the next one is possible in {wait} s",
+            field="senior_review_per_hour",
+            details={
+                "limit": limit,
+                "window_seconds": int(window.total_seconds()),
+                "retry_after_seconds": wait,
+            },
+        )
 
 
 def _enqueue_review(uow: UnitOfWork, project_id: int, item_id: int, reason: str) -> bool:

@@ -1,6 +1,7 @@
 """Team-operations settings of a project, kept in `projects.settings` next to the core ones:
 self-check rules and checklist, sensitive fields, import redaction, the automatic
-redistribution policy, the batch size limit and the planning defaults. (The other WIP limit
+redistribution policy, the batch size limit, the planning defaults and the senior-review flags
+an annotator may raise per rolling hour (`senior_review_per_hour`, default 10). (The other WIP limit
 beyond annotation, open review tickets per reviewer, is the escalation capability's
 `max_open_tickets_per_reviewer` setting.)
 
@@ -42,6 +43,9 @@ DEFAULTS: dict[str, Any] = {
     "redistribution": REDISTRIBUTION_DEFAULT,
     "planning": PLANNING_DEFAULT,
     "batch_size_limit": None,
+    # Senior-review flags one annotator may raise per rolling hour: each makes an item hard
+    # and queues a review, so an unbounded flood would reroute the whole queue.
+    "senior_review_per_hour": 10,
 }
 
 
@@ -51,6 +55,15 @@ def _positive_int_or_none(key: str) -> Callable[[Any], int | None]:
             return None
         if not isinstance(raw, int) or isinstance(raw, bool) or raw < 1:
             raise ValidationFailed(f"{key} must be a whole number >= 1 or null", field=key)
+        return raw
+
+    return parse
+
+
+def _positive_int(key: str) -> Callable[[Any], int]:
+    def parse(raw: Any) -> int:
+        if not isinstance(raw, int) or isinstance(raw, bool) or raw < 1:
+            raise ValidationFailed(f"{key} must be a whole number >= 1", field=key)
         return raw
 
     return parse
@@ -86,6 +99,7 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
     "redistribution": _numbers("redistribution", REDISTRIBUTION_DEFAULT),
     "planning": _numbers("planning", PLANNING_DEFAULT),
     "batch_size_limit": _positive_int_or_none("batch_size_limit"),
+    "senior_review_per_hour": _positive_int("senior_review_per_hour"),
 }
 
 

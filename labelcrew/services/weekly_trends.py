@@ -17,8 +17,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from labelcrew.db.models import Annotation, Item
-from labelcrew.services import metrics_sql
+from labelcrew.db.models import Annotation, Item, Project
+from labelcrew.services import metrics_sql, privacy
 from labelcrew.services.metrics_calc import iso_week, rate
 from labelcrew.services.uow import UnitOfWork
 
@@ -146,6 +146,8 @@ def top_examples(
 ) -> list[dict[str, Any]]:
     if field is None:
         return []
+    project = uow.session.get(Project, project_id)
+    assert project is not None
     by_item: dict[int, list[Any]] = defaultdict(list)
     for row in _live_labels(uow, project_id, field, lo, hi):
         by_item[row.item_id].append(row)
@@ -162,7 +164,13 @@ def top_examples(
         for size, item_id, r in sorted(candidates[member_id], key=lambda c: c[:2])[
             :EXAMPLES_PER_MEMBER
         ]:
-            text = r.payload.get("text") if isinstance(r.payload, dict) else None
+            # Every member reads the report: the excerpt is masked as for a member without roles.
+            shown = (
+                privacy.present(project, r.payload, privacy.EVERYONE)
+                if isinstance(r.payload, dict)
+                else {}
+            )
+            text = shown.get("text")
             examples.append(
                 {
                     "member_id": member_id,

@@ -25,6 +25,7 @@ from labelcrew.services import (
     escalations,
     guidelines,
     items,
+    privacy,
     projects,
     review_leases,
     taxonomy,
@@ -136,9 +137,9 @@ def escalation_inbox(
         names = {m["user_id"]: m["username"] for m in projects.list_members(db, project_id)}
     payloads: dict[int, dict[str, Any]] = {}
     if page.can(Action.ITEM_READ):  # the item beside the question, masked as item reads are
-        roles = None if page.actor.is_admin else page.roles
+        viewer = privacy.Viewer(page.roles, page.actor.is_admin)
         for item_id in list(dict.fromkeys(t["item_id"] for t in tickets))[:MAX_ITEMS_SHOWN]:
-            found = items.get_item(db, project_id, item_id, with_gold=False, roles=roles)
+            found = items.get_item(db, project_id, item_id, with_gold=False, viewer=viewer)
             payloads[item_id] = found["payload"]
     return render(
         request,

@@ -144,7 +144,7 @@ def test_publish_once_and_emit_event(db, clock):
 def test_prometheus_exposition_parses(db, clock):
     team = two_weeks(db, clock)
     add_items(db, team.project_id, 3, overlap=2, start=200)
-    client = TestClient(create_app(db=db))
+    client = TestClient(create_app(db=db), client=("127.0.0.1", 50000))  # /metrics: loopback
     assert client.get("/healthz").status_code == 200
     text = client.get("/metrics").text
     samples = [line for line in text.splitlines() if line and not line.startswith("#")]

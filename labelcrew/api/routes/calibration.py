@@ -143,6 +143,8 @@ def to_draft(
     project_id: int,
     session_id: int,
     request: Request,
+    # Writing rules into the draft is editing the guideline: the guideline editors decide,
+    # whoever recorded the decisions (QA runs sessions but does not edit the guideline).
     ctx: Ctx = Depends(require(Action.GUIDELINE_EDIT)),
 ) -> Any:
     return calibration_review.decisions_to_draft(db_of(request), ctx.actor, project_id, session_id)

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from labelcrew.api.security import Ctx, db_of, require
 from labelcrew.domain.permissions import Action, allowed
-from labelcrew.services import batches, export, items
+from labelcrew.services import batches, export, items, privacy
 
 router = APIRouter(prefix="/api/v1/projects/{project_id}", tags=["items"])
 
@@ -40,9 +40,9 @@ def list_items(
     offset: int = 0,
     ctx: Ctx = Depends(require(Action.ITEM_READ)),
 ) -> Any:
-    roles = None if ctx.actor.is_admin else ctx.roles
+    viewer = privacy.Viewer(ctx.roles, ctx.actor.is_admin)
     return items.list_items(
-        db_of(request), project_id, state=state, limit=limit, offset=offset, roles=roles
+        db_of(request), project_id, state=state, limit=limit, offset=offset, viewer=viewer
     )
 
 
@@ -51,8 +51,8 @@ def get_item(
     project_id: int, item_id: int, request: Request, ctx: Ctx = Depends(require(Action.ITEM_READ))
 ) -> Any:
     with_gold = allowed(Action.GOLD_MANAGE, ctx.roles, is_admin=ctx.actor.is_admin)
-    roles = None if ctx.actor.is_admin else ctx.roles
-    return items.get_item(db_of(request), project_id, item_id, with_gold=with_gold, roles=roles)
+    viewer = privacy.Viewer(ctx.roles, ctx.actor.is_admin)
+    return items.get_item(db_of(request), project_id, item_id, with_gold=with_gold, viewer=viewer)
 
 
 @router.put("/items/{item_id}/gold")
