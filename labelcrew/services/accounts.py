@@ -6,12 +6,13 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import Table, bindparam, select, update
 
 from labelcrew.config import get_settings
 from labelcrew.db.models import ApiToken, Member, User
@@ -73,8 +74,7 @@ def create_user(
             f"username {username!r} must be 2-64 lowercase letters, digits, '.', '_' or '-'",
             field="username",
         )
-    if len(password) < 8:
-        raise ValidationFailed("password must have at least 8 characters", field="password")
+    check_new_password(password)
     with db.uow() as uow:
         if uow.session.scalar(select(User.id).where(User.username == username)) is not None:
             raise Conflict(
@@ -99,6 +99,23 @@ def create_user(
         )
         uow.commit()
         return _out(user)
+
+
+def check_new_password(password: str, field: str = "password") -> None:
+    """What every new password (create, change, reset) must satisfy."""
+    if len(password) < 8:
+        raise ValidationFailed(f"{field} must have at least 8 characters", field=field)
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return bool(_hasher().verify(password_hash, password))
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 def list_users(db: Database) -> list[UserOut]:
@@ -126,13 +143,40 @@ def check_password(db: Database, username: str, password: str) -> Actor:
         return Actor(user.id, user.username, user.is_admin)
 
 
-def issue_token(db: Database, actor: Actor | None, *, user_id: int, name: str = "default") -> str:
-    """Create a token for a user; only its hash is stored, so it is shown once."""
+def issue_token(
+    db: Database,
+    actor: Actor | None,
+    *,
+    user_id: int,
+    name: str = "default",
+    expires_in_days: int | None = None,
+) -> str:
+    """Create a token for a user; only its hash is stored, so it is shown once. With
+    `expires_in_days` it stops working that many days from now (401 `token_expired`)."""
+    if expires_in_days is not None and not 1 <= expires_in_days <= 3650:
+        raise ValidationFailed(
+            f"expires_in_days must be between 1 and 3650, not {expires_in_days}",
+            field="expires_in_days",
+        )
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with db.uow() as uow:
-        if uow.session.get(User, user_id) is None:
+        user = uow.session.get(User, user_id)
+        if user is None:
             raise NotFound(f"no user with id {user_id}", field="user_id")
-        row = ApiToken(user_id=user_id, name=name, token_hash=hash_token(token), created_at=uow.now)
+        if not user.is_active:
+            raise Conflict(
+                f"user {user.username!r} is deactivated; reactivate them first",
+                code="user_inactive",
+                field="user_id",
+            )
+        expires = None if expires_in_days is None else uow.now + timedelta(days=expires_in_days)
+        row = ApiToken(
+            user_id=user_id,
+            name=name,
+            token_hash=hash_token(token),
+            created_at=uow.now,
+            expires_at=expires,
+        )
         uow.session.add(row)
         uow.session.flush()
         audit(
@@ -141,10 +185,38 @@ def issue_token(db: Database, actor: Actor | None, *, user_id: int, name: str = 
             action="token.issue",
             entity_type="api_token",
             entity_id=row.id,
-            after={"user_id": user_id, "name": name},
+            after={
+                "user_id": user_id,
+                "name": name,
+                "expires_at": None if expires is None else expires.isoformat(),
+            },
         )
         uow.commit()
     return token
+
+
+@dataclass(frozen=True)
+class TokenOut:
+    id: int
+    name: str
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+def list_tokens(db: Database, actor: Actor, user_id: int) -> list[TokenOut]:
+    """A user's tokens (never their values), newest first; yours, or anyone's for an admin."""
+    if user_id != actor.user_id and not actor.is_admin:
+        raise NotFound(f"no user with id {user_id}", field="user_id")
+    with db.uow(read_only=True) as uow:
+        rows = uow.session.scalars(
+            select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id.desc())
+        )
+        return [
+            TokenOut(t.id, t.name, t.created_at, t.expires_at, t.last_used_at, t.revoked_at)
+            for t in rows
+        ]
 
 
 def revoke_token(db: Database, actor: Actor, token_id: int) -> None:
@@ -186,7 +258,10 @@ ACTOR_AND_ROLES = Prepared(
         _users.c.username,
         _users.c.is_admin,
         _users.c.is_active,
+        _tokens.c.id.label("token_id"),
         _tokens.c.revoked_at,
+        _tokens.c.expires_at,
+        _tokens.c.last_used_at,
         _members.c.roles,
     )
     .select_from(
@@ -199,6 +274,13 @@ ACTOR_AND_ROLES = Prepared(
     .where(_tokens.c.token_hash == bindparam("token_hash")),
     named=True,
 )
+TOUCH_TOKEN = Prepared(
+    update(_tokens)
+    .where(_tokens.c.id == bindparam("token_id"))
+    .values(last_used_at=bindparam("used"))
+)
+# last_used_at is refreshed at most this often: next and submit come with the token per item.
+TOUCH_EVERY = timedelta(minutes=1)
 
 
 def actor_and_roles(
@@ -212,5 +294,13 @@ def actor_and_roles(
     row = rows[0] if rows else None
     if row is None or row.revoked_at is not None or not row.is_active:
         raise Unauthenticated("invalid or revoked token", code="invalid_token")
+    now = db.clock()
+    if row.expires_at is not None and now >= row.expires_at:
+        raise Unauthenticated("this API token has expired", code="token_expired")
+    if row.last_used_at is None or now - row.last_used_at >= TOUCH_EVERY:
+        # Not durable: a crash may only lose a last-use time.
+        with db.uow(durable=False) as uow:
+            TOUCH_TOKEN.run(uow.conn, {"token_id": row.token_id, "used": now})
+            uow.commit()
     roles = None if row.roles is None else frozenset(row.roles)
     return Actor(row.id, row.username, row.is_admin), roles
