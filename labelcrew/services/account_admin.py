@@ -11,7 +11,7 @@ import secrets
 from sqlalchemy import update
 
 from labelcrew.db.models import ApiToken, User
-from labelcrew.errors import Conflict, NotFound, Unauthenticated
+from labelcrew.errors import Conflict, NotFound, ValidationFailed
 from labelcrew.services import sessions
 from labelcrew.services.accounts import (
     Actor,
@@ -50,8 +50,9 @@ def change_password(
     with db.uow() as uow:
         user = _user(uow, actor.user_id)
         if not verify_password(user.password_hash, current_password):
-            raise Unauthenticated(
-                "the current password is wrong", code="bad_credentials", field="current_password"
+            # Not 401: the caller's session is fine, one field of the form is not.
+            raise ValidationFailed(
+                "the current password is wrong", code="wrong_password", field="current_password"
             )
         user.password_hash = hash_password(new_password)
         ended = sessions.revoke_all(uow, user.id, "password_change", keep=keep_session)

@@ -20,7 +20,7 @@ from labelcrew.services import (
     submission,
 )
 from labelcrew.services.accounts import Actor
-from tests.browser.conftest import DESK, PHONE, shot
+from tests.browser.conftest import DESK, PHONE, shot, sign_in
 from tests.integration.team import build, user
 
 pytestmark = pytest.mark.browser
@@ -148,7 +148,8 @@ def test_question_from_the_workspace_escalated_and_resolved(db, clock, open_page
     assert card.get_by_test_id("item-payload").inner_text().split() == ["text", *asked.split()]
     assert "overdue" not in (card.get_attribute("class") or "")
     clock.advance(25 * 3600)  # past the 24 h level-1 SLA
-    rev.reload()
+    sign_in(rev, "rev")  # 25 h also ended the reviewer's session (12 h at most)
+    rev.goto(f"/projects/{pid}/escalations")
     assert "overdue" in (card.get_attribute("class") or "")
     assert rev.get_by_test_id("overdue-count").inner_text() == "1 overdue"
     card.get_by_label("escalation note").fill("The guideline is silent on mixed reviews.")
