@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import stat
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SECRET_FILE = "secret_key"
@@ -18,13 +19,16 @@ PUBLISHED_SECRETS = frozenset({"dev-only-secret-change-me"})
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="LABELCREW_", extra="ignore")
+    # hide_input_in_errors: a refused secret_key must not be printed in the error.
+    model_config = SettingsConfigDict(
+        env_prefix="LABELCREW_", extra="ignore", hide_input_in_errors=True
+    )
 
     environment: str = "development"
     data_dir: Path = Path("labelcrew-data")
     database_url: str = ""
     # Empty: the install's own secret, generated once into `<data_dir>/secret_key` (0600).
-    secret_key: str = ""
+    secret_key: str = Field(default="", repr=False)
     lease_seconds: int = 900
     # A browser session ends `session_hours` after sign-in, or after `session_idle_minutes`
     # without a request, whichever comes first.
@@ -52,17 +56,16 @@ class Settings(BaseSettings):
         where = "LABELCREW_SECRET_KEY" if given else str(self.data_dir / SECRET_FILE)
         if self.secret_key in PUBLISHED_SECRETS:
             raise ValueError(f"{where} holds a published secret; set a random one")
-        if (
-            self.environment != "development"
-            and len(self.secret_key.encode()) < MIN_SECRET_BYTES
-        ):
+        if self.environment != "development" and len(self.secret_key.encode()) < MIN_SECRET_BYTES:
             raise ValueError(
                 f"{where} is shorter than {MIN_SECRET_BYTES} bytes, refused outside development "
                 f"(LABELCREW_ENVIRONMENT={self.environment}); generate one with "
                 "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
             )
         if self.session_hours < 1 or self.session_idle_minutes < 1:
-            raise ValueError("LABELCREW_SESSION_HOURS and LABELCREW_SESSION_IDLE_MINUTES must be >= 1")
+            raise ValueError(
+                "LABELCREW_SESSION_HOURS and LABELCREW_SESSION_IDLE_MINUTES must be >= 1"
+            )
         return self
 
     @property
@@ -91,10 +94,9 @@ def load_or_create_secret(path: Path) -> str:
             out.write(secrets.token_urlsafe(48) + "\n")
             out.flush()
             os.fsync(out.fileno())
-        try:
+        # Another process may have got there first: then its secret is the install's.
+        with contextlib.suppress(FileExistsError):
             os.link(temporary, path)
-        except FileExistsError:
-            pass  # another process got there first: use its secret
     finally:
         temporary.unlink(missing_ok=True)
     return _read_secret(path)

@@ -8,13 +8,15 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import cast
+from typing import Any, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy.exc import OperationalError
 
 from labelcrew.config import get_settings
+from labelcrew.db.engine import write_lock
 from labelcrew.db.models import ApiToken, Member, User
 from labelcrew.db.prepared import Prepared
 from labelcrew.errors import Conflict, NotFound, Unauthenticated, ValidationFailed
@@ -242,14 +244,6 @@ def actor_for_token(db: Database, token: str) -> Actor:
     return actor_and_roles(db, token, None)[0]
 
 
-def actor_for_user_id(db: Database, user_id: int) -> Actor:
-    with db.uow(read_only=True) as uow:
-        user = uow.session.get(User, user_id)
-        if user is None or not user.is_active:
-            raise Unauthenticated("session user no longer exists", code="invalid_session")
-        return Actor(user.id, user.username, user.is_admin)
-
-
 _users, _tokens, _members = (cast(Table, m.__table__) for m in (User, ApiToken, Member))
 # The hot path's one authentication query, built once: the token's user and their roles.
 ACTOR_AND_ROLES = Prepared(
@@ -283,6 +277,27 @@ TOUCH_TOKEN = Prepared(
 TOUCH_EVERY = timedelta(minutes=1)
 
 
+def record_use(db: Database, statement: Prepared, params: dict[str, Any]) -> None:
+    """Write a last-use time, if that costs the request nothing to wait for.
+
+    On SQLite `require` authenticates on the event loop, so this never queues behind another
+    writer of the process (it tries the write lock and otherwise leaves the time to the next
+    request); it is not durable (a crash only loses a last-use time); and a failed write does
+    not fail the request it rides on."""
+    lock = write_lock(db.engine)
+    if lock is not None and not lock.acquire(blocking=False):
+        return
+    try:
+        with db.uow(durable=False) as uow:
+            statement.run(uow.conn, params)
+            uow.commit()
+    except OperationalError:
+        pass  # busy or locked: the next request records it
+    finally:
+        if lock is not None:
+            lock.release()
+
+
 def actor_and_roles(
     db: Database, token: str, project_id: int | None
 ) -> tuple[Actor, frozenset[str] | None]:
@@ -298,9 +313,6 @@ def actor_and_roles(
     if row.expires_at is not None and now >= row.expires_at:
         raise Unauthenticated("this API token has expired", code="token_expired")
     if row.last_used_at is None or now - row.last_used_at >= TOUCH_EVERY:
-        # Not durable: a crash may only lose a last-use time.
-        with db.uow(durable=False) as uow:
-            TOUCH_TOKEN.run(uow.conn, {"token_id": row.token_id, "used": now})
-            uow.commit()
+        record_use(db, TOUCH_TOKEN, {"token_id": row.token_id, "used": now})
     roles = None if row.roles is None else frozenset(row.roles)
     return Actor(row.id, row.username, row.is_admin), roles

@@ -10,7 +10,7 @@ password change or reset, deactivation) or when its user is deactivated.
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import cast
 
 from sqlalchemy import Table, bindparam, select, update
@@ -19,7 +19,7 @@ from labelcrew.db.models import Member, User
 from labelcrew.db.models_security import UserSession
 from labelcrew.db.prepared import Prepared
 from labelcrew.errors import Unauthenticated
-from labelcrew.services.accounts import Actor, hash_token
+from labelcrew.services.accounts import Actor, hash_token, record_use
 from labelcrew.services.uow import Database, UnitOfWork
 
 SESSION_PREFIX = "ls_"
@@ -100,16 +100,9 @@ def actor_and_roles(
     if now >= row.expires_at or now - row.last_seen_at >= timedelta(minutes=idle_minutes):
         raise Unauthenticated("your session expired; sign in again", code="session_expired")
     if now - row.last_seen_at >= TOUCH_EVERY:
-        _touch(db, row.session_id, now)
+        record_use(db, TOUCH, {"session_id": row.session_id, "seen": now})
     roles = None if row.roles is None else frozenset(row.roles)
     return Actor(row.id, row.username, row.is_admin), roles, row.session_id
-
-
-def _touch(db: Database, session_id: int, now: datetime) -> None:
-    # Not durable: losing a last-seen time to a crash only shortens an idle session.
-    with db.uow(durable=False) as uow:
-        TOUCH.run(uow.conn, {"session_id": session_id, "seen": now})
-        uow.commit()
 
 
 def end(db: Database, token: str) -> None:

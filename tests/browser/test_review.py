@@ -177,8 +177,9 @@ def test_question_from_the_workspace_escalated_and_resolved(db, clock, open_page
         done = uow.session.get(Escalation, ticket.id)
         assert done is not None and (done.state, done.ruling_rule) == ("resolved", "1.3")
 
-    # the annotator's "my questions" list shows the ruling
-    ann.reload()
+    # the annotator's "my questions" list shows the ruling (a day later: a new session)
+    sign_in(ann, "ann0")
+    ann.goto(f"/projects/{pid}/work")
     ann.get_by_test_id("my-questions").filter(has_text="complaint is negative").wait_for()
 
 

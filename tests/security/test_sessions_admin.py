@@ -151,9 +151,10 @@ def test_non_admins_get_403_on_the_admin_routes(db):
     csrf = browser.cookies["labelcrew_csrf"]
     refused = browser.post(f"/admin/users/{target}/deactivate", data={"csrf_token": csrf})
     assert refused.status_code == 403
-    assert replay(app, sign_in(app, "ann0").cookies["labelcrew_session"]).get(
-        "/api/v1/me"
-    ).status_code == 200
+    assert (
+        replay(app, sign_in(app, "ann0").cookies["labelcrew_session"]).get("/api/v1/me").status_code
+        == 200
+    )
 
 
 def test_the_admin_page_deactivates_resets_and_issues_expiring_tokens(db):

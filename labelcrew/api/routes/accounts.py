@@ -111,9 +111,7 @@ def reset_password(
 ) -> Any:
     """Set (or generate) a user's password and end their sessions; a generated one is in the
     answer, once."""
-    generated = account_admin.reset_password(
-        db_of(request), actor, user_id, password=body.password
-    )
+    generated = account_admin.reset_password(db_of(request), actor, user_id, password=body.password)
     return {"user_id": user_id, "password": generated}
 
 
