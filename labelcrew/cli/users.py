@@ -46,11 +46,14 @@ def user_reset_password(
     username: str,
     password: str = typer.Option(None, help="The new password (default: generate one)."),
 ) -> None:
-    """Set a user's password (or generate one, printed once) and end their sessions."""
+    """Set a user's password (or generate one, printed once) and end their sessions; also
+    how a forgotten administrator password is recovered."""
     db = get_db()
     try:
         user = accounts.get_user_by_name(db, username)
-        generated = account_admin.reset_password(db, system_actor(db), user.id, password=password)
+        generated = account_admin.reset_password(
+            db, system_actor(db), user.id, password=password, allow_own=True
+        )
     except LabelcrewError as exc:
         fail(exc)
     console.print(f"password of {username} reset; their sessions ended")

@@ -69,12 +69,19 @@ def change_password(
 
 
 def reset_password(
-    db: Database, actor: Actor, user_id: int, *, password: str | None = None
+    db: Database,
+    actor: Actor,
+    user_id: int,
+    *,
+    password: str | None = None,
+    allow_own: bool = False,
 ) -> str | None:
     """An administrator sets a user's password (or has one generated, returned to be shown
-    once) and ends all of that user's sessions. Your own password you change, with the current
-    one: a stolen admin session must not be enough to take the account over."""
-    if user_id == actor.user_id:
+    once) and ends all of that user's sessions. Over HTTP your own password you change, with
+    the current one: a stolen admin session must not be enough to take the account over. The
+    CLI (`allow_own`), run by whoever owns the machine, is how a forgotten admin password is
+    recovered."""
+    if user_id == actor.user_id and not allow_own:
         raise Conflict(
             "change your own password with your current one (PUT /api/v1/me/password)",
             code="own_password",

@@ -13,7 +13,7 @@ import secrets
 from datetime import timedelta
 from typing import cast
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 
 from labelcrew.db.models import Member, User
 from labelcrew.db.models_security import UserSession
@@ -70,6 +70,14 @@ def start(
     carries it, only its hash is stored)."""
     token = SESSION_PREFIX + secrets.token_urlsafe(32)
     with db.uow() as uow:
+        # This user's sessions that expired over a day ago go, so the table holds only recent
+        # sessions without a clean-up job.
+        uow.session.execute(
+            delete(UserSession).where(
+                UserSession.user_id == actor.user_id,
+                UserSession.expires_at < uow.now - timedelta(days=1),
+            )
+        )
         uow.session.add(
             UserSession(
                 token_hash=hash_token(token),

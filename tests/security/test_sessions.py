@@ -180,6 +180,10 @@ def test_sessions_end_at_their_absolute_expiry_however_active(db, clock):
     clock.advance(25 * 60)  # 75 minutes after sign-in, 25 after the last request
     me = client.get("/api/v1/me")
     assert me.status_code == 401 and me.json()["code"] == "session_expired"
+    clock.advance(24 * 3600)
+    sign_in(app, "ann0")  # signing in again clears the long-expired row away
+    with db.uow(read_only=True) as uow:
+        assert len(uow.session.scalars(select(UserSession)).all()) == 1
 
 
 def test_a_password_change_needs_the_current_one_and_ends_the_other_sessions(db):

@@ -228,6 +228,12 @@ def test_the_cli_deactivates_reactivates_resets_and_lists_tokens(db, clock, monk
     chosen = runner.invoke(cli, ["user", "reset-password", "ann0", "--password", "cli-chosen-pw"])
     assert chosen.exit_code == 0 and "shown once" not in chosen.output
     sign_in(app, "ann0", "cli-chosen-pw")
+    # The machine's owner recovers a forgotten administrator password the same way.
+    recovered = runner.invoke(
+        cli, ["user", "reset-password", "admin", "--password", "new-admin-pw"]
+    )
+    assert recovered.exit_code == 0, recovered.output
+    sign_in(app, "admin", "new-admin-pw")
     bad = runner.invoke(cli, ["user", "deactivate", "nobody"])
     assert bad.exit_code == 1 and "not_found" in bad.output
 
@@ -240,4 +246,4 @@ def test_the_cli_deactivates_reactivates_resets_and_lists_tokens(db, clock, monk
     for action in ("user.deactivate", "user.reactivate", "token.revoke"):
         [event] = events(db, action)
         assert event.actor_id == team.admin.user_id  # the CLI acts as the first admin
-    assert len(events(db, "user.password_reset")) == 2
+    assert len(events(db, "user.password_reset")) == 3
