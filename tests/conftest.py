@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import random
+import secrets
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -29,6 +30,9 @@ from labelcrew.services.uow import Database
 # Cheap password hashing in tests; production keeps the strong default.
 os.environ.setdefault("LABELCREW_ARGON2_TIME_COST", "1")
 os.environ.setdefault("LABELCREW_ARGON2_MEMORY_KIB", "1024")
+# A secret of the test run's own, so no test writes `labelcrew-data/secret_key` into the checkout
+# (tests of the generated secret unset it).
+os.environ.setdefault("LABELCREW_SECRET_KEY", secrets.token_urlsafe(48))
 
 BACKENDS = [b for b in os.environ.get("LABELCREW_TEST_BACKENDS", "sqlite,postgres").split(",") if b]
 PG_URL = os.environ.get("LABELCREW_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")

@@ -1,17 +1,21 @@
-"""Who is calling (bearer token or signed session cookie) and may they do this (the table)."""
+"""Who is calling (bearer token or session cookie) and may they do this (the table).
+
+The session cookie carries a random token, signed with the install's secret; the session
+itself (expiry, idle time, revocation) lives in the `sessions` table (`services.sessions`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from fastapi import Request
+from fastapi import Request, Response
 from fastapi.concurrency import run_in_threadpool
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, URLSafeSerializer
 
 from labelcrew.domain.permissions import Action, allowed
 from labelcrew.errors import Forbidden, NotFound, Unauthenticated
-from labelcrew.services import accounts, projects
+from labelcrew.services import accounts, sessions
 from labelcrew.services.accounts import Actor
 from labelcrew.services.uow import Database
 
@@ -32,8 +36,62 @@ def db_of(request: Request) -> Database:
     return db
 
 
-def session_serializer(request: Request) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(request.app.state.settings.secret_key, salt="session")
+def session_serializer(request: Request) -> URLSafeSerializer:
+    # The salt names the cookie's format: cookies of the old format ({"uid": ...}) fail it.
+    return URLSafeSerializer(request.app.state.settings.secret_key, salt="session-token")
+
+
+def set_session_cookie(request: Request, response: Response, token: str) -> None:
+    settings = request.app.state.settings
+    response.set_cookie(
+        SESSION_COOKIE,
+        session_serializer(request).dumps(token),
+        max_age=settings.session_hours * 3600,
+        httponly=True,
+        samesite="strict",
+        secure=settings.environment != "development",
+    )
+
+
+def session_token(request: Request) -> str | None:
+    """The session token the cookie carries, if it bears the install's signature."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return None
+    try:
+        token = session_serializer(request).loads(cookie)
+    except BadSignature:
+        raise Unauthenticated("invalid session; sign in again", code="invalid_session") from None
+    if not isinstance(token, str):
+        raise Unauthenticated("invalid session; sign in again", code="invalid_session")
+    return token
+
+
+def start_session(request: Request, response: Response, actor: Actor) -> None:
+    """Sign-in's second half: a new server-side session and its cookie."""
+    settings = request.app.state.settings
+    token = sessions.start(
+        db_of(request),
+        actor,
+        hours=settings.session_hours,
+        user_agent=request.headers.get("user-agent", ""),
+        client_ip=request.client.host if request.client else "",
+    )
+    set_session_cookie(request, response, token)
+
+
+def _session(request: Request, project_id: int | None) -> tuple[Actor, frozenset[str] | None]:
+    token = session_token(request)
+    if token is None:
+        raise Unauthenticated(
+            "sign in or send 'Authorization: Bearer <token>'", code="unauthenticated"
+        )
+    idle = request.app.state.settings.session_idle_minutes
+    actor, roles, session_id = sessions.actor_and_roles(
+        db_of(request), token, project_id, idle_minutes=idle
+    )
+    request.state.session_id = session_id  # a password change keeps this one session
+    return actor, roles
 
 
 def bearer_token(request: Request) -> str | None:
@@ -55,19 +113,7 @@ def current_actor(request: Request) -> Actor:
     token = bearer_token(request)
     if token is not None:
         return accounts.actor_for_token(db, token)
-    cookie = request.cookies.get(SESSION_COOKIE)
-    if cookie:
-        max_age = request.app.state.settings.session_hours * 3600
-        try:
-            data = session_serializer(request).loads(cookie, max_age=max_age)
-        except SignatureExpired:
-            raise Unauthenticated(
-                "your session expired; sign in again", code="session_expired"
-            ) from None
-        except BadSignature:
-            raise Unauthenticated("invalid session", code="invalid_session") from None
-        return accounts.actor_for_user_id(db, int(data["uid"]))
-    raise Unauthenticated("sign in or send 'Authorization: Bearer <token>'", code="unauthenticated")
+    return _session(request, None)[0]
 
 
 def authorize(request: Request, action: Action) -> Ctx:
@@ -80,8 +126,8 @@ def authorize(request: Request, action: Action) -> Ctx:
     token = bearer_token(request)
     if token is not None:
         return authorize_token(db_of(request), token, project_id, action)
-    actor = current_actor(request)
-    roles = projects.member_roles(db_of(request), project_id, actor.user_id)
+    # A session, like a token, costs one read that also gives the roles in the project.
+    actor, roles = _session(request, project_id)
     return permit(actor, project_id, roles, action)
 
 

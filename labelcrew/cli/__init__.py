@@ -38,6 +38,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "labelcrew.cli.bench_workspace",
     "labelcrew.cli.agreement",
     "labelcrew.cli.core",
+    "labelcrew.cli.users",
 )
 
 

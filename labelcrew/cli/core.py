@@ -132,13 +132,18 @@ def user_list() -> None:
 
 @user_app.command("token")
 def user_token(
-    username: str, name: str = typer.Option("cli", help="A label for the token.")
+    username: str,
+    name: str = typer.Option("cli", help="A label for the token."),
+    expires_in_days: int = typer.Option(None, help="Days until it stops working (default never)."),
 ) -> None:
     """Issue an API token for a user (printed once)."""
     db = get_db()
     try:
         user = accounts.get_user_by_name(db, username)
-        console.print(accounts.issue_token(db, system_actor(db), user_id=user.id, name=name))
+        token = accounts.issue_token(
+            db, system_actor(db), user_id=user.id, name=name, expires_in_days=expires_in_days
+        )
+        console.print(token)
     except LabelcrewError as exc:
         fail(exc)
 

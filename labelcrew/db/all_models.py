@@ -11,5 +11,6 @@ from labelcrew.db import (
     models_metrics,  # noqa: F401
     models_quality,  # noqa: F401
     models_releases,  # noqa: F401
+    models_security,  # noqa: F401
     models_teamops,  # noqa: F401
 )

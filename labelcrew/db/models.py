@@ -74,6 +74,10 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+    # Added by the sessions migration: an optional end of life, and the last use (refreshed at
+    # most once a minute, so the hot path is not a write per request).
+    expires_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
 
 
 class Project(Base):

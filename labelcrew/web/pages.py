@@ -12,10 +12,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from labelcrew.api.security import SESSION_COOKIE, db_of, session_serializer
+from labelcrew.api.security import SESSION_COOKIE, db_of, session_token, start_session
 from labelcrew.domain.permissions import Action
 from labelcrew.errors import Forbidden, NotFound, Unauthenticated
-from labelcrew.services import accounts, assignment, guidelines, projects, workspace_view
+from labelcrew.services import accounts, assignment, guidelines, projects, sessions, workspace_view
 from labelcrew.web.csrf import CSRF_COOKIE, new_token, set_cookie_header
 from labelcrew.web.render import (
     Page,
@@ -58,14 +58,7 @@ def login(
     settings = request.app.state.settings
     secure = settings.environment != "development"
     response = redirect(local_path(next))
-    response.set_cookie(
-        SESSION_COOKIE,
-        session_serializer(request).dumps({"uid": actor.user_id}),
-        max_age=settings.session_hours * 3600,
-        httponly=True,
-        samesite="strict",
-        secure=secure,
-    )
+    start_session(request, response, actor)
     # A fresh CSRF token with the fresh session: one planted before sign-in stops working.
     response.headers.append("set-cookie", set_cookie_header(new_token(), secure=secure).decode())
     return response
@@ -73,6 +66,12 @@ def login(
 
 @router.post("/logout")
 def logout(request: Request) -> Response:
+    try:
+        token = session_token(request)
+    except Unauthenticated:
+        token = None  # not our cookie: nothing to revoke
+    if token is not None:
+        sessions.end(db_of(request), token)  # a copy of the cookie dies with it
     response = redirect("/login")
     response.delete_cookie(SESSION_COOKIE)
     response.delete_cookie(CSRF_COOKIE)

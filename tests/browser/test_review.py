@@ -20,7 +20,7 @@ from labelcrew.services import (
     submission,
 )
 from labelcrew.services.accounts import Actor
-from tests.browser.conftest import DESK, PHONE, shot
+from tests.browser.conftest import DESK, PHONE, shot, sign_in
 from tests.integration.team import build, user
 
 pytestmark = pytest.mark.browser
@@ -148,7 +148,8 @@ def test_question_from_the_workspace_escalated_and_resolved(db, clock, open_page
     assert card.get_by_test_id("item-payload").inner_text().split() == ["text", *asked.split()]
     assert "overdue" not in (card.get_attribute("class") or "")
     clock.advance(25 * 3600)  # past the 24 h level-1 SLA
-    rev.reload()
+    sign_in(rev, "rev")  # 25 h also ended the reviewer's session (12 h at most)
+    rev.goto(f"/projects/{pid}/escalations")
     assert "overdue" in (card.get_attribute("class") or "")
     assert rev.get_by_test_id("overdue-count").inner_text() == "1 overdue"
     card.get_by_label("escalation note").fill("The guideline is silent on mixed reviews.")
@@ -176,8 +177,9 @@ def test_question_from_the_workspace_escalated_and_resolved(db, clock, open_page
         done = uow.session.get(Escalation, ticket.id)
         assert done is not None and (done.state, done.ruling_rule) == ("resolved", "1.3")
 
-    # the annotator's "my questions" list shows the ruling
-    ann.reload()
+    # the annotator's "my questions" list shows the ruling (a day later: a new session)
+    sign_in(ann, "ann0")
+    ann.goto(f"/projects/{pid}/work")
     ann.get_by_test_id("my-questions").filter(has_text="complaint is negative").wait_for()
 
 

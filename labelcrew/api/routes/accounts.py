@@ -12,10 +12,11 @@ from labelcrew.api.security import (
     db_of,
     require_admin,
     require_user,
-    session_serializer,
+    session_token,
+    start_session,
 )
-from labelcrew.errors import Forbidden
-from labelcrew.services import accounts
+from labelcrew.errors import Forbidden, Unauthenticated
+from labelcrew.services import account_admin, accounts, sessions
 from labelcrew.services.accounts import Actor
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
@@ -30,6 +31,18 @@ class UserIn(BaseModel):
 
 class TokenIn(BaseModel):
     name: str = "default"
+    # None: the token lives until revoked.
+    expires_in_days: int | None = Field(default=None, ge=1, le=3650)
+
+
+class PasswordChangeIn(BaseModel):
+    current_password: str
+    new_password: str
+
+
+class PasswordResetIn(BaseModel):
+    # None: a password is generated and returned, once.
+    password: str | None = None
 
 
 class LoginIn(BaseModel):
@@ -65,7 +78,55 @@ def issue_token(
 ) -> Any:
     if user_id != actor.user_id and not actor.is_admin:
         raise Forbidden("you may only create tokens for yourself", code="forbidden")
-    return {"token": accounts.issue_token(db_of(request), actor, user_id=user_id, name=body.name)}
+    token = accounts.issue_token(
+        db_of(request),
+        actor,
+        user_id=user_id,
+        name=body.name,
+        expires_in_days=body.expires_in_days,
+    )
+    return {"token": token}
+
+
+@router.get("/users/{user_id}/tokens")
+def list_tokens(user_id: int, request: Request, actor: Actor = Depends(require_user)) -> Any:
+    """Your tokens (an admin: anyone's), with expiry and last use; never their values."""
+    return accounts.list_tokens(db_of(request), actor, user_id)
+
+
+@router.post("/users/{user_id}/deactivate")
+def deactivate_user(user_id: int, request: Request, actor: Actor = Depends(require_admin)) -> Any:
+    """The user's sessions and tokens stop working at once."""
+    return account_admin.deactivate(db_of(request), actor, user_id)
+
+
+@router.post("/users/{user_id}/reactivate")
+def reactivate_user(user_id: int, request: Request, actor: Actor = Depends(require_admin)) -> Any:
+    return account_admin.reactivate(db_of(request), actor, user_id)
+
+
+@router.post("/users/{user_id}/password-reset")
+def reset_password(
+    user_id: int, body: PasswordResetIn, request: Request, actor: Actor = Depends(require_admin)
+) -> Any:
+    """Set (or generate) a user's password and end their sessions; a generated one is in the
+    answer, once."""
+    generated = account_admin.reset_password(db_of(request), actor, user_id, password=body.password)
+    return {"user_id": user_id, "password": generated}
+
+
+@router.put("/me/password", status_code=204)
+def change_password(
+    body: PasswordChangeIn, request: Request, actor: Actor = Depends(require_user)
+) -> None:
+    """Needs the current password; ends every other session of yours (this one stays)."""
+    account_admin.change_password(
+        db_of(request),
+        actor,
+        current_password=body.current_password,
+        new_password=body.new_password,
+        keep_session=getattr(request.state, "session_id", None),
+    )
 
 
 @router.delete("/tokens/{token_id}", status_code=204)
@@ -76,18 +137,17 @@ def revoke_token(token_id: int, request: Request, actor: Actor = Depends(require
 @router.post("/session")
 def sign_in(body: LoginIn, request: Request, response: Response) -> Any:
     actor = accounts.check_password(db_of(request), body.username, body.password)
-    settings = request.app.state.settings
-    response.set_cookie(
-        SESSION_COOKIE,
-        session_serializer(request).dumps({"uid": actor.user_id}),
-        max_age=settings.session_hours * 3600,
-        httponly=True,
-        samesite="strict",
-        secure=settings.environment != "development",
-    )
+    start_session(request, response, actor)
     return actor
 
 
 @router.delete("/session", status_code=204)
-def sign_out(response: Response) -> None:
+def sign_out(request: Request, response: Response) -> None:
+    """Revokes the session on the server: a copy of the cookie stops working too."""
+    try:
+        token = session_token(request)
+    except Unauthenticated:
+        token = None  # a cookie not signed by us names no session; just drop it
+    if token is not None:
+        sessions.end(db_of(request), token)
     response.delete_cookie(SESSION_COOKIE)
