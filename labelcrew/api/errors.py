@@ -16,6 +16,8 @@ from labelcrew.errors import (
     Forbidden,
     LabelcrewError,
     NotFound,
+    Throttled,
+    TooLarge,
     Unauthenticated,
     Unavailable,
     ValidationFailed,
@@ -29,7 +31,9 @@ STATUS: dict[type[LabelcrewError], int] = {
     Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
+    TooLarge: 413,
     ValidationFailed: 422,
+    Throttled: 429,
     Unavailable: 503,
 }
 
@@ -43,6 +47,8 @@ def status_for(exc: LabelcrewError) -> int:
 
 def domain_response(exc: LabelcrewError) -> FastJSON:
     headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
+    if isinstance(exc, Throttled):
+        headers = {"Retry-After": str(exc.retry_after)}
     return FastJSON(exc.to_dict(), status_code=status_for(exc), headers=headers)
 
 
