@@ -16,7 +16,9 @@ from sqlalchemy import Table, bindparam, select
 from labelcrew.config import get_settings
 from labelcrew.db.models import ApiToken, Member, User
 from labelcrew.db.prepared import Prepared
+from labelcrew.domain import password_policy
 from labelcrew.errors import Conflict, NotFound, Unauthenticated, ValidationFailed
+from labelcrew.services import hash_gate
 from labelcrew.services.events import audit
 from labelcrew.services.uow import Database
 
@@ -24,7 +26,8 @@ from labelcrew.services.uow import Database
 @lru_cache(maxsize=1)
 def _hasher() -> PasswordHasher:
     settings = get_settings()
-    return PasswordHasher(
+    # Gated: a flood of sign-ins cannot hold every worker thread (see hash_gate).
+    return hash_gate.GatedHasher(
         time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib
     )
 
@@ -73,8 +76,7 @@ def create_user(
             f"username {username!r} must be 2-64 lowercase letters, digits, '.', '_' or '-'",
             field="username",
         )
-    if len(password) < 8:
-        raise ValidationFailed("password must have at least 8 characters", field="password")
+    password_policy.check(password, user_inputs=[username, display_name])
     with db.uow() as uow:
         if uow.session.scalar(select(User.id).where(User.username == username)) is not None:
             raise Conflict(
@@ -118,6 +120,8 @@ def check_password(db: Database, username: str, password: str) -> Actor:
     with db.uow(read_only=True) as uow:
         user = uow.session.scalar(select(User).where(User.username == username))
         if user is None or not user.is_active:
+            # The same work as a real check: the time does not tell which usernames exist.
+            hash_gate.dummy_verify(_hasher(), password)
             raise Unauthenticated("wrong username or password", code="bad_credentials")
         try:
             _hasher().verify(user.password_hash, password)

@@ -15,7 +15,7 @@ from labelcrew.api.security import (
     session_serializer,
 )
 from labelcrew.errors import Forbidden
-from labelcrew.services import accounts
+from labelcrew.services import accounts, login_guard
 from labelcrew.services.accounts import Actor
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
@@ -75,7 +75,8 @@ def revoke_token(token_id: int, request: Request, actor: Actor = Depends(require
 
 @router.post("/session")
 def sign_in(body: LoginIn, request: Request, response: Response) -> Any:
-    actor = accounts.check_password(db_of(request), body.username, body.password)
+    address = request.client.host if request.client else None
+    actor = login_guard.sign_in(db_of(request), body.username, body.password, address=address)
     settings = request.app.state.settings
     response.set_cookie(
         SESSION_COOKIE,
