@@ -68,10 +68,9 @@ class BodyLimits:
         if not credential and path.startswith("/api/") and path not in OPEN_PATHS:
             await _answer(scope, receive, send, _no_credential())
             return
-        if length:
-            if not length.isdigit() or int(length) > cap:
-                await _answer(scope, receive, send, _too_large(cap))
-                return
+        if length and (not length.isdigit() or int(length) > cap):
+            await _answer(scope, receive, send, _too_large(cap))
+            return
         if cap > self.default_cap:
             # A large body is only taken from a caller who is known: a junk token gets its 401
             # before the upload is spooled.
@@ -112,7 +111,9 @@ class _Counted:
             if self.received > self.cap:
                 self.refused = True
                 if not self.started:
-                    await _answer(self.scope, self.outer_receive, self.outer_send, _too_large(self.cap))
+                    await _answer(
+                        self.scope, self.outer_receive, self.outer_send, _too_large(self.cap)
+                    )
                 return {"type": "http.disconnect"}
         return message
 
@@ -154,4 +155,3 @@ def install(app: FastAPI) -> None:
         default_cap=settings.max_body_bytes,
         caps={"items:import": settings.max_import_bytes},
     )
-

@@ -18,7 +18,7 @@ import os
 import secrets
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import lru_cache
 from typing import Literal
 
@@ -80,7 +80,5 @@ def dummy_verify(hasher: PasswordHasher, password: str) -> None:
     """Verify `password` against a hash no password matches, made with the hasher's own
     parameters: the work (and the time) of checking a real user's password."""
     dummy = _dummy_hash(hasher.time_cost, hasher.memory_cost, hasher.parallelism)
-    try:
+    with suppress(VerificationError):
         hasher.verify(dummy, password)
-    except VerificationError:
-        pass

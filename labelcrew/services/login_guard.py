@@ -17,7 +17,7 @@ checked against a dummy hash (same time), and every hash goes through `hash_gate
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -82,7 +82,7 @@ def _refuse_if_locked(db: Database, keys: list[tuple[str, str]]) -> set[tuple[st
         rows = [row for kind, key in keys if (row := _row(uow, kind, key)) is not None]
         now = uow.now
     wait = max(
-        ((row.locked_until - now).total_seconds() for row in rows if _locked(row, now)),
+        ((row.locked_until - now).total_seconds() for row in rows if row.locked_until),
         default=0.0,
     )
     if wait > 0:
@@ -92,10 +92,6 @@ def _refuse_if_locked(db: Database, keys: list[tuple[str, str]]) -> set[tuple[st
             retry_after=int(wait) + (wait % 1 > 0),
         )
     return {(row.kind, row.key) for row in rows}
-
-
-def _locked(row: LoginThrottle, now: datetime) -> bool:
-    return row.locked_until is not None and row.locked_until > now
 
 
 def _row(uow: UnitOfWork, kind: str, key: str, *, lock: bool = False) -> LoginThrottle | None:
