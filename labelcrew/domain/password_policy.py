@@ -13,6 +13,7 @@ Every place that sets a password calls `check` (creating a user, changing or res
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterable
 
@@ -25,6 +26,7 @@ MAX_LENGTH = 128
 MIN_SCORE = 3
 # zxcvbn keeps the user's inputs in a module-level dictionary during a call: one at a time.
 _LOCK = threading.Lock()
+WORD = re.compile(r"[^\W_]{3,}")
 
 
 def check(password: str, user_inputs: Iterable[str] = ()) -> None:
@@ -38,7 +40,7 @@ def check(password: str, user_inputs: Iterable[str] = ()) -> None:
         raise ValidationFailed(
             f"password must have at most {MAX_LENGTH} characters", field="password"
         )
-    inputs = [value for value in user_inputs if value]
+    inputs = _inputs(user_inputs)
     with _LOCK:
         result = zxcvbn(password, user_inputs=inputs, max_length=MAX_LENGTH)
     score = int(result["score"])
@@ -55,3 +57,10 @@ def check(password: str, user_inputs: Iterable[str] = ()) -> None:
         field="password",
         details={"score": score, "warning": warning, "suggestions": suggestions},
     )
+
+
+def _inputs(user_inputs: Iterable[str]) -> list[str]:
+    """The user's own words for zxcvbn: each value whole and its words (zxcvbn matches whole
+    tokens, so "Ana Souza" alone would not make "souza-2024" guessable)."""
+    values = [value for value in user_inputs if value]
+    return values + [word for value in values for word in WORD.findall(value)]
