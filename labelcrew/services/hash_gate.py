@@ -3,8 +3,8 @@
 An argon2 hash or verify costs tens of milliseconds of CPU and 64 MiB by default, in a worker
 thread. Unbounded, a few hundred sign-in attempts a second would hold every worker thread
 (and all the memory) and the annotators' requests would wait behind them. So a process runs
-at most `PERMITS` hashes at once (half its cores), lets at most `QUEUE` more callers wait for
-one, up to `WAIT_SECONDS`, and answers any caller beyond that at once with 429 `login_busy`:
+at most `PERMITS` hashes at once (half its cores, at most 4), lets at most `QUEUE` more
+callers wait for one, up to `WAIT_SECONDS`, and answers any caller beyond that at once with 429 `login_busy`:
 no more than PERMITS + QUEUE worker threads are ever busy with passwords. The bound is per
 process (a semaphore); each worker process of a server has its own, sized to the machine.
 
@@ -27,8 +27,10 @@ from argon2.exceptions import VerificationError
 
 from labelcrew.errors import Throttled
 
-PERMITS = max(1, (os.cpu_count() or 2) // 2)
-QUEUE = 2 * PERMITS
+# Half the cores, at most 4; with the queue at most 8 threads, half the default worker pool
+# (`LABELCREW_WORKER_THREADS`, 16), whatever the machine.
+PERMITS = max(1, min((os.cpu_count() or 2) // 2, 4))
+QUEUE = min(2 * PERMITS, 8 - PERMITS)
 WAIT_SECONDS = 2.0
 _in_gate = threading.BoundedSemaphore(PERMITS + QUEUE)
 _hashing = threading.BoundedSemaphore(PERMITS)

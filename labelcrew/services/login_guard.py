@@ -65,7 +65,8 @@ def sign_in(db: Database, username: str, password: str, *, address: str | None) 
     keys = _keys(username, address)
     known = _refuse_if_locked(db, keys)
     try:
-        if len(password) > MAX_SIGN_IN_PASSWORD:
+        if len(password) > MAX_SIGN_IN_PASSWORD or "\x00" in username:
+            # No such password or user can exist (PostgreSQL text cannot even hold a NUL).
             raise Unauthenticated("wrong username or password", code="bad_credentials")
         actor = accounts.check_password(db, username, password)
     except Unauthenticated:
