@@ -7,8 +7,8 @@ only the plain case: POST, `Authorization: Bearer ...`, no session cookie, no qu
 What it does is the routes' own: `work.give_next` and `work.take_submit` do the work in a
 worker thread after `security.authorize_token` (so an outsider gets 401 before any word
 about the body, and before more of it is read than the server's first buffer: a body that
-does not fit there is read only once the token is known), `errors` shapes every error, and the latency histogram sees the route's
-template. Anything else (browser sessions and their CSRF check, `?another=true`, a malformed
+does not fit there is read only once the token is known), `errors` shapes every error, and
+the latency histogram sees the route's template. Anything else (browser sessions and their CSRF check, `?another=true`, a malformed
 Authorization header) goes on to FastAPI, which answers exactly as before.
 """
 

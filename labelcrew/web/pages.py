@@ -15,13 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 from labelcrew.api.security import SESSION_COOKIE, db_of, session_serializer
 from labelcrew.domain.permissions import Action
 from labelcrew.errors import Forbidden, NotFound, Throttled, Unauthenticated
-from labelcrew.services import (
-    assignment,
-    guidelines,
-    login_guard,
-    projects,
-    workspace_view,
-)
+from labelcrew.services import assignment, guidelines, login_guard, projects, workspace_view
 from labelcrew.web.csrf import CSRF_COOKIE, new_token, set_cookie_header
 from labelcrew.web.render import (
     Page,
