@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     # routes look the token up on the event loop), so a busy server never closes and reopens
     # connections (a PostgreSQL connection costs the database a process start).
     db_pool_size: int = 24
+    # Request bodies (bytes): JSON and form routes, and the import upload (streamed to a
+    # spool file, so its cap is about disk, not memory). See labelcrew/api/body_limits.py.
+    max_body_bytes: int = 1 << 20
+    max_import_bytes: int = 2 << 30
 
     @model_validator(mode="after")
     def _check(self) -> Settings:

@@ -75,13 +75,24 @@ class Conflict(LabelcrewError):
     code = "conflict"
 
 
-class RateLimited(LabelcrewError):
-    """The caller made too many requests of one kind; the message names the limit."""
-
-    code = "rate_limited"
-
-
 class Unavailable(LabelcrewError):
     """A temporary condition (the database is busy); the same request may succeed later."""
 
     code = "unavailable"
+
+
+class TooLarge(LabelcrewError):
+    """The request (its body) is larger than the route accepts."""
+
+    code = "too_large"
+
+
+class Throttled(LabelcrewError):
+    """Too many attempts (or too many at once); `retry_after` seconds from now may succeed."""
+
+    code = "throttled"
+
+    def __init__(self, message: str, *, retry_after: int, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = max(1, int(retry_after))
+        self.details.setdefault("retry_after_seconds", self.retry_after)

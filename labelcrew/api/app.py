@@ -10,7 +10,7 @@ import anyio.to_thread
 from fastapi import FastAPI
 
 from labelcrew import __version__, web
-from labelcrew.api import errors, hot_lane, prometheus
+from labelcrew.api import body_limits, errors, hot_lane, prometheus
 from labelcrew.api.responses import FastJSON
 from labelcrew.api.routes import (
     accounts,
@@ -34,6 +34,7 @@ from labelcrew.config import Settings, get_settings
 from labelcrew.db.engine import make_engine
 from labelcrew.services.uow import Database
 from labelcrew.services.worker import embedded_worker
+from labelcrew.web.security_headers import SecurityHeaders
 
 # The annotator's hot path comes first: FastAPI tries the included routers in order, and every
 # router it tries before the right one cost ~0.2 ms per request here (next and submit ran 1.8 ms
@@ -74,6 +75,10 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
     hot_lane.install(app)  # before the middleware that must wrap it
     prometheus.install(app)
     web.install(app)
+    # Outermost: bodies are capped (and credential-less API writes refused) before CSRF or a
+    # route reads a byte, and every answer, refusals included, carries the security headers.
+    body_limits.install(app)
+    app.add_middleware(SecurityHeaders)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

@@ -18,7 +18,8 @@ from labelcrew.errors import (
     Forbidden,
     LabelcrewError,
     NotFound,
-    RateLimited,
+    Throttled,
+    TooLarge,
     Unauthenticated,
     Unavailable,
     ValidationFailed,
@@ -32,8 +33,9 @@ STATUS: dict[type[LabelcrewError], int] = {
     Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
+    TooLarge: 413,
     ValidationFailed: 422,
-    RateLimited: 429,
+    Throttled: 429,
     Unavailable: 503,
 }
 
@@ -75,8 +77,8 @@ def status_for(exc: LabelcrewError) -> int:
 
 def domain_response(exc: LabelcrewError) -> FastJSON:
     headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
-    if isinstance(exc, RateLimited) and "retry_after_seconds" in exc.details:
-        headers = {"Retry-After": str(exc.details["retry_after_seconds"])}
+    if isinstance(exc, Throttled):
+        headers = {"Retry-After": str(exc.retry_after)}
     return FastJSON(exc.to_dict(), status_code=status_for(exc), headers=headers)
 
 

@@ -6,8 +6,9 @@ the exception middleware) cost about as much CPU as the database work itself. Th
 only the plain case: POST, `Authorization: Bearer ...`, no session cookie, no query string.
 What it does is the routes' own: `work.give_next` and `work.take_submit` do the work in a
 worker thread after `security.authorize_token` (so an outsider gets 401 before any word
-about the body), `errors` shapes every error, and the latency histogram sees the route's
-template. Anything else (browser sessions and their CSRF check, `?another=true`, a malformed
+about the body, and before more of it is read than the server's first buffer: a body that
+does not fit there is read only once the token is known), `errors` shapes every error, and
+the latency histogram sees the route's template. Anything else (browser sessions and their CSRF check, `?another=true`, a malformed
 Authorization header) goes on to FastAPI, which answers exactly as before.
 """
 
@@ -25,7 +26,7 @@ from starlette.responses import Response
 
 from labelcrew.api import errors
 from labelcrew.api.routes import work
-from labelcrew.api.security import SESSION_COOKIE, authorize_token
+from labelcrew.api.security import SESSION_COOKIE, Ctx, authorize_token
 from labelcrew.domain.permissions import Action
 from labelcrew.errors import LabelcrewError
 from labelcrew.services.uow import Database
@@ -60,13 +61,26 @@ class HotLane:
             call = _next(self._db(), token, int(found[1]))
         elif found := SUBMIT.fullmatch(path):
             scope["route"] = self.submit_route
-            request = Request(scope, receive)
+            db, project_id = self._db(), int(found[1])
+            first = await receive()
+            ctx = None
+            if first["type"] == "http.request" and first.get("more_body", False):
+                # More than the server's first buffer (an annotation is a few hundred bytes):
+                # know the caller before reading the rest, so a junk token costs no upload.
+                try:
+                    ctx = await anyio.to_thread.run_sync(
+                        authorize_token, db, token, project_id, Action.TASK_WORK
+                    )
+                except LabelcrewError as error:
+                    await errors.domain_response(error)(scope, receive, send)
+                    return
+            request = Request(scope, _replay(first, receive))
             try:
                 raw = await request.body()
             except ClientDisconnect:
                 return  # nobody is left to answer
             key = request.headers.get("idempotency-key")
-            call = _submit(self._db(), token, int(found[1]), int(found[2]), raw, key)
+            call = _submit(db, token, project_id, int(found[2]), raw, key, ctx)
         else:
             await self.app(scope, receive, send)
             return
@@ -92,13 +106,33 @@ def _next(db: Database, token: str, project_id: int) -> Callable[[], Response]:
 
 
 def _submit(
-    db: Database, token: str, project_id: int, item_id: int, raw: bytes, key: str | None
+    db: Database,
+    token: str,
+    project_id: int,
+    item_id: int,
+    raw: bytes,
+    key: str | None,
+    ctx: Ctx | None,
 ) -> Callable[[], Response]:
     def call() -> Response:
-        ctx = authorize_token(db, token, project_id, Action.TASK_WORK)
-        return work.take_submit(db, ctx, item_id, raw, key)
+        known = ctx or authorize_token(db, token, project_id, Action.TASK_WORK)
+        return work.take_submit(db, known, item_id, raw, key)
 
     return call
+
+
+def _replay(first: Message, receive: Receive) -> Receive:
+    """`receive` with the message the lane already took put back in front."""
+    pending: Message | None = first
+
+    async def replay() -> Message:
+        nonlocal pending
+        if pending is not None:
+            message, pending = pending, None
+            return message
+        return await receive()
+
+    return replay
 
 
 def _bearer(headers: list[tuple[bytes, bytes]]) -> str | None:

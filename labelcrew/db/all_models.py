@@ -7,6 +7,7 @@ one import line here per module.
 from labelcrew.db import (
     models,  # noqa: F401
     models_feedback,  # noqa: F401
+    models_login,  # noqa: F401
     models_loops,  # noqa: F401
     models_metrics,  # noqa: F401
     models_quality,  # noqa: F401

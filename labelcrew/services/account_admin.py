@@ -46,7 +46,7 @@ def change_password(
     """The signed-in user's own change: it needs the current password, and it ends every
     other session of theirs (the one making the change, `keep_session`, stays). API tokens
     are not touched: they are revoked one by one. Returns how many sessions ended."""
-    check_new_password(new_password, field="new_password")
+    check_new_password(new_password, field="new_password", user_inputs=[actor.username])
     with db.uow() as uow:
         user = _user(uow, actor.user_id)
         if not verify_password(user.password_hash, current_password):

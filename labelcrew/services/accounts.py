@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -19,7 +20,9 @@ from labelcrew.config import get_settings
 from labelcrew.db.engine import write_lock
 from labelcrew.db.models import ApiToken, Member, User
 from labelcrew.db.prepared import Prepared
+from labelcrew.domain import password_policy
 from labelcrew.errors import Conflict, NotFound, Unauthenticated, ValidationFailed
+from labelcrew.services import hash_gate
 from labelcrew.services.events import audit
 from labelcrew.services.uow import Database
 
@@ -27,7 +30,8 @@ from labelcrew.services.uow import Database
 @lru_cache(maxsize=1)
 def _hasher() -> PasswordHasher:
     settings = get_settings()
-    return PasswordHasher(
+    # Gated: a flood of sign-ins cannot hold every worker thread (see hash_gate).
+    return hash_gate.GatedHasher(
         time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib
     )
 
@@ -76,7 +80,7 @@ def create_user(
             f"username {username!r} must be 2-64 lowercase letters, digits, '.', '_' or '-'",
             field="username",
         )
-    check_new_password(password)
+    check_new_password(password, user_inputs=[username, display_name])
     with db.uow() as uow:
         if uow.session.scalar(select(User.id).where(User.username == username)) is not None:
             raise Conflict(
@@ -103,10 +107,11 @@ def create_user(
         return _out(user)
 
 
-def check_new_password(password: str, field: str = "password") -> None:
-    """What every new password (create, change, reset) must satisfy."""
-    if len(password) < 8:
-        raise ValidationFailed(f"{field} must have at least 8 characters", field=field)
+def check_new_password(
+    password: str, field: str = "password", user_inputs: Iterable[str] = ()
+) -> None:
+    """What every new password (create, change, reset) must satisfy: the password policy."""
+    password_policy.check(password, user_inputs=user_inputs, field=field)
 
 
 def hash_password(password: str) -> str:
@@ -137,6 +142,8 @@ def check_password(db: Database, username: str, password: str) -> Actor:
     with db.uow(read_only=True) as uow:
         user = uow.session.scalar(select(User).where(User.username == username))
         if user is None or not user.is_active:
+            # The same work as a real check: the time does not tell which usernames exist.
+            hash_gate.dummy_verify(_hasher(), password)
             raise Unauthenticated("wrong username or password", code="bad_credentials")
         try:
             _hasher().verify(user.password_hash, password)

@@ -13,7 +13,7 @@ from sqlalchemy import and_, case, exists, func, select, update
 
 from labelcrew.db.models import Annotation, AuditEvent, Item
 from labelcrew.domain.schema import LabelSchema
-from labelcrew.errors import NotFound, RateLimited, ValidationFailed
+from labelcrew.errors import NotFound, Throttled, ValidationFailed
 from labelcrew.services.accounts import Actor
 from labelcrew.services.events import audit, emit
 from labelcrew.services.feedback_common import held
@@ -125,15 +125,13 @@ def _check_rate(uow: UnitOfWork, project_id: int, actor: Actor, setting: Any) ->
         # SQLite hands back naive datetimes; the stored ones are UTC.
         first = oldest if oldest.tzinfo else oldest.replace(tzinfo=uow.now.tzinfo)
         wait = max(1, int((first + window - uow.now).total_seconds()) + 1)
-        raise RateLimited(
+        raise Throttled(
             f"at most {limit} senior-review flags per hour per annotator (the project's "
             f"senior_review_per_hour setting); the next one is possible in {wait} s",
+            retry_after=wait,
+            code="rate_limited",
             field="senior_review_per_hour",
-            details={
-                "limit": limit,
-                "window_seconds": int(window.total_seconds()),
-                "retry_after_seconds": wait,
-            },
+            details={"limit": limit, "window_seconds": int(window.total_seconds())},
         )
 
 

@@ -3,9 +3,10 @@
 Every browser gets a random `labelcrew_csrf` cookie (HttpOnly, SameSite=Strict). Pages embed
 the same value in each form (`csrf_token` field) and in a `<meta name="csrf-token">` tag that
 the page scripts send back as the `X-CSRF-Token` header. A state-changing request that rides
-on ambient browser credentials (the session cookie, or any form post to a page route, sign-in
-included) must carry the token, or it is refused with 403 `csrf_failed`. Bearer-token API
-calls carry no ambient credential and are left alone. The token rotates at sign-in so a value
+on ambient browser credentials (the session cookie, whatever other headers ride with it, or
+any form post to a page route, sign-in included) must carry the token, or it is refused with
+403 `csrf_failed`. API calls without the session cookie (bearer-token clients) carry no
+ambient credential and are left alone. The token rotates at sign-in so a value
 planted before sign-in is worthless after it.
 """
 
@@ -56,9 +57,12 @@ def _cookie(headers: dict[bytes, bytes], name: str) -> str | None:
 
 
 def _needs_check(method: str, path: str, headers: dict[bytes, bytes]) -> bool:
-    if method in SAFE_METHODS or b"authorization" in headers or path in EXEMPT_PATHS:
+    if method in SAFE_METHODS or path in EXEMPT_PATHS:
         return False
-    # Page routes always (a forged sign-in is an attack too); API routes when a session rides.
+    # Whenever the session cookie rides, whatever else the request carries: a cross-site form
+    # cannot set an Authorization header, but the route may still read the cookie (an empty or
+    # malformed header must not turn the check off). Page routes always (a forged sign-in is
+    # an attack too). Only an API call without the cookie (a bearer-token client) is left alone.
     return not path.startswith("/api/") or _cookie(headers, SESSION_COOKIE) is not None
 
 

@@ -14,8 +14,15 @@ from fastapi.responses import HTMLResponse, Response
 
 from labelcrew.api.security import SESSION_COOKIE, db_of, session_token, start_session
 from labelcrew.domain.permissions import Action
-from labelcrew.errors import Forbidden, NotFound, Unauthenticated
-from labelcrew.services import accounts, assignment, guidelines, projects, sessions, workspace_view
+from labelcrew.errors import Forbidden, NotFound, Throttled, Unauthenticated
+from labelcrew.services import (
+    assignment,
+    guidelines,
+    login_guard,
+    projects,
+    sessions,
+    workspace_view,
+)
 from labelcrew.web.csrf import CSRF_COOKIE, new_token, set_cookie_header
 from labelcrew.web.render import (
     Page,
@@ -44,17 +51,21 @@ def login(
     next: str = Form("/"),
 ) -> Response:
     try:
-        actor = accounts.check_password(db_of(request), username, password)
-    except Unauthenticated as exc:
-        return render(
+        address = request.client.host if request.client else None
+        actor = login_guard.sign_in(db_of(request), username, password, address=address)
+    except (Unauthenticated, Throttled) as exc:
+        page = render(
             request,
             "login.html",
             None,
-            status_code=401,
+            status_code=429 if isinstance(exc, Throttled) else 401,
             next=local_path(next),
             error=exc.message,
             username=username,
         )
+        if isinstance(exc, Throttled):
+            page.headers["Retry-After"] = str(exc.retry_after)
+        return page
     settings = request.app.state.settings
     secure = settings.environment != "development"
     response = redirect(local_path(next))

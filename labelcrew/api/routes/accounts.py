@@ -16,7 +16,7 @@ from labelcrew.api.security import (
     start_session,
 )
 from labelcrew.errors import Forbidden, Unauthenticated
-from labelcrew.services import account_admin, accounts, sessions
+from labelcrew.services import account_admin, accounts, login_guard, sessions
 from labelcrew.services.accounts import Actor
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
@@ -136,7 +136,8 @@ def revoke_token(token_id: int, request: Request, actor: Actor = Depends(require
 
 @router.post("/session")
 def sign_in(body: LoginIn, request: Request, response: Response) -> Any:
-    actor = accounts.check_password(db_of(request), body.username, body.password)
+    address = request.client.host if request.client else None
+    actor = login_guard.sign_in(db_of(request), body.username, body.password, address=address)
     start_session(request, response, actor)
     return actor
 
