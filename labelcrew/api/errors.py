@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from labelcrew.api.inputs import INNER
 from labelcrew.api.responses import FastJSON
 from labelcrew.errors import (
     BadRequest,
@@ -50,7 +51,12 @@ def validation_response(exc: RequestValidationError) -> FastJSON:
     """422 naming the first bad field (path, query, header and body prefixes dropped)."""
     errors = exc.errors()
     first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
-    loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "header")]
+    loc = [str(p) for p in first.get("loc", ())]
+    if loc and loc[0] in ("body", "query", "path", "header"):
+        del loc[0]  # only the prefix: a field may itself be called `body` (a comment's)
+    inner = (first.get("ctx") or {}).get(INNER)
+    if inner:  # a check that walked a nested value (a NUL in `value.spans.0.label`)
+        loc.append(str(inner))
     field = ".".join(loc) or None
     body = {
         "code": "validation_failed",

@@ -1,0 +1,42 @@
+"""What every request body field is held to before a handler sees it.
+
+Request models derive from `RequestModel`, and a route that takes a free-form JSON object
+declares it as `JsonObject`: both refuse a NUL character anywhere in the value (nested values
+and object keys included) with a 422 naming the field, on both databases, through the rule in
+`labelcrew.domain.text_rules`. Without it PostgreSQL answers a NUL with a server error while
+SQLite stores it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
+
+from labelcrew.domain.text_rules import NUL_MESSAGE, find_nul
+
+# The error type and context key `labelcrew.api.errors` reads to name a nested field.
+NUL_ERROR = "nul_character"
+INNER = "inner_loc"
+
+
+def refuse_nul(value: Any) -> Any:
+    """`value` unchanged, or a pydantic error whose `inner_loc` is the path below the field."""
+    found = find_nul(value)
+    if found is not None:
+        raise PydanticCustomError(NUL_ERROR, NUL_MESSAGE, {INNER: found})
+    return value
+
+
+class RequestModel(BaseModel):
+    """The base of every request body model: no field may hold NUL."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any, info: ValidationInfo) -> Any:
+        # A nested RequestModel has checked its own fields; find_nul passes over it.
+        return refuse_nul(value)
+
+
+JsonObject = Annotated[dict[str, Any], AfterValidator(refuse_nul)]
