@@ -180,3 +180,20 @@ def test_nul_in_a_submit_is_refused_by_the_hot_lane_and_the_route(hostile, db):
         headers={"Authorization": f"Bearer {token}"},
     )
     assert ok.status_code == 201, ok.text
+
+
+def test_no_project_route_answers_500_for_a_project_that_does_not_exist(hostile):
+    """An admin passes the table without being a member, so only a check that the project
+    exists stands between the request and services that assume it: every project route for a
+    missing project answers 404 `project_not_found` (before any word about the body)."""
+    _, client, fill = hostile
+    seen, bad = 0, []
+    for method, path, _ in _routes(client.app):
+        if "{project_id}" not in path:
+            continue
+        resp = client.request(method, fill(path, project_id=987654), json={})
+        if resp.status_code != 404 or resp.json().get("code") != "project_not_found":
+            bad.append((method, path, resp.status_code, resp.text[:100]))
+        seen += 1
+    assert bad == []
+    assert seen >= 80
