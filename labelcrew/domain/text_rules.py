@@ -54,7 +54,17 @@ def canonical_id(raw: str) -> str:
     """An external id in canonical form: Unicode NFC, invisible characters dropped, stripped.
 
     Two ids that a person cannot tell apart (NFC against NFD, one with a zero-width space) are
-    then the same id, so the import's duplicate check sees them; ASCII ids are unchanged."""
+    then the same id, so the import's duplicate check sees them; ASCII ids are unchanged.
+    Raises ValueError for a remaining format character (see below)."""
     if raw.isascii():
         return raw.strip()
-    return unicodedata.normalize("NFC", raw.translate(_DROP_INVISIBLE)).strip()
+    value = unicodedata.normalize("NFC", raw.translate(_DROP_INVISIBLE)).strip()
+    for char in value:
+        # Other format characters (bidi overrides and isolates, tags) reorder or hide what a
+        # reader sees: refused rather than dropped, since dropping them changes the meaning.
+        if not char.isascii() and unicodedata.category(char) == "Cf":
+            raise ValueError(
+                f"id holds the invisible formatting character U+{ord(char):04X}; "
+                "ids must be visible text"
+            )
+    return value
