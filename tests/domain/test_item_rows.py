@@ -13,7 +13,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from labelcrew.domain.text_rules import canonical_id
 from labelcrew.domain.item_rows import (
     ItemRow,
     RowError,
@@ -22,6 +21,7 @@ from labelcrew.domain.item_rows import (
     parse_jsonl_lines,
     parse_rows,
 )
+from labelcrew.domain.text_rules import canonical_id
 from labelcrew.errors import ValidationFailed
 
 
@@ -75,7 +75,9 @@ def test_jsonl_without_data_puts_unrecognised_keys_in_the_payload() -> None:
 
 
 def test_jsonl_blank_lines_bom_and_crlf_keep_true_line_numbers() -> None:
-    data = b'\xef\xbb\xbf{"id": "a", "t": 1}\r\n\r\n   \n{"id": "b", "t": 1}\r\n\n{"id": "c", "t": 1}'
+    data = (
+        b'\xef\xbb\xbf{"id": "a", "t": 1}\r\n\r\n   \n{"id": "b", "t": 1}\r\n\n{"id": "c", "t": 1}'
+    )
     assert [(r.line, r.external_id) for r in rows(data, "jsonl") if isinstance(r, ItemRow)] == [
         (1, "a"),
         (4, "b"),
@@ -125,7 +127,13 @@ def test_jsonl_duplicate_ids_point_at_the_first_occurrence() -> None:
     data = jsonl(
         *(
             {**row, "data": {}}
-            for row in ({"id": "a"}, {"id": 1}, {"id": "1"}, {"id": "b", "priority": "x"}, {"id": "b"})
+            for row in (
+                {"id": "a"},
+                {"id": 1},
+                {"id": "1"},
+                {"id": "b", "priority": "x"},
+                {"id": "b"},
+            )
         )
     )
     result = rows(data, "jsonl")
@@ -147,7 +155,9 @@ def test_parsed_rows_are_frozen_and_equal_to_constructed_ones() -> None:
 
 def test_jsonl_lines_may_be_text() -> None:
     result = list(
-        parse_jsonl_lines(['\ufeff{"id": "a", "data": {"t": "é"}}\n', "\n", '{"id": "b", "data": {}}'])
+        parse_jsonl_lines(
+            ['\ufeff{"id": "a", "data": {"t": "é"}}\n', "\n", '{"id": "b", "data": {}}']
+        )
     )
     assert result == [ItemRow(1, "a", {"t": "é"}), ItemRow(3, "b", {})]
 
@@ -400,7 +410,9 @@ def _canonical(raw: str) -> str:
 ids = st.one_of(
     st.integers(-(10**12), 10**12).map(str),
     # In canonical form (NFC, no invisible characters), as the parser keeps them.
-    st.text(st.characters(codec="utf-8"), min_size=1, max_size=20).filter(_canonical).map(_canonical),
+    st.text(st.characters(codec="utf-8"), min_size=1, max_size=20)
+    .filter(_canonical)
+    .map(_canonical),
 )
 scalars = st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(max_size=12)
 json_values = (
