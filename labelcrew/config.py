@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     # routes look the token up on the event loop), so a busy server never closes and reopens
     # connections (a PostgreSQL connection costs the database a process start).
     db_pool_size: int = 24
+    # Import limits: one value of an item's data, and the whole data object of one row, as
+    # stored JSON. Far above any text a person labels; a 60 MB cell is a mistake or an attack.
+    import_max_field_bytes: int = 1 << 20
+    import_max_row_bytes: int = 4 << 20
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
