@@ -54,7 +54,8 @@ def validation_response(exc: RequestValidationError) -> FastJSON:
     loc = [str(p) for p in first.get("loc", ())]
     if loc and loc[0] in ("body", "query", "path", "header"):
         del loc[0]  # only the prefix: a field may itself be called `body` (a comment's)
-    inner = (first.get("ctx") or {}).get(INNER)
+    context = first.get("ctx")
+    inner = context.get(INNER) if isinstance(context, dict) else None
     if inner:  # a check that walked a nested value (a NUL in `value.spans.0.label`)
         loc.append(str(inner))
     field = ".".join(loc) or None

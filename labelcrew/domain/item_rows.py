@@ -8,13 +8,20 @@ ids of ~11 characters measured 119 MB peak under tracemalloc); everything else i
 
 `line` is the file's line number for JSONL and CSV (the CSV header is line 1; a quoted cell
 spanning lines reports the row's first line) and the 1-based task number for Label Studio.
+CSV is read strictly: a quote never closed is an error naming the line it opens on.
 A row that fails is reported and skipped; its id is not taken, so a later row may use it.
 
 Recognised row keys (JSONL keys, CSV columns, Label Studio task keys):
-- `id` or `external_id`: required; a string (stripped) or an integer, at most 255 characters.
-- `data` or `payload`: the item's JSON object. Without it (JSONL only), every key that is not
-  recognised here goes into the payload; in CSV every other column does, as strings. Label
-  Studio tasks must have `data`; their other keys (annotations, predictions, meta) are ignored.
+- `id` or `external_id`: required; a string or an integer, at most 255 characters. A string
+  is stripped and put in canonical form (`text_rules.canonical_id`: NFC, invisible characters
+  such as zero-width spaces dropped), so ids a reader cannot tell apart are duplicates; an id
+  holding another format character (a bidi override) is refused.
+- `data` or `payload` (not both): the item's JSON object; beside it only the keys listed here
+  are allowed, so a misspelt key is an error rather than lost. Without it (JSONL only), every
+  key that is not recognised here goes into the payload, which must then not be empty; in CSV
+  every other column does, as strings. Label Studio tasks must have `data`; Label Studio's
+  own keys (annotations, predictions, meta, ...: `LABEL_STUDIO_KEYS`) are tolerated and
+  ignored, any other is refused. A Label Studio file is an array of tasks or one task object.
 - `priority`: an integer, or a string holding one, within the 32-bit range; default 0.
 - `skills` or `required_skills`: a list of strings, or a string split on `,` and `;`.
 - `batch`: a batch name; `difficulty`: one of easy, normal, hard.
@@ -152,7 +159,7 @@ def parse_csv_lines(lines: Iterable[bytes | str]) -> Iterator[ItemRow | RowError
         ]
         previous_end = reader.line_num
         for cells in _records(reader):
-            if type(cells) is csv.Error:
+            if isinstance(cells, csv.Error):
                 yield _malformed(previous_end + 1, reader.line_num, cells)
                 previous_end = reader.line_num
                 continue

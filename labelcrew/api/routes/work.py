@@ -105,8 +105,8 @@ def _parse(model: type[Body], raw: bytes) -> Body:
     if NUL_ESCAPE in raw:
         found = find_nul(body.model_dump())
         if found is not None:
-            error = {"type": NUL_ERROR, "loc": ("body", found), "msg": NUL_MESSAGE, "input": None}
-            raise RequestValidationError([error])
+            nul = {"type": NUL_ERROR, "loc": ("body", found), "msg": NUL_MESSAGE, "input": None}
+            raise RequestValidationError([nul])
     return body
 
 
