@@ -7,10 +7,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio.to_thread
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from labelcrew import __version__, web
-from labelcrew.api import errors, hot_lane, prometheus
+from labelcrew.api import errors, hot_lane, inputs, prometheus
 from labelcrew.api.responses import FastJSON
 from labelcrew.api.routes import (
     accounts,
@@ -65,6 +65,7 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
         description="Runs a data-labeling team: schemas, guidelines, assignment, "
         "quality, feedback loops and releases.",
         lifespan=lifespan,
+        dependencies=[Depends(inputs.refuse_nul_parameters)],
     )
     app.state.db = db
     app.state.settings = settings

@@ -4,17 +4,19 @@ Request models derive from `RequestModel`, and a route that takes a free-form JS
 declares it as `JsonObject`: both refuse a NUL character anywhere in the value (nested values
 and object keys included) with a 422 naming the field, on both databases, through the rule in
 `labelcrew.domain.text_rules`. Without it PostgreSQL answers a NUL with a server error while
-SQLite stores it.
+SQLite stores it. `refuse_nul_parameters` does the same for query and path parameters.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
+from fastapi import Request
 from pydantic import AfterValidator, BaseModel, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
-from labelcrew.domain.text_rules import NUL_MESSAGE, find_nul
+from labelcrew.domain.text_rules import NUL, NUL_MESSAGE, find_nul
+from labelcrew.errors import ValidationFailed
 
 # The error type and context key `labelcrew.api.errors` reads to name a nested field.
 NUL_ERROR = "nul_character"
@@ -40,3 +42,16 @@ class RequestModel(BaseModel):
 
 
 JsonObject = Annotated[dict[str, Any], AfterValidator(refuse_nul)]
+
+
+async def refuse_nul_parameters(request: Request) -> None:
+    """An app-wide dependency: no query or path parameter may hold NUL (a release name or an
+    alert filter with NUL reached PostgreSQL and failed there). Async, so it runs on the event
+    loop; the query string is parsed only when it holds an escaped NUL."""
+    if b"%00" in request.scope["query_string"]:
+        for name, value in request.query_params.multi_items():
+            if NUL in value:
+                raise ValidationFailed(f"{name} {NUL_MESSAGE}", field=name)
+    for name, value in request.path_params.items():
+        if isinstance(value, str) and NUL in value:
+            raise ValidationFailed(f"{name} {NUL_MESSAGE}", field=name)

@@ -197,3 +197,29 @@ def test_no_project_route_answers_500_for_a_project_that_does_not_exist(hostile)
         seen += 1
     assert bad == []
     assert seen >= 80
+
+
+def _text_parameters(spec: dict[str, Any], operation: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    for parameter in operation.get("parameters", []):
+        schema = _resolve(spec, parameter.get("schema", {}))
+        kinds = {s.get("type") for s in schema.get("anyOf", [schema])}
+        if parameter["in"] in ("query", "path") and "string" in kinds:
+            yield parameter
+
+
+def test_nul_in_a_query_or_path_parameter_is_refused_naming_it(hostile):
+    _, client, fill = hostile
+    spec = client.app.openapi()
+    checked = 0
+    for method, path, _ in _routes(client.app):
+        for parameter in _text_parameters(spec, spec["paths"][path][method.lower()]):
+            name = parameter["name"]
+            if parameter["in"] == "path":
+                url, params = path.replace("{" + name + "}", "a%00b"), {}
+            else:
+                url, params = path, {name: "a\x00b"}
+            resp = client.request(method, fill(url), params=params, json={})
+            assert resp.status_code == 422, (method, path, name, resp.text)
+            assert resp.json()["field"] == name, (method, path, name, resp.text)
+            checked += 1
+    assert checked >= 10
