@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Request, params
 from pydantic import AfterValidator, BaseModel, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
@@ -45,9 +45,11 @@ JsonObject = Annotated[dict[str, Any], AfterValidator(refuse_nul)]
 
 
 async def refuse_nul_parameters(request: Request) -> None:
-    """An app-wide dependency: no query or path parameter may hold NUL (a release name or an
-    alert filter with NUL reached PostgreSQL and failed there). Async, so it runs on the event
-    loop; the query string is parsed only when it holds an escaped NUL."""
+    """An app-wide dependency: no query or path parameter, nor a form field of a route that
+    takes a form (the web pages), may hold NUL (a release name or an alert filter with NUL
+    reached PostgreSQL and failed there). Async, so it runs on the event loop; the query string
+    is parsed only when it holds an escaped NUL, and a form only where FastAPI has already read
+    it for the route (`request.form()` is cached), so no body is read here."""
     if b"%00" in request.scope["query_string"]:
         for name, value in request.query_params.multi_items():
             if NUL in value:
@@ -55,3 +57,12 @@ async def refuse_nul_parameters(request: Request) -> None:
     for name, value in request.path_params.items():
         if isinstance(value, str) and NUL in value:
             raise ValidationFailed(f"{name} {NUL_MESSAGE}", field=name)
+    if _takes_form(request.scope.get("route")):
+        for name, value in (await request.form()).multi_items():
+            if isinstance(value, str) and NUL in value:
+                raise ValidationFailed(f"{name} {NUL_MESSAGE}", field=name)
+
+
+def _takes_form(route: Any) -> bool:
+    body = getattr(route, "body_field", None)
+    return body is not None and isinstance(body.field_info, params.Form)

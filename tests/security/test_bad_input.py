@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from labelcrew.api.app import create_app
 from labelcrew.domain.permissions import Role
 from labelcrew.services import accounts, batches, projects
-from tests.integration.team import build
+from tests.integration.team import PASSWORD, build
 from tests.integration.test_route_roles import _routes
 
 WRITES = ("POST", "PUT", "PATCH")
@@ -223,3 +223,24 @@ def test_nul_in_a_query_or_path_parameter_is_refused_naming_it(hostile):
             assert resp.json()["field"] == name, (method, path, name, resp.text)
             checked += 1
     assert checked >= 10
+
+
+def test_nul_in_a_web_form_field_is_refused_naming_it(hostile):
+    """The pages' forms reach the same services: sign-in and a lead's webhook form."""
+    team, client, _ = hostile
+    del client.headers["Authorization"]
+    client.get("/login")
+    csrf = client.cookies["labelcrew_csrf"]
+    form = {"username": "adm\x00in", "password": PASSWORD, "csrf_token": csrf}
+    resp = client.post("/login", data=form)
+    assert resp.status_code == 422, resp.text
+    assert "username holds a NUL character" in resp.text  # the pages' HTML error page
+    signed_in = client.post("/login", data={**form, "username": "admin"}, follow_redirects=False)
+    assert signed_in.status_code in (200, 303), signed_in.text
+    csrf = client.cookies["labelcrew_csrf"]
+    resp = client.post(
+        f"/projects/{team.project_id}/webhooks",
+        data={"url": "https://example.org/\x00hook", "events": "*", "csrf_token": csrf},
+    )
+    assert resp.status_code == 422, resp.text
+    assert "url holds a NUL character" in resp.text
