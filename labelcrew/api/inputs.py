@@ -58,8 +58,8 @@ async def refuse_nul_parameters(request: Request) -> None:
         if isinstance(value, str) and NUL in value:
             raise ValidationFailed(f"{name} {NUL_MESSAGE}", field=name)
     if _takes_form(request.scope.get("route")):
-        for name, value in (await request.form()).multi_items():
-            if isinstance(value, str) and NUL in value:
+        for name, entry in (await request.form()).multi_items():
+            if isinstance(entry, str) and NUL in entry:
                 raise ValidationFailed(f"{name} {NUL_MESSAGE}", field=name)
 
 
