@@ -10,8 +10,10 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
 from labelcrew.api.app import create_app
+from labelcrew.db.models import AuditEvent
 from labelcrew.domain.permissions import Role
 from labelcrew.services import accounts, batches, projects
 from tests.integration.team import PASSWORD, build
@@ -96,6 +98,11 @@ def _json_bodies(app) -> list[tuple[str, str, Any]]:
     return out
 
 
+def _audited(db) -> int:
+    with db.uow(read_only=True) as uow:
+        return int(uow.session.scalar(select(func.count()).select_from(AuditEvent)) or 0)
+
+
 @pytest.fixture
 def hostile(db):
     """A project, a batch, and an admin who holds every role in it (so no membership rule
@@ -117,9 +124,10 @@ def hostile(db):
     return team, client, fill
 
 
-def test_nul_in_any_body_field_is_refused_naming_the_field(hostile):
+def test_nul_in_any_body_field_is_refused_naming_the_field(hostile, db):
     _, client, fill = hostile
     app = client.app
+    before = _audited(db)
     bodies = _json_bodies(app)
     assert len(bodies) >= 40  # every write route with a JSON body, the submit included
     assert any(p.endswith("/annotations") for _, p, _ in bodies)
@@ -136,6 +144,7 @@ def test_nul_in_any_body_field_is_refused_naming_the_field(hostile):
                 assert "NUL" in body["message"], (method, path, where, body)
             checked += 1
     assert checked >= 80
+    assert _audited(db) == before  # every refusal came before any change
 
 
 def test_nul_in_an_object_key_and_deep_in_a_value(hostile):
