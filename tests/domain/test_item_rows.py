@@ -458,3 +458,54 @@ def test_csv_keeps_every_id_and_cell(generated: list[tuple[str, str, str]]) -> N
     assert [(r.external_id, r.payload) for r in result] == [  # type: ignore[union-attr]
         (item_id, {"text": text, "note": note}) for item_id, text, note in generated
     ]
+
+
+# -- what used to be taken silently -----------------------------------------------------------
+
+
+def test_csv_quote_never_closed_is_an_error_naming_the_line_it_opens_on() -> None:
+    data = b'id,text\na,x\nb,"opened\nc,y\nd,z\n'
+    result = rows(data, "csv")
+    assert result[0] == ItemRow(2, "a", {"text": "x"})
+    assert len(result) == 2 and isinstance(result[1], RowError)
+    assert result[1].line == 3 and "never closed" in result[1].message
+    header = rows(b'id,"text\na,x\n', "csv")
+    assert len(header) == 1 and isinstance(header[0], RowError) and header[0].line == 1
+
+
+def test_csv_stray_quote_is_an_error_and_the_next_rows_are_read() -> None:
+    result = rows(b'id,text\na,"x"y\nb,ok\n', "csv")
+    assert isinstance(result[0], RowError) and result[0].line == 2
+    assert result[1] == ItemRow(3, "b", {"text": "ok"})
+
+
+def test_label_studio_top_level_object_must_be_a_task() -> None:
+    result = rows(b'{"tasks": [{"id": 1, "data": {}}], "title": "p"}', "labelstudio")
+    assert len(result) == 1 and isinstance(result[0], RowError)
+    assert "not a task" in result[0].message and "'tasks', 'title'" in result[0].message
+
+
+def test_label_studio_keys_beside_data_are_tolerated_and_others_refused() -> None:
+    tasks = [
+        {"id": 1, "data": {}, "annotations": [], "predictions": [], "meta": {}, "inner_id": 1},
+        {"id": 2, "data": {}, "colour": "red"},
+    ]
+    result = rows(orjson.dumps(tasks), "labelstudio")
+    assert result[0] == ItemRow(1, "1", {})
+    assert result[1] == RowError(2, "colour", result[1].message)  # type: ignore[union-attr]
+    assert "unknown key 'colour'" in result[1].message  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("raw", "kept"),
+    [
+        ("plain-id", "plain-id"),
+        ("  padded ", "padded"),
+        ("cafe\u0301", "caf\u00e9"),
+        ("a\u200bb\u200c\u200dc\u2060\ufeff", "abc"),
+        ("soft\u00adhyphen", "softhyphen"),
+    ],
+)
+def test_external_ids_are_kept_in_canonical_form(raw: str, kept: str) -> None:
+    assert rows(jsonl({"id": raw, "data": {}}), "jsonl") == [ItemRow(1, kept, {})]
+    assert canonical_id(raw) == kept
