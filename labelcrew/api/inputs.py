@@ -16,7 +16,7 @@ from pydantic import AfterValidator, BaseModel, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from labelcrew.domain.text_rules import NUL, NUL_MESSAGE, find_nul
-from labelcrew.errors import ValidationFailed
+from labelcrew.errors import NotFound, ValidationFailed
 
 # The error type and context key `labelcrew.api.errors` reads to name a nested field.
 NUL_ERROR = "nul_character"
@@ -31,13 +31,28 @@ def refuse_nul(value: Any) -> Any:
     return value
 
 
+# Every id and count column is a 32-bit integer: PostgreSQL fails (500) on a larger parameter.
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+INT_MESSAGE = f"must be an integer between {INT_MIN} and {INT_MAX}"
+
+
+def _refuse_big(value: Any) -> None:
+    entries = value if isinstance(value, list) else (value,)
+    for index, entry in enumerate(entries):
+        if type(entry) is int and not INT_MIN <= entry <= INT_MAX:
+            where = {INNER: str(index)} if entries is value else {}
+            raise PydanticCustomError("int_out_of_range", INT_MESSAGE, where)
+
+
 class RequestModel(BaseModel):
-    """The base of every request body model: no field may hold NUL."""
+    """The base of every request body model: no field may hold NUL, and no integer field (or
+    list of integers) may leave the 32-bit range of the columns it is compared with."""
 
     @field_validator("*", mode="after")
     @classmethod
-    def _no_nul(cls, value: Any, info: ValidationInfo) -> Any:
+    def _storable(cls, value: Any, info: ValidationInfo) -> Any:
         # A nested RequestModel has checked its own fields; find_nul passes over it.
+        _refuse_big(value)
         return refuse_nul(value)
 
 
@@ -50,17 +65,32 @@ async def refuse_nul_parameters(request: Request) -> None:
     reached PostgreSQL and failed there). Async, so it runs on the event loop; the query string
     is parsed only when it holds an escaped NUL, and a form only where FastAPI has already read
     it for the route (`request.form()` is cached), so no body is read here."""
-    if b"%00" in request.scope["query_string"]:
+    query = request.scope["query_string"]
+    if b"%00" in query or len(query) >= 12:  # shorter than `a=` and 10 digits: nothing to see
         for name, value in request.query_params.multi_items():
             if NUL in value:
                 raise ValidationFailed(f"{name} {NUL_MESSAGE}", field=name)
+            if _too_big(value):
+                raise ValidationFailed(f"{name} {INT_MESSAGE}", field=name)
     for name, value in request.path_params.items():
         if isinstance(value, str) and NUL in value:
             raise ValidationFailed(f"{name} {NUL_MESSAGE}", field=name)
+        if isinstance(value, str) and _too_big(value):
+            # No row has such an id: the answer an id that does not exist gets.
+            raise NotFound(
+                f"no {name.removesuffix('_id')} {value}",
+                code=f"{name.removesuffix('_id')}_not_found",
+                field=name,
+            )
     if _takes_form(request.scope.get("route")):
         for name, entry in (await request.form()).multi_items():
             if isinstance(entry, str) and NUL in entry:
                 raise ValidationFailed(f"{name} {NUL_MESSAGE}", field=name)
+
+
+def _too_big(value: str) -> bool:
+    digits = value.strip().removeprefix("-").removeprefix("+")
+    return len(digits) > 9 and digits.isdigit() and not INT_MIN <= int(value) <= INT_MAX
 
 
 def _takes_form(route: Any) -> bool:

@@ -253,3 +253,31 @@ def test_nul_in_a_web_form_field_is_refused_naming_it(hostile):
     )
     assert resp.status_code == 422, resp.text
     assert "url holds a NUL character" in resp.text
+
+
+def test_integers_past_the_columns_range_are_refused_not_sent_to_the_database(hostile):
+    """Every id column is 32-bit: PostgreSQL failed (500) on a larger parameter."""
+    team, client, _ = hostile
+    pid = team.project_id
+    big = str(2**31)
+    for method, path in (
+        ("GET", f"/api/v1/projects/{big}"),
+        ("POST", f"/api/v1/projects/{big}/next"),  # the hot lane hands it to FastAPI
+        ("GET", f"/api/v1/projects/{big}0000000000/items"),
+    ):
+        resp = client.request(method, path)
+        assert resp.status_code == 404, (path, resp.text)
+        assert (resp.json()["code"], resp.json()["field"]) == ("project_not_found", "project_id")
+    resp = client.get(f"/api/v1/projects/{pid}/items/{big}")
+    assert (resp.status_code, resp.json()["code"]) == (404, "item_not_found"), resp.text
+    resp = client.get(f"/api/v1/projects/{pid}/audit", params={"before_id": big})
+    assert (resp.status_code, resp.json()["field"]) == (422, "before_id"), resp.text
+    resp = client.post(
+        f"/api/v1/projects/{pid}/items/1/comments", json={"body": "hi", "review_id": 2**40}
+    )
+    assert (resp.status_code, resp.json()["field"]) == (422, "review_id"), resp.text
+    resp = client.post(
+        f"/api/v1/projects/{pid}/redistribute", json={"from_user": 1, "batch_ids": [1, -(2**33)]}
+    )
+    assert (resp.status_code, resp.json()["field"]) == (422, "batch_ids.1"), resp.text
+    assert client.get(f"/api/v1/projects/{pid}/items/{2**31 - 1}").status_code == 404
