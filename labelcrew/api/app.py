@@ -65,7 +65,7 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
         description="Runs a data-labeling team: schemas, guidelines, assignment, "
         "quality, feedback loops and releases.",
         lifespan=lifespan,
-        dependencies=[Depends(inputs.refuse_nul_parameters)],
+        dependencies=[Depends(inputs.refuse_unstorable_parameters)],
     )
     app.state.db = db
     app.state.settings = settings

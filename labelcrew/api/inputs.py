@@ -4,7 +4,10 @@ Request models derive from `RequestModel`, and a route that takes a free-form JS
 declares it as `JsonObject`: both refuse a NUL character anywhere in the value (nested values
 and object keys included) with a 422 naming the field, on both databases, through the rule in
 `labelcrew.domain.text_rules`. Without it PostgreSQL answers a NUL with a server error while
-SQLite stores it. `refuse_nul_parameters` does the same for query and path parameters.
+SQLite stores it. Integers are held to the 32-bit range of the id columns for the same reason.
+`refuse_unstorable_parameters` does the same for query and path parameters and page forms; it
+runs before authentication, which is harmless: an id no row can have is answered 404 whoever
+asks, and a NUL 422, without a database query.
 """
 
 from __future__ import annotations
@@ -59,10 +62,10 @@ class RequestModel(BaseModel):
 JsonObject = Annotated[dict[str, Any], AfterValidator(refuse_nul)]
 
 
-async def refuse_nul_parameters(request: Request) -> None:
+async def refuse_unstorable_parameters(request: Request) -> None:
     """An app-wide dependency: no query or path parameter, nor a form field of a route that
     takes a form (the web pages), may hold NUL (a release name or an alert filter with NUL
-    reached PostgreSQL and failed there). Async, so it runs on the event loop; the query string
+    reached PostgreSQL and failed there) or an integer past 32 bits. Async, so it runs on the event loop; the query string
     is parsed only when it holds an escaped NUL, and a form only where FastAPI has already read
     it for the route (`request.form()` is cached), so no body is read here."""
     query = request.scope["query_string"]
