@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     # spool file, so its cap is about disk, not memory). See labelcrew/api/body_limits.py.
     max_body_bytes: int = 1 << 20
     max_import_bytes: int = 2 << 30
+    # Import limits: one value of an item's data, and the whole data object of one row, as
+    # stored JSON. Far above any text a person labels; a 60 MB cell is a mistake or an attack.
+    import_max_field_bytes: int = 1 << 20
+    import_max_row_bytes: int = 4 << 20
 
     @model_validator(mode="after")
     def _check(self) -> Settings:

@@ -7,10 +7,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio.to_thread
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from labelcrew import __version__, web
-from labelcrew.api import body_limits, errors, hot_lane, prometheus
+from labelcrew.api import body_limits, errors, hot_lane, inputs, prometheus
 from labelcrew.api.responses import FastJSON
 from labelcrew.api.routes import (
     accounts,
@@ -66,6 +66,7 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
         description="Runs a data-labeling team: schemas, guidelines, assignment, "
         "quality, feedback loops and releases.",
         lifespan=lifespan,
+        dependencies=[Depends(inputs.refuse_unstorable_parameters)],
     )
     app.state.db = db
     app.state.settings = settings

@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from labelcrew.api.inputs import INNER
 from labelcrew.api.responses import FastJSON
 from labelcrew.errors import (
     BadRequest,
@@ -86,7 +87,13 @@ def validation_response(exc: RequestValidationError) -> FastJSON:
     """422 naming the first bad field (path, query, header and body prefixes dropped)."""
     errors = exc.errors()
     first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
-    loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "header")]
+    loc = [str(p) for p in first.get("loc", ())]
+    if loc and loc[0] in ("body", "query", "path", "header"):
+        del loc[0]  # only the prefix: a field may itself be called `body` (a comment's)
+    context = first.get("ctx")
+    inner = context.get(INNER) if isinstance(context, dict) else None
+    if inner:  # a check that walked a nested value (a NUL in `value.spans.0.label`)
+        loc.append(str(inner))
     field = ".".join(loc) or None
     body = {
         "code": "validation_failed",

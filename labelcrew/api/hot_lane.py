@@ -36,8 +36,10 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
-NEXT = re.compile(r"/api/v1/projects/(\d+)/next")
-SUBMIT = re.compile(r"/api/v1/projects/(\d+)/items/(\d+)/annotations")
+# At most 9 digits: an id past the columns' 32-bit range goes on to FastAPI, which answers it
+# (404) like any other, and the lane's own match costs nothing more.
+NEXT = re.compile(r"/api/v1/projects/(\d{1,9})/next")
+SUBMIT = re.compile(r"/api/v1/projects/(\d{1,9})/items/(\d{1,9})/annotations")
 SESSION = SESSION_COOKIE.encode("latin-1")
 
 

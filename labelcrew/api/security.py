@@ -128,13 +128,29 @@ def authorize(request: Request, action: Action) -> Ctx:
         return authorize_token(db_of(request), token, project_id, action)
     # A session, like a token, costs one read that also gives the roles in the project.
     actor, roles = _session(request, project_id)
+    _admin_sees_project(db_of(request), actor, project_id, roles)
     return permit(actor, project_id, roles, action)
 
 
 def authorize_token(db: Database, token: str, project_id: int, action: Action) -> Ctx:
     """`authorize` for a bearer token: one query gives the user and their roles."""
     actor, roles = accounts.actor_and_roles(db, token, project_id)
+    _admin_sees_project(db, actor, project_id, roles)
     return permit(actor, project_id, roles, action)
+
+
+def _admin_sees_project(
+    db: Database, actor: Actor, project_id: int, roles: frozenset[str] | None
+) -> None:
+    """An admin passes the table without a membership row, so nothing else would notice that
+    the project is missing (services then crashed or answered an empty 200)."""
+    if roles is None and actor.is_admin:
+        try:
+            projects.require_project(db, project_id)
+        except NotFound:
+            raise NotFound(
+                f"no project {project_id}", code="project_not_found", field="project_id"
+            ) from None
 
 
 def permit(actor: Actor, project_id: int, roles: frozenset[str] | None, action: Action) -> Ctx:

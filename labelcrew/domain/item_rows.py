@@ -8,13 +8,20 @@ ids of ~11 characters measured 119 MB peak under tracemalloc); everything else i
 
 `line` is the file's line number for JSONL and CSV (the CSV header is line 1; a quoted cell
 spanning lines reports the row's first line) and the 1-based task number for Label Studio.
+CSV is read strictly: a quote never closed is an error naming the line it opens on.
 A row that fails is reported and skipped; its id is not taken, so a later row may use it.
 
 Recognised row keys (JSONL keys, CSV columns, Label Studio task keys):
-- `id` or `external_id`: required; a string (stripped) or an integer, at most 255 characters.
-- `data` or `payload`: the item's JSON object. Without it (JSONL only), every key that is not
-  recognised here goes into the payload; in CSV every other column does, as strings. Label
-  Studio tasks must have `data`; their other keys (annotations, predictions, meta) are ignored.
+- `id` or `external_id`: required; a string or an integer, at most 255 characters. A string
+  is stripped and put in canonical form (`text_rules.canonical_id`: NFC, invisible characters
+  such as zero-width spaces dropped), so ids a reader cannot tell apart are duplicates; an id
+  holding another format character (a bidi override) is refused.
+- `data` or `payload` (not both): the item's JSON object; beside it only the keys listed here
+  are allowed, so a misspelt key is an error rather than lost. Without it (JSONL only), every
+  key that is not recognised here goes into the payload, which must then not be empty; in CSV
+  every other column does, as strings. Label Studio tasks must have `data`; Label Studio's
+  own keys (annotations, predictions, meta, ...: `LABEL_STUDIO_KEYS`) are tolerated and
+  ignored, any other is refused. A Label Studio file is an array of tasks or one task object.
 - `priority`: an integer, or a string holding one, within the 32-bit range; default 0.
 - `skills` or `required_skills`: a list of strings, or a string split on `,` and `;`.
 - `batch`: a batch name; `difficulty`: one of easy, normal, hard.
@@ -35,6 +42,7 @@ from labelcrew.domain.item_rows_core import (
     MAX_ID_LENGTH,
     PRIORITY_RANGE,
     RECOGNISED,
+    WITH_LABEL_STUDIO,
     ItemRow,
     RowError,
     RowProblem,
@@ -127,8 +135,11 @@ def _csv_columns(header: list[str]) -> tuple[dict[str, int], list[tuple[int, str
 
 
 def parse_csv_lines(lines: Iterable[bytes | str]) -> Iterator[ItemRow | RowError]:
-    """CSV rows from an iterable of lines that keep their line endings (as a file yields them)."""
-    reader = csv.reader(_decoded(lines))
+    """CSV rows from an iterable of lines that keep their line endings (as a file yields them).
+
+    The reader is strict: a quote that is never closed would otherwise swallow every line
+    after it into one cell, and a stray quote after a closing one would be kept silently."""
+    reader = csv.reader(_decoded(lines), strict=True)
     seen: dict[str, int] = {}
     try:
         header = next(reader, None)
@@ -147,7 +158,11 @@ def parse_csv_lines(lines: Iterable[bytes | str]) -> Iterator[ItemRow | RowError
             for name in ("priority", "skills", "batch", "difficulty", "gold")
         ]
         previous_end = reader.line_num
-        for cells in reader:
+        for cells in _records(reader):
+            if isinstance(cells, csv.Error):
+                yield _malformed(previous_end + 1, reader.line_num, cells)
+                previous_end = reader.line_num
+                continue
             line, previous_end = previous_end + 1, reader.line_num
             if not any(cells):
                 continue
@@ -172,8 +187,30 @@ def parse_csv_lines(lines: Iterable[bytes | str]) -> Iterator[ItemRow | RowError
             yield row_from_object(obj, line, seen, data_required=True)
     except _NotUtf8 as bad:
         yield RowError(bad.line, None, f"the file is not UTF-8 text: {bad.reason}")
-    except csv.Error as exc:
-        yield RowError(reader.line_num, None, f"malformed CSV: {exc}")
+    except csv.Error as exc:  # in the header
+        yield _malformed(1, reader.line_num, exc)
+
+
+def _records(reader: Any) -> Iterator[list[str] | csv.Error]:
+    """The reader's records, with each malformed one as its error: the reader goes on at the
+    next line after an error (an unclosed quote ends the file)."""
+    while True:
+        try:
+            yield from reader
+            return
+        except csv.Error as exc:
+            yield exc
+
+
+def _malformed(line: int, last: int, exc: csv.Error) -> RowError:
+    if "unexpected end of data" in str(exc):
+        return RowError(
+            line,
+            None,
+            f"malformed CSV: the quoted cell opened on line {line} is never closed "
+            f"(it runs to the end of the file, line {last})",
+        )
+    return RowError(line, None, f"malformed CSV on line {line}: {exc}")
 
 
 class _Replay:
@@ -207,7 +244,18 @@ def parse_labelstudio(fp: BinaryIO) -> Iterator[ItemRow | RowError]:
     number = 0
     try:
         for number, task in enumerate(tasks, 1):
-            yield row_from_object(task, number, seen, data_required=True)
+            if start == b"{" and type(task) is dict and "data" not in task:
+                # An object that is not a task (a project export, `{"tasks": [...]}`): saying
+                # so beats "the task has no id" about the wrapper.
+                keys = ", ".join(map(repr, list(task)[:5])) or "none"
+                yield RowError(
+                    1,
+                    None,
+                    "the file's top level is an object that is not a task (no data; its keys: "
+                    f"{keys}); a Label Studio file holds a JSON array of tasks",
+                )
+                return
+            yield row_from_object(task, number, seen, True, WITH_LABEL_STUDIO)
     except ijson.JSONError as exc:
         # yajl appends a multi-line caret diagram; the first line holds the reason.
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

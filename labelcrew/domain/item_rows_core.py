@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import FrozenInstanceError, dataclass
 from typing import Any, NamedTuple
 
+from labelcrew.domain.text_rules import canonical_id
+
 RECOGNISED = frozenset(
     {
         "id",
@@ -24,6 +26,34 @@ RECOGNISED = frozenset(
         "gold",
     }
 )
+# Keys of a Label Studio task export that carry no item data: tolerated, and ignored. Any
+# other key beside `data` is refused, so a misspelt key (`priorty`) is never lost silently.
+LABEL_STUDIO_KEYS = frozenset(
+    {
+        "annotations",
+        "predictions",
+        "drafts",
+        "meta",
+        "created_at",
+        "updated_at",
+        "updated_by",
+        "inner_id",
+        "project",
+        "file_upload",
+        "is_labeled",
+        "overlap",
+        "allow_skip",
+        "annotators",
+        "comment_authors",
+        "comment_count",
+        "unresolved_comment_count",
+        "last_comment_updated_at",
+        "total_annotations",
+        "cancelled_annotations",
+        "total_predictions",
+    }
+)
+WITH_LABEL_STUDIO = RECOGNISED | LABEL_STUDIO_KEYS
 DIFFICULTIES = ("easy", "normal", "hard")
 MAX_ID_LENGTH = 255
 PRIORITY_RANGE = (-(2**31), 2**31 - 1)
@@ -75,7 +105,10 @@ def json_type(value: Any) -> str:
 
 def _external_id(raw: Any, field: str) -> str:
     if type(raw) is str:
-        value = raw.strip()
+        try:
+            value = canonical_id(raw)
+        except ValueError as exc:
+            raise RowProblem(field, str(exc)) from None
     elif type(raw) is int:
         value = str(raw)
     elif raw is None:
@@ -156,13 +189,28 @@ def _payload(obj: dict[str, Any], data: Any, data_required: bool) -> dict[str, A
     return {key: value for key, value in obj.items() if key not in RECOGNISED}
 
 
+def _unknown_key(obj: dict[str, Any], allowed: frozenset[str]) -> None:
+    """Refuse the first key beside `data`/`payload` that nothing reads (it would be lost)."""
+    if "data" in obj and "payload" in obj:
+        raise RowProblem("payload", "give data or payload, not both")
+    for key in obj:
+        if key not in allowed:
+            known = ", ".join(sorted(RECOGNISED))
+            raise RowProblem(key, f"unknown key {key!r} beside the data object (known: {known})")
+
+
 def row_from_object(
-    obj: Any, line: int, seen: dict[str, int], data_required: bool
+    obj: Any,
+    line: int,
+    seen: dict[str, int],
+    data_required: bool,
+    allowed: frozenset[str] = RECOGNISED,
 ) -> ItemRow | RowError:
     """One JSON row (a JSONL line or a Label Studio task) checked and turned into an ItemRow.
 
     This runs once per imported row, so each key has an inline test for its common, valid
-    form and leaves everything else (conversions, error messages) to a helper.
+    form and leaves everything else (conversions, error messages) to a helper. A row with a
+    data (or payload) object may hold only `allowed` keys beside it.
     """
     if type(obj) is not dict:
         return RowError(line, None, f"the row must be a JSON object, not {json_type(obj)}")
@@ -174,7 +222,8 @@ def row_from_object(
             id_key = "external_id"
             raw_id = get("external_id")
         if type(raw_id) is str:
-            external_id = raw_id.strip()
+            # ASCII ids (the common case) are canonical once stripped.
+            external_id = raw_id.strip() if raw_id.isascii() else ""
         elif type(raw_id) is int:
             external_id = str(raw_id)
         else:
@@ -182,8 +231,14 @@ def row_from_object(
         if not 0 < len(external_id) <= MAX_ID_LENGTH:
             external_id = _external_id(raw_id, id_key)  # raises the precise problem
         payload = get("data", _MISSING)
-        if type(payload) is not dict:
+        if type(payload) is dict:
+            explicit = True
+        else:
             payload = _payload(obj, payload, data_required)
+            explicit = "payload" in obj
+        if explicit and len(obj) > 2:
+            # Beyond id and data: only then can a key be unknown (one len test for most rows).
+            _unknown_key(obj, allowed)
         priority = get("priority", 0)
         if type(priority) is not int or not _LOWEST <= priority <= _HIGHEST:
             priority = _priority(priority)
@@ -205,6 +260,11 @@ def row_from_object(
         if gold is not None and type(gold) is not dict:
             raise RowProblem(
                 "gold", f"gold must be an object (the known answer), not {json_type(gold)}"
+            )
+        if not payload and not explicit:
+            # Checked last, so that a bad known key is named first.
+            raise RowProblem(
+                "data", "the row has no data: give data (an object), payload, or keys of its own"
             )
     except RowProblem as problem:
         return RowError(line, problem.field, problem.message)

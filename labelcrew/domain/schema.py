@@ -4,7 +4,9 @@ A definition is JSON `{"fields": [{"name": ..., "kind": ..., ...}, ...]}`. Every
 unique identifier-like `name`, a `kind`, optional `required` (default true) and optional
 `description`; the kinds and their settings are documented in `schema_fields` (single_choice,
 multi_choice, rating, ranking, text) and `schema_regions` (spans, bbox). Unknown keys are
-rejected, so a typo cannot silently change a locked schema.
+rejected, so a typo cannot silently change a locked schema. Sizes are bounded (`schema_base`):
+at most 200 fields, 1,000 options or labels of at most 200 characters per field, and 100
+ranking candidates.
 
 `LabelSchema.parse(definition)` checks a definition (`code="invalid_schema"`, `field` is the
 path such as `fields[2].options`); `schema.validate(value, payload)` checks and normalises a
@@ -19,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from labelcrew.domain.schema_base import (
+    MAX_FIELDS,
     NAME_PATTERN,
     Definition,
     Field,
@@ -93,6 +96,10 @@ class LabelSchema:
             )
         if not raw_fields:
             raise schema_error("fields", "a schema needs at least one field")
+        if len(raw_fields) > MAX_FIELDS:
+            raise schema_error(
+                "fields", f"a schema has at most {MAX_FIELDS} fields, not {len(raw_fields):,}"
+            )
         parsed: list[Field] = []
         taken: set[str] = set()
         for i, raw in enumerate(raw_fields):

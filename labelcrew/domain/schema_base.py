@@ -18,6 +18,14 @@ from labelcrew.errors import ValidationFailed
 
 NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 COMMON_KEYS = frozenset({"name", "kind", "required", "description"})
+# Size limits of a definition. Every label is checked against the schema and every page lists
+# its options, so a schema of 100,000 options or 10^9 ranking candidates would make each
+# submit, page and agreement run pay for it; these are far above any schema a team labels.
+MAX_FIELDS = 200
+MAX_OPTIONS = 1000  # options of a choice field, labels of a spans or bbox field
+MAX_OPTION_LENGTH = 200
+MAX_CANDIDATES = 100
+MAX_TEXT_SETTING = 2000  # a description, a source key
 
 
 def _located(path: str, message: str) -> str:
@@ -86,7 +94,14 @@ class Definition:
             raise schema_error(self.at(key), f"must be true or false, not {type_name(value)}")
         return value
 
-    def integer(self, key: str, default: int | None, *, minimum: int | None = None) -> int | None:
+    def integer(
+        self,
+        key: str,
+        default: int | None,
+        *,
+        minimum: int | None = None,
+        maximum: int | None = None,
+    ) -> int | None:
         value = self.get(key, default)
         if value is None:
             return default
@@ -94,6 +109,8 @@ class Definition:
             raise schema_error(self.at(key), f"must be an integer, not {value!r}")
         if minimum is not None and value < minimum:
             raise schema_error(self.at(key), f"must be >= {minimum}, not {value}")
+        if maximum is not None and value > maximum:
+            raise schema_error(self.at(key), f"must be <= {maximum}, not {value}")
         return int(value)
 
     def number(self, key: str, default: float | None) -> float | int | None:
@@ -110,6 +127,10 @@ class Definition:
             return default
         if not isinstance(value, str) or not value.strip():
             raise schema_error(self.at(key), f"must be a non-empty string, not {value!r}")
+        if len(value) > MAX_TEXT_SETTING:
+            raise schema_error(
+                self.at(key), f"is {len(value)} characters long; at most {MAX_TEXT_SETTING}"
+            )
         return value
 
     def names(self, key: str, *, minimum: int) -> tuple[str, ...]:
@@ -119,11 +140,18 @@ class Definition:
             raise schema_error(self.at(key), "is required")
         if not isinstance(value, list | tuple):
             raise schema_error(self.at(key), f"must be a list of strings, not {type_name(value)}")
+        if len(value) > MAX_OPTIONS:
+            raise schema_error(self.at(key), f"has {len(value):,} entries; at most {MAX_OPTIONS:,}")
         seen: set[str] = set()
         for i, entry in enumerate(value):
             if not isinstance(entry, str) or not entry.strip():
                 raise schema_error(
                     f"{self.at(key)}[{i}]", f"must be a non-empty string, not {entry!r}"
+                )
+            if len(entry) > MAX_OPTION_LENGTH:
+                raise schema_error(
+                    f"{self.at(key)}[{i}]",
+                    f"is {len(entry)} characters long; at most {MAX_OPTION_LENGTH}",
                 )
             if entry in seen:
                 raise schema_error(f"{self.at(key)}[{i}]", f"duplicate {entry!r}")

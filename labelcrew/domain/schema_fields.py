@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from labelcrew.domain.schema_base import (
+    MAX_CANDIDATES,
     Definition,
     Field,
     is_int,
@@ -218,7 +219,7 @@ class Ranking(Field):
 
     @classmethod
     def from_definition(cls, d: Definition) -> Ranking:
-        n = d.integer("candidates", None, minimum=2)
+        n = d.integer("candidates", None, minimum=2, maximum=MAX_CANDIDATES)
         if n is None:
             raise schema_error(d.at("candidates"), "is required")
         return cls(**cls.common(d), candidates=n, allow_ties=d.flag("allow_ties", False))

@@ -27,6 +27,7 @@ from typing import Any, BinaryIO
 import orjson
 from sqlalchemy import select
 
+from labelcrew.config import get_settings
 from labelcrew.db.models import Batch, Project
 from labelcrew.domain.item_rows import (
     HEAD_BYTES,
@@ -35,6 +36,7 @@ from labelcrew.domain.item_rows import (
     detect_format,
 )
 from labelcrew.domain.schema import LabelSchema
+from labelcrew.domain.text_rules import NUL_JSON, NUL_MESSAGE, find_nul
 from labelcrew.errors import ValidationFailed
 from labelcrew.services import privacy
 from labelcrew.services.accounts import Actor
@@ -53,8 +55,7 @@ READ_BUFFER = 1 << 20
 MAX_EXTERNAL_ID = 200
 MAX_BATCH_NAME = 200
 # PostgreSQL text and jsonb cannot hold NUL; refusing it on both backends keeps a project
-# movable between them.
-NUL_JSON = "\\u0000"
+# movable between them (the rule of `text_rules`, checked here on the stored JSON).
 EMPTY_LIST_JSON = "[]"
 _dumps = orjson.dumps
 
@@ -91,8 +92,11 @@ class _Import:
         skip_invalid: bool,
         max_errors: int,
         rejects: BinaryIO | None,
+        max_field_bytes: int,
+        max_row_bytes: int,
     ) -> None:
         self.schema = schema
+        self.max_field_bytes, self.max_row_bytes = max_field_bytes, max_row_bytes
         self.writer, self.report = writer, report
         self.skip_invalid, self.max_errors, self.rejects = skip_invalid, max_errors, rejects
         # Every batch of the project (read while the writer is still idle), and those the
@@ -150,17 +154,19 @@ class _Import:
             message = f"id is {len(external_id)} characters long; at most {MAX_EXTERNAL_ID}"
             return RowError(line, "id", message)
         try:
-            data = _dumps(payload if self.redactor is None else self.redactor(payload)).decode()
+            stored = _dumps(payload if self.redactor is None else self.redactor(payload))
         except orjson.JSONEncodeError as exc:
             return RowError(line, "data", f"data cannot be stored: {exc}")
+        if len(stored) > self.max_field_bytes:
+            too_big = self._too_big(line, payload, len(stored))
+            if too_big is not None:
+                return too_big
+        data = stored.decode()
         needs = _dumps(skills).decode() if skills else EMPTY_LIST_JSON
         # On str: `bytes in bytes` first tries the needle as an integer and pays for the error.
         if NUL_JSON in data or NUL_JSON in needs or "\x00" in external_id:
-            return RowError(
-                line,
-                None,
-                "the row holds a NUL character (\\u0000), which labelcrew does not store",
-            )
+            where = find_nul(payload, "data") or ("id" if "\x00" in external_id else "skills")
+            return RowError(line, where, f"{where} {NUL_MESSAGE}")
         if gold is not None:
             checked = self._check_gold(row)
             if isinstance(checked, RowError):
@@ -187,6 +193,27 @@ class _Import:
         )
         if gold is not None:
             self.gold.append((external_id, _dumps(gold).decode()))
+        return None
+
+    def _too_big(self, line: int, payload: dict[str, Any], size: int) -> RowError | None:
+        """The first data value over the field limit, else the whole data over the row limit."""
+        limit = self.max_field_bytes
+        for key, value in payload.items():
+            field_size = len(_dumps(value))
+            if field_size > limit:
+                return RowError(
+                    line,
+                    f"data.{key}",
+                    f"data.{key} is {field_size:,} bytes as JSON; at most {limit:,} "
+                    "(LABELCREW_IMPORT_MAX_FIELD_BYTES)",
+                )
+        if size > self.max_row_bytes:
+            return RowError(
+                line,
+                "data",
+                f"the row's data is {size:,} bytes as JSON; at most {self.max_row_bytes:,} "
+                "(LABELCREW_IMPORT_MAX_ROW_BYTES)",
+            )
         return None
 
     def _check_gold(self, row: ItemRow) -> dict[str, Any] | RowError:
@@ -272,14 +299,21 @@ def import_items(
     rejects: BinaryIO | None = None,
     max_errors: int = 100,
     progress: Callable[[int], None] | None = None,
+    max_field_bytes: int | None = None,
+    max_row_bytes: int | None = None,
 ) -> ImportReport:
     """Import the items in `fp` (binary, read once, front to back) into a project.
 
     Raises ValidationFailed with code `import_rejected` (details: errors, error_count,
     rows_read) when any row is bad and `skip_invalid` is off; nothing is imported then.
+    A row whose data (or one value of it) is larger than the limits, as stored JSON, is bad;
+    the limits default to the settings `import_max_field_bytes` and `import_max_row_bytes`.
     """
     if max_errors < 0:
         raise ValidationFailed("max_errors must be 0 or more", field="max_errors")
+    settings = get_settings()
+    max_field_bytes = max_field_bytes or settings.import_max_field_bytes
+    max_row_bytes = max_row_bytes or settings.import_max_row_bytes
     head = fp.read(HEAD_BYTES)
     chosen = fmt or detect_format(filename, head)
     counter = CountingReader(head, fp)
@@ -306,6 +340,8 @@ def import_items(
                 skip_invalid=skip_invalid,
                 max_errors=max_errors,
                 rejects=rejects,
+                max_field_bytes=min(max_field_bytes, max_row_bytes),
+                max_row_bytes=max_row_bytes,
             )
             job.run(rows, log, lambda: progress(counter.bytes_read) if progress else None)
             report.bytes_read = counter.bytes_read

@@ -169,6 +169,12 @@ def member_roles(db: Database, project_id: int, user_id: int) -> frozenset[str] 
     return None if roles is None else frozenset(roles)
 
 
+def require_project(db: Database, project_id: int) -> None:
+    """NotFound unless the project exists: for callers no membership row vouches for."""
+    with db.uow(read_only=True) as uow:
+        load_project(uow, project_id)
+
+
 def member_dict(m: Member, username: str) -> dict[str, Any]:
     return {
         "user_id": m.user_id,

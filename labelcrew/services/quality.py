@@ -19,6 +19,7 @@ from labelcrew.domain.agreement_thresholds import AgreementThresholds, crossing
 from labelcrew.errors import Conflict
 from labelcrew.services import drift_scan
 from labelcrew.services.alerts import raise_alert
+from labelcrew.services.projects import load_project
 from labelcrew.services.submission import schema_for
 from labelcrew.services.uow import Database, UnitOfWork
 
@@ -49,8 +50,7 @@ def measure_agreement(db: Database, project_id: int, *, record: bool = True) -> 
     trend and raises an alert when alpha crosses a threshold downwards (e.g. acceptable ->
     warning) or sits below the warning level."""
     with db.uow(read_only=not record) as uow:
-        project = uow.session.get(Project, project_id)
-        assert project is not None
+        project = load_project(uow, project_id)
         field, _ = primary_field_of(uow, project)
         rows = [
             r for r in drift_scan.live_labels(uow, project.id) if r.value.get(field) is not None
@@ -147,8 +147,7 @@ def _gold_rows(uow: UnitOfWork, project_id: int) -> list[Any]:
 def gold_report(db: Database, project_id: int, *, window: int | None = 50) -> dict[str, Any]:
     """Gold accuracy per member over a rolling window, per label and per rule."""
     with db.uow(read_only=True) as uow:
-        project = uow.session.get(Project, project_id)
-        assert project is not None
+        project = load_project(uow, project_id)
         field, _ = primary_field_of(uow, project)
         rows = _gold_rows(uow, project.id)
     records = [
@@ -187,8 +186,7 @@ def scan_drift(db: Database, project_id: int, *, shift_window: int = 200) -> lis
     member's own baseline; and a chi-square test of the member's latest labels against the rest
     of the team's in the same period (:mod:`.drift_scan`)."""
     with db.uow() as uow:
-        project = uow.session.get(Project, project_id)
-        assert project is not None
+        project = load_project(uow, project_id)
         field, categories = primary_field_of(uow, project)
         found = drift_scan.scan(uow, project.id, field, categories, shift_window=shift_window)
         uow.commit()

@@ -21,6 +21,7 @@ from labelcrew.domain.item_rows import (
     parse_jsonl_lines,
     parse_rows,
 )
+from labelcrew.domain.text_rules import canonical_id
 from labelcrew.errors import ValidationFailed
 
 
@@ -74,7 +75,9 @@ def test_jsonl_without_data_puts_unrecognised_keys_in_the_payload() -> None:
 
 
 def test_jsonl_blank_lines_bom_and_crlf_keep_true_line_numbers() -> None:
-    data = b'\xef\xbb\xbf{"id": "a"}\r\n\r\n   \n{"id": "b"}\r\n\n{"id": "c"}'
+    data = (
+        b'\xef\xbb\xbf{"id": "a", "t": 1}\r\n\r\n   \n{"id": "b", "t": 1}\r\n\n{"id": "c", "t": 1}'
+    )
     assert [(r.line, r.external_id) for r in rows(data, "jsonl") if isinstance(r, ItemRow)] == [
         (1, "a"),
         (4, "b"),
@@ -86,11 +89,17 @@ def test_jsonl_blank_lines_bom_and_crlf_keep_true_line_numbers() -> None:
     ("line", "field", "words"),
     [
         ('{"text": "no id"}', "id", "has no id"),
-        ('{"id": "  "}', "id", "id is empty"),
-        ('{"id": null, "external_id": ""}', "external_id", "id is empty"),
-        ('{"id": 1.5}', "id", "string or an integer"),
-        ('{"id": true}', "id", "string or an integer"),
-        ('{"id": "' + "x" * 256 + '"}', "id", "at most 255"),
+        ('{"id": "  ", "t": 1}', "id", "id is empty"),
+        ('{"id": null, "external_id": "", "t": 1}', "external_id", "id is empty"),
+        ('{"id": 1.5, "t": 1}', "id", "string or an integer"),
+        ('{"id": true, "t": 1}', "id", "string or an integer"),
+        ('{"id": "' + "x" * 256 + '", "t": 1}', "id", "at most 255"),
+        ('{"id": "a\u202eb", "t": 1}', "id", "invisible formatting character U+202E"),
+        ('{"id": "a"}', "data", "the row has no data"),
+        ('{"id": "a", "priority": 1}', "data", "the row has no data"),
+        ('{"id": "a", "data": {}, "priorty": 1}', "priorty", "unknown key 'priorty'"),
+        ('{"id": "a", "payload": {}, "meta": 1}', "meta", "unknown key 'meta'"),
+        ('{"id": "a", "data": {}, "payload": {}}', "payload", "data or payload, not both"),
         ('{"id": "a", "priority": "high"}', "priority", "priority must be an integer, not 'high'"),
         ('{"id": "a", "priority": 2.5}', "priority", "must be an integer"),
         ('{"id": "a", "priority": 99999999999}', "priority", "outside"),
@@ -105,7 +114,7 @@ def test_jsonl_blank_lines_bom_and_crlf_keep_true_line_numbers() -> None:
     ],
 )
 def test_jsonl_errors_name_line_and_field(line: str, field: str | None, words: str) -> None:
-    data = b'{"id": "ok"}\n\n' + line.encode() + b'\n{"id": "after"}\n'
+    data = b'{"id": "ok", "t": 1}\n\n' + line.encode() + b'\n{"id": "after", "t": 1}\n'
     result = rows(data, "jsonl")
     assert [r.external_id for r in result if isinstance(r, ItemRow)] == ["ok", "after"]
     errors = [r for r in result if isinstance(r, RowError)]
@@ -115,7 +124,18 @@ def test_jsonl_errors_name_line_and_field(line: str, field: str | None, words: s
 
 
 def test_jsonl_duplicate_ids_point_at_the_first_occurrence() -> None:
-    data = jsonl({"id": "a"}, {"id": 1}, {"id": "1"}, {"id": "b", "priority": "x"}, {"id": "b"})
+    data = jsonl(
+        *(
+            {**row, "data": {}}
+            for row in (
+                {"id": "a"},
+                {"id": 1},
+                {"id": "1"},
+                {"id": "b", "priority": "x"},
+                {"id": "b"},
+            )
+        )
+    )
     result = rows(data, "jsonl")
     assert result[2] == RowError(3, "id", "duplicate id '1' (first on line 2)")
     # A rejected row does not take its id: the later row with the same id is accepted.
@@ -135,7 +155,9 @@ def test_parsed_rows_are_frozen_and_equal_to_constructed_ones() -> None:
 
 def test_jsonl_lines_may_be_text() -> None:
     result = list(
-        parse_jsonl_lines(['\ufeff{"id": "a", "data": {"t": "é"}}\n', "\n", '{"id": "b"}'])
+        parse_jsonl_lines(
+            ['\ufeff{"id": "a", "data": {"t": "é"}}\n', "\n", '{"id": "b", "data": {}}']
+        )
     )
     assert result == [ItemRow(1, "a", {"t": "é"}), ItemRow(3, "b", {})]
 
@@ -327,7 +349,7 @@ class EndlessTasks:
 
 
 def test_parsers_are_lazy_on_endless_inputs() -> None:
-    endless_jsonl = (b'{"id": %d}\n' % i for i in itertools.count())
+    endless_jsonl = (b'{"id": %d, "data": {}}\n' % i for i in itertools.count())
     assert list(itertools.islice(parse_jsonl_lines(endless_jsonl), 2)) == [
         ItemRow(1, "0", {}),
         ItemRow(2, "1", {}),
@@ -376,9 +398,21 @@ def test_detect_format_refuses_an_empty_unnamed_file_and_parse_rows_an_unknown_f
 
 # -- property: every id and payload survives -------------------------------------------------
 
+
+def _canonical(raw: str) -> str:
+    """The id as the parser keeps it, or "" for one it refuses (a format character)."""
+    try:
+        return canonical_id(raw)
+    except ValueError:
+        return ""
+
+
 ids = st.one_of(
     st.integers(-(10**12), 10**12).map(str),
-    st.text(st.characters(codec="utf-8"), min_size=1, max_size=20).map(str.strip).filter(bool),
+    # In canonical form (NFC, no invisible characters), as the parser keeps them.
+    st.text(st.characters(codec="utf-8"), min_size=1, max_size=20)
+    .filter(_canonical)
+    .map(_canonical),
 )
 scalars = st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(max_size=12)
 json_values = (
@@ -424,3 +458,54 @@ def test_csv_keeps_every_id_and_cell(generated: list[tuple[str, str, str]]) -> N
     assert [(r.external_id, r.payload) for r in result] == [  # type: ignore[union-attr]
         (item_id, {"text": text, "note": note}) for item_id, text, note in generated
     ]
+
+
+# -- what used to be taken silently -----------------------------------------------------------
+
+
+def test_csv_quote_never_closed_is_an_error_naming_the_line_it_opens_on() -> None:
+    data = b'id,text\na,x\nb,"opened\nc,y\nd,z\n'
+    result = rows(data, "csv")
+    assert result[0] == ItemRow(2, "a", {"text": "x"})
+    assert len(result) == 2 and isinstance(result[1], RowError)
+    assert result[1].line == 3 and "never closed" in result[1].message
+    header = rows(b'id,"text\na,x\n', "csv")
+    assert len(header) == 1 and isinstance(header[0], RowError) and header[0].line == 1
+
+
+def test_csv_stray_quote_is_an_error_and_the_next_rows_are_read() -> None:
+    result = rows(b'id,text\na,"x"y\nb,ok\n', "csv")
+    assert isinstance(result[0], RowError) and result[0].line == 2
+    assert result[1] == ItemRow(3, "b", {"text": "ok"})
+
+
+def test_label_studio_top_level_object_must_be_a_task() -> None:
+    result = rows(b'{"tasks": [{"id": 1, "data": {}}], "title": "p"}', "labelstudio")
+    assert len(result) == 1 and isinstance(result[0], RowError)
+    assert "not a task" in result[0].message and "'tasks', 'title'" in result[0].message
+
+
+def test_label_studio_keys_beside_data_are_tolerated_and_others_refused() -> None:
+    tasks = [
+        {"id": 1, "data": {}, "annotations": [], "predictions": [], "meta": {}, "inner_id": 1},
+        {"id": 2, "data": {}, "colour": "red"},
+    ]
+    result = rows(orjson.dumps(tasks), "labelstudio")
+    assert result[0] == ItemRow(1, "1", {})
+    assert result[1] == RowError(2, "colour", result[1].message)  # type: ignore[union-attr]
+    assert "unknown key 'colour'" in result[1].message  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("raw", "kept"),
+    [
+        ("plain-id", "plain-id"),
+        ("  padded ", "padded"),
+        ("cafe\u0301", "caf\u00e9"),
+        ("a\u200bb\u200c\u200dc\u2060\ufeff", "abc"),
+        ("soft\u00adhyphen", "softhyphen"),
+    ],
+)
+def test_external_ids_are_kept_in_canonical_form(raw: str, kept: str) -> None:
+    assert rows(jsonl({"id": raw, "data": {}}), "jsonl") == [ItemRow(1, kept, {})]
+    assert canonical_id(raw) == kept

@@ -431,3 +431,24 @@ def test_definitions_round_trip(definition: dict[str, Any]) -> None:
             assert list(f.options) == raw["options"]
         if isinstance(f, Spans):
             assert list(f.labels) == raw["labels"]
+
+
+def test_schema_size_limits_name_the_field() -> None:
+    from labelcrew.domain.schema_base import MAX_CANDIDATES, MAX_FIELDS, MAX_OPTIONS
+
+    def refused(definition: dict) -> tuple[str | None, str]:
+        with pytest.raises(ValidationFailed) as caught:
+            LabelSchema.parse(definition)
+        assert caught.value.code == "invalid_schema"
+        return caught.value.field, caught.value.message
+
+    options = [f"o{i}" for i in range(MAX_OPTIONS + 1)]
+    field = {"name": "f", "kind": "single_choice", "options": options}
+    assert refused({"fields": [field]})[0] == "fields[0].options"
+    field["options"] = options[:MAX_OPTIONS]
+    assert LabelSchema.parse({"fields": [field]}).fields[0].options == tuple(options[:MAX_OPTIONS])
+    ranking = {"name": "r", "kind": "ranking", "candidates": MAX_CANDIDATES + 1}
+    assert refused({"fields": [ranking]})[0] == "fields[0].candidates"
+    many = [{"name": f"t{i}", "kind": "text"} for i in range(MAX_FIELDS + 1)]
+    assert refused({"fields": many})[0] == "fields"
+    assert len(LabelSchema.parse({"fields": many[:MAX_FIELDS]}).fields) == MAX_FIELDS

@@ -184,7 +184,7 @@ def test_values_a_backend_cannot_store_are_bad_rows_on_both(db, project):
     with pytest.raises(ValidationFailed) as caught:
         run(db, "reviews", data)
     assert [(e["line"], e["field"]) for e in caught.value.details["errors"]] == [
-        (1, None),
+        (1, "data.t"),
         (2, "batch"),
     ]
     assert "NUL" in caught.value.details["errors"][0]["message"]

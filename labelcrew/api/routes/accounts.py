@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from labelcrew.api.inputs import RequestModel
 from labelcrew.api.security import (
     SESSION_COOKIE,
     db_of,
@@ -22,14 +23,14 @@ from labelcrew.services.accounts import Actor
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
 
-class UserIn(BaseModel):
+class UserIn(RequestModel):
     username: str
     password: str = Field(min_length=8)
     display_name: str = ""
     is_admin: bool = False
 
 
-class TokenIn(BaseModel):
+class TokenIn(RequestModel):
     name: str = "default"
     # None: the token lives until revoked.
     expires_in_days: int | None = Field(default=None, ge=1, le=3650)
@@ -45,7 +46,7 @@ class PasswordResetIn(BaseModel):
     password: str | None = None
 
 
-class LoginIn(BaseModel):
+class LoginIn(RequestModel):
     username: str
     password: str
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from labelcrew.api.inputs import RequestModel
 from labelcrew.api.security import Ctx, db_of, require
 from labelcrew.domain.permissions import Action
 from labelcrew.services import calibration, calibration_review
@@ -14,7 +15,7 @@ from labelcrew.services import calibration, calibration_review
 router = APIRouter(prefix="/api/v1/projects/{project_id}/calibration", tags=["calibration"])
 
 
-class SessionIn(BaseModel):
+class SessionIn(RequestModel):
     title: str = ""
     items: list[int] | None = None
     size: int = 30
@@ -22,15 +23,15 @@ class SessionIn(BaseModel):
     invite: list[str] = Field(default_factory=list)
 
 
-class InviteIn(BaseModel):
+class InviteIn(RequestModel):
     usernames: list[str]
 
 
-class AnswerIn(BaseModel):
+class AnswerIn(RequestModel):
     value: dict[str, Any]
 
 
-class DecisionIn(BaseModel):
+class DecisionIn(RequestModel):
     item_id: int
     decision: str
     rule_number: str | None = None

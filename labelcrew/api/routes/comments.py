@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel
 
+from labelcrew.api.inputs import RequestModel
 from labelcrew.api.security import Ctx, db_of, require
 from labelcrew.domain.permissions import Action
 from labelcrew.services import comments
@@ -14,7 +14,7 @@ from labelcrew.services import comments
 router = APIRouter(prefix="/api/v1/projects/{project_id}", tags=["comments"])
 
 
-class CommentIn(BaseModel):
+class CommentIn(RequestModel):
     body: str
     review_id: int | None = None
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel
 
+from labelcrew.api.inputs import RequestModel
 from labelcrew.api.security import Ctx, db_of, require
 from labelcrew.domain.permissions import Action
 from labelcrew.services import escalation_transitions, escalations
@@ -15,20 +15,20 @@ from labelcrew.services import escalation_transitions, escalations
 router = APIRouter(prefix="/api/v1/projects/{project_id}", tags=["escalations"])
 
 
-class QuestionIn(BaseModel):
+class QuestionIn(RequestModel):
     question: str
     rule_number: str | None = None
 
 
-class AnswerIn(BaseModel):
+class AnswerIn(RequestModel):
     answer: str
 
 
-class NoteIn(BaseModel):
+class NoteIn(RequestModel):
     note: str
 
 
-class RulingIn(BaseModel):
+class RulingIn(RequestModel):
     ruling: str
     rule_number: str | None = None
 

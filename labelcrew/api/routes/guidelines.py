@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel
+from pydantic import Field
 
+from labelcrew.api.inputs import RequestModel
 from labelcrew.api.security import Ctx, db_of, require
 from labelcrew.domain.permissions import Action
 from labelcrew.services import guidelines
@@ -14,20 +15,20 @@ from labelcrew.services import guidelines
 router = APIRouter(prefix="/api/v1/projects/{project_id}/guidelines", tags=["guidelines"])
 
 
-class RuleIn(BaseModel):
+class RuleIn(RequestModel):
     number: str
     title: str = ""
     text: str
-    examples: list[Any] = []
+    examples: list[Any] = Field(default_factory=list)
 
 
-class DraftIn(BaseModel):
+class DraftIn(RequestModel):
     title: str = ""
     body: str = ""
     rules: list[RuleIn]
 
 
-class PublishIn(BaseModel):
+class PublishIn(RequestModel):
     changelog: str
 
 

@@ -28,6 +28,7 @@ def import_items(
     and the bad ones are listed in the report's `errors`."""
     # The upload is spooled to a temporary file by the form parser; the service reads it
     # front to back in chunks, so a large file is never held in memory.
+    settings = request.app.state.settings
     report = importing.import_items(
         db_of(request),
         ctx.actor,
@@ -37,5 +38,7 @@ def import_items(
         fmt=format,
         skip_invalid=skip_invalid,
         max_errors=max_errors,
+        max_field_bytes=settings.import_max_field_bytes,
+        max_row_bytes=settings.import_max_row_bytes,
     )
     return report.to_dict()

@@ -6,8 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel
 
+from labelcrew.api.inputs import RequestModel
 from labelcrew.api.security import Ctx, db_of, require
 from labelcrew.domain.permissions import Action, allowed
 from labelcrew.services import batches, export, items, privacy
@@ -15,17 +15,17 @@ from labelcrew.services import batches, export, items, privacy
 router = APIRouter(prefix="/api/v1/projects/{project_id}", tags=["items"])
 
 
-class GoldIn(BaseModel):
+class GoldIn(RequestModel):
     value: dict[str, Any]
     rule: str | None = None
 
 
-class BatchIn(BaseModel):
+class BatchIn(RequestModel):
     name: str
     owner: str | None = None
 
 
-class BatchPatch(BaseModel):
+class BatchPatch(RequestModel):
     state: str | None = None
     owner: str | None = None
     handoff_note: str | None = None

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel
+from pydantic import Field
 
+from labelcrew.api.inputs import JsonObject, RequestModel
 from labelcrew.api.security import Ctx, db_of, require, require_admin, require_user
 from labelcrew.domain.permissions import Action
 from labelcrew.services import audit_log, projects
@@ -15,14 +16,14 @@ from labelcrew.services.accounts import Actor
 router = APIRouter(prefix="/api/v1/projects", tags=["projects"])
 
 
-class ProjectIn(BaseModel):
+class ProjectIn(RequestModel):
     slug: str
     name: str
     label_schema: dict[str, Any] | None = None
-    settings: dict[str, Any] = {}
+    settings: dict[str, Any] = Field(default_factory=dict)
 
 
-class MemberIn(BaseModel):
+class MemberIn(RequestModel):
     username: str
     roles: list[str]
     status: str | None = None
@@ -57,7 +58,7 @@ def get_project(
 @router.patch("/{project_id}")
 def update_project(
     project_id: int,
-    body: dict[str, Any],
+    body: JsonObject,
     request: Request,
     ctx: Ctx = Depends(require(Action.PROJECT_UPDATE)),
 ) -> Any:
@@ -103,7 +104,7 @@ def get_schema(
 @router.put("/{project_id}/schema")
 def set_schema(
     project_id: int,
-    body: dict[str, Any],
+    body: JsonObject,
     request: Request,
     ctx: Ctx = Depends(require(Action.SCHEMA_UPDATE)),
 ) -> Any:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel
+from pydantic import Field
 
+from labelcrew.api.inputs import RequestModel
 from labelcrew.api.security import Ctx, db_of, require
 from labelcrew.domain.permissions import Action
 from labelcrew.services import relabel
@@ -14,10 +15,10 @@ from labelcrew.services import relabel
 router = APIRouter(prefix="/api/v1/projects/{project_id}/guidelines", tags=["guidelines"])
 
 
-class RevisionIn(BaseModel):
+class RevisionIn(RequestModel):
     changelog: str = ""
-    links: dict[str, Any] = {}
-    relabel: dict[str, Any] = {}
+    links: dict[str, Any] = Field(default_factory=dict)
+    relabel: dict[str, Any] = Field(default_factory=dict)
 
 
 @router.post("/{version}/revision")

@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from labelcrew.api.inputs import RequestModel
 from labelcrew.api.security import Ctx, db_of, require
 from labelcrew.domain.permissions import Action
 from labelcrew.services import releases, releases_export
@@ -19,7 +20,7 @@ from labelcrew.services import releases, releases_export
 router = APIRouter(prefix="/api/v1/projects/{project_id}/releases", tags=["releases"])
 
 
-class ReleaseIn(BaseModel):
+class ReleaseIn(RequestModel):
     name: str = Field(min_length=1, max_length=80)
     method: str = "ds"
     min_confidence: float | None = None

@@ -7,8 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from labelcrew.api.inputs import RequestModel
 from labelcrew.api.security import Ctx, db_of, require
 from labelcrew.domain.permissions import Action
 from labelcrew.services import feedback_common, review, review_leases, review_queue, taxonomy
@@ -16,7 +17,7 @@ from labelcrew.services import feedback_common, review, review_leases, review_qu
 router = APIRouter(prefix="/api/v1/projects/{project_id}", tags=["review"])
 
 
-class ReviewIn(BaseModel):
+class ReviewIn(RequestModel):
     verdict: str
     annotation_id: int | None = None
     corrected_value: dict[str, Any] | None = None
@@ -25,18 +26,18 @@ class ReviewIn(BaseModel):
     comment: str = ""
 
 
-class FlagIn(BaseModel):
+class FlagIn(RequestModel):
     reason: str
 
 
-class TagIn(BaseModel):
+class TagIn(RequestModel):
     code: str
     name: str
     description: str = ""
     active: bool = True
 
 
-class SettingsIn(BaseModel):
+class SettingsIn(RequestModel):
     review_policy: dict[str, Any] | None = None
     escalation_sla_hours: dict[str, Any] | None = None
     max_open_tickets_per_reviewer: int | None = None

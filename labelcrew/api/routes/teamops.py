@@ -7,8 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from labelcrew.api.inputs import JsonObject, RequestModel
 from labelcrew.api.security import Ctx, db_of, require
 from labelcrew.domain.permissions import Action
 from labelcrew.services import (
@@ -26,7 +27,7 @@ from labelcrew.services import (
 router = APIRouter(prefix="/api/v1/projects/{project_id}", tags=["teamops"])
 
 
-class ProfileIn(BaseModel):
+class ProfileIn(RequestModel):
     level: str | None = None
     skills: dict[str, Any] | None = None
     weekly_hours: float | None = None
@@ -38,42 +39,42 @@ class ProfileIn(BaseModel):
     currency: str | None = Field(default=None, max_length=8)
 
 
-class DeadlineIn(BaseModel):
+class DeadlineIn(RequestModel):
     deadline: datetime | None = None
 
 
-class RedistributeIn(BaseModel):
+class RedistributeIn(RequestModel):
     from_user: int
     to_users: list[int] | None = None
     batch_ids: list[int] | None = None
     max_items: int | None = None
 
 
-class AutoIn(BaseModel):
+class AutoIn(RequestModel):
     force: bool = False
 
 
-class HandoffIn(BaseModel):
+class HandoffIn(RequestModel):
     to_owner: str
     note: str
 
 
-class FlagIn(BaseModel):
+class FlagIn(RequestModel):
     reason: str
 
 
-class PriorityEntry(BaseModel):
+class PriorityEntry(RequestModel):
     batch_id: int
     priority: int
     reason: str = ""
 
 
-class PrioritiesIn(BaseModel):
+class PrioritiesIn(RequestModel):
     entries: list[PriorityEntry]
     reason: str
 
 
-class CadenceIn(BaseModel):
+class CadenceIn(RequestModel):
     kind: str
     weekday: int
     hour: int = 9
@@ -204,7 +205,7 @@ def get_settings(
 @router.put("/teamops/settings")
 def update_settings(
     project_id: int,
-    body: dict[str, Any],
+    body: JsonObject,
     request: Request,
     ctx: Ctx = Depends(require(Action.PROJECT_UPDATE)),
 ) -> Any:

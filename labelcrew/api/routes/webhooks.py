@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from labelcrew.api.inputs import RequestModel
 from labelcrew.api.security import Ctx, db_of, require
 from labelcrew.domain.permissions import Action
 from labelcrew.services import webhooks
@@ -14,14 +15,14 @@ from labelcrew.services import webhooks
 router = APIRouter(prefix="/api/v1/projects/{project_id}/webhooks", tags=["webhooks"])
 
 
-class WebhookIn(BaseModel):
+class WebhookIn(RequestModel):
     url: str
     events: list[str] = Field(default_factory=lambda: ["*"])
     secret: str | None = None
     active: bool = True
 
 
-class WebhookPatch(BaseModel):
+class WebhookPatch(RequestModel):
     url: str | None = None
     events: list[str] | None = None
     active: bool | None = None
