@@ -15,7 +15,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from labelcrew.domain.permissions import Action, allowed
 from labelcrew.errors import Forbidden, NotFound, Unauthenticated
-from labelcrew.services import accounts, sessions
+from labelcrew.services import accounts, projects, sessions
 from labelcrew.services.accounts import Actor
 from labelcrew.services.uow import Database
 

@@ -36,12 +36,12 @@ class TokenIn(RequestModel):
     expires_in_days: int | None = Field(default=None, ge=1, le=3650)
 
 
-class PasswordChangeIn(BaseModel):
+class PasswordChangeIn(RequestModel):
     current_password: str
     new_password: str
 
 
-class PasswordResetIn(BaseModel):
+class PasswordResetIn(RequestModel):
     # None: a password is generated and returned, once.
     password: str | None = None
 
