@@ -69,6 +69,15 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+def json_response(status: int) -> dict[str, Any]:
+    """`RESPONSES[status]` for a route whose own body is not JSON (FastAPI would document the
+    error under the route's media type)."""
+    return {
+        "description": RESPONSES[status]["description"],
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+    }
+
+
 def status_for(exc: LabelcrewError) -> int:
     for cls in type(exc).__mro__:
         if cls in STATUS:

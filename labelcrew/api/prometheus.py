@@ -26,6 +26,7 @@ from fastapi.responses import PlainTextResponse
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import func, select
 
+from labelcrew.api import errors
 from labelcrew.api.security import db_of
 from labelcrew.db.models import Annotation, Item, Project
 from labelcrew.db.models_metrics import MetricsDaily, MetricsRollupState
@@ -182,7 +183,13 @@ def install(app: FastAPI) -> None:
     app.state.latency = histogram
     app.add_middleware(LatencyMiddleware, histogram=histogram)
 
-    @app.get("/metrics", tags=["ops"], response_class=PlainTextResponse)
+    @app.get(
+        "/metrics",
+        tags=["ops"],
+        response_class=PlainTextResponse,
+        # Refusals are JSON like every error, though the scrape itself is text.
+        responses={status: errors.json_response(status) for status in (401, 403)},
+    )
     def prometheus_metrics(request: Request) -> PlainTextResponse:
         check_access(request, MetricsSettings().metrics_token)
         lines = database_lines(db_of(request)) + histogram.lines()

@@ -8,6 +8,7 @@ The app is driven as ASGI directly (the test client would read the whole body up
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import anyio
@@ -93,7 +94,10 @@ def drive(
         with anyio.fail_after(60):  # a hang is a failure, not a timing assertion
             await app(scope, upload.receive, send)
 
-    anyio.run(run)
+    # In a thread of its own: a session-scoped browser fixture (Playwright's sync API) may keep
+    # an event loop running in the test thread, and anyio.run refuses to nest.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(anyio.run, run).result()
     start = next(m for m in sent if m["type"] == "http.response.start")
     body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
     heads = {k.decode(): v.decode() for k, v in start["headers"]}
