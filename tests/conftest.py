@@ -24,7 +24,7 @@ from sqlalchemy.engine import make_url
 
 from labelcrew.db.engine import make_engine
 from labelcrew.db.migrate import upgrade
-from labelcrew.db.models import Base
+from labelcrew.db.models.core import Base
 from labelcrew.services.uow import Database
 
 # Cheap password hashing in tests; production keeps the strong default.

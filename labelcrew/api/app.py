@@ -32,8 +32,8 @@ from labelcrew.api.routes import (
 )
 from labelcrew.config import Settings, get_settings
 from labelcrew.db.engine import make_engine
+from labelcrew.services.platform.worker import embedded_worker
 from labelcrew.services.uow import Database
-from labelcrew.services.worker import embedded_worker
 from labelcrew.web.security_headers import SecurityHeaders
 
 # The annotator's hot path comes first: FastAPI tries the included routers in order, and every

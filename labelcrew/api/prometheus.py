@@ -28,11 +28,11 @@ from sqlalchemy import func, select
 
 from labelcrew.api import errors
 from labelcrew.api.security import db_of
-from labelcrew.db.models import Annotation, Item, Project
-from labelcrew.db.models_metrics import MetricsDaily, MetricsRollupState
-from labelcrew.db.models_quality import Alert
+from labelcrew.db.models.core import Annotation, Item, Project
+from labelcrew.db.models.metrics import MetricsDaily, MetricsRollupState
+from labelcrew.db.models.quality import Alert
 from labelcrew.errors import Forbidden, Unauthenticated
-from labelcrew.services import metrics_sql
+from labelcrew.services.metrics import sql as metrics_sql
 from labelcrew.services.uow import Database
 
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)

@@ -15,8 +15,10 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from labelcrew.domain.permissions import Action, allowed
 from labelcrew.errors import Forbidden, NotFound, Unauthenticated
-from labelcrew.services import accounts, projects, sessions
-from labelcrew.services.accounts import Actor
+from labelcrew.services.accounts import sessions
+from labelcrew.services.accounts import users as accounts
+from labelcrew.services.accounts.users import Actor
+from labelcrew.services.projects import projects
 from labelcrew.services.uow import Database
 
 SESSION_COOKIE = "labelcrew_session"

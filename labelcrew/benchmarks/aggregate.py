@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from labelcrew.domain.aggregation import encode_answers, make_aggregator
+from labelcrew.domain.aggregation.methods import encode_answers, make_aggregator
 
 # The shared crowd data sets live beside the checkout (../shared/datasets); LABELCREW_DATASETS
 # points elsewhere.

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from labelcrew.domain.agreement_alpha import krippendorff_alpha
+from labelcrew.domain.quality.agreement.alpha import krippendorff_alpha
 
 
 def synthetic_ratings(

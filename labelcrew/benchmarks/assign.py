@@ -37,9 +37,10 @@ from sqlalchemy.engine import make_url
 from labelcrew.benchmarks.assign_client import drive
 from labelcrew.db.engine import make_engine
 from labelcrew.db.migrate import upgrade
-from labelcrew.db.models import Annotation, Item
-from labelcrew.services import accounts, projects
-from labelcrew.services.accounts import Actor
+from labelcrew.db.models.core import Annotation, Item
+from labelcrew.services.accounts import users as accounts
+from labelcrew.services.accounts.users import Actor
+from labelcrew.services.projects import projects
 from labelcrew.services.uow import Database
 
 REFERENCE = "Label Studio 1.23"

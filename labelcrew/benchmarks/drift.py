@@ -6,10 +6,10 @@ uniformly drawn place among them; the others come from a team made by
 :func:`labelcrew.sim.annotators.make_team` (accuracy U(0.8, 0.95), confusion patterns uniform /
 adjacent / next, ``team_drifters`` of them drift early). An item's second label arrives
 ``0..max_lag`` of the member's answers after its first. The labels go through
-:func:`labelcrew.domain.drift.peer_agreement` and the charts are exactly those of
-:class:`labelcrew.domain.drift.MemberDriftDetector` (same plan from the realised rates of
+:func:`labelcrew.domain.quality.drift.tests.peer_agreement` and the charts are exactly those of
+:class:`labelcrew.domain.quality.drift.tests.MemberDriftDetector` (same plan from the realised rates of
 agreement checks per gold answer, as the drift scan computes them), run vectorised over members
-with :func:`labelcrew.domain.drift.member_alarms`.
+with :func:`labelcrew.domain.quality.drift.tests.member_alarms`.
 
 Drifting members go from ``accuracy`` to ``accuracy - drop`` after ``gold_before`` gold answers
 (in expectation); the delay is the number of gold answers the member gave from the change to
@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from labelcrew.domain.drift import (
+from labelcrew.domain.quality.drift.tests import (
     ChartPlan,
     MemberDriftOptions,
     PeerRates,

@@ -91,9 +91,9 @@ def child(url: str, path: str) -> dict[str, Any]:
     """Run in the fresh process: migrate, create the project, time the import."""
     from labelcrew.db.engine import make_engine
     from labelcrew.db.migrate import upgrade
-    from labelcrew.services.accounts import Actor, create_user
-    from labelcrew.services.importing import import_items
-    from labelcrew.services.projects import create_project
+    from labelcrew.services.accounts.users import Actor, create_user
+    from labelcrew.services.importing.imports import import_items
+    from labelcrew.services.projects.projects import create_project
     from labelcrew.services.uow import Database
 
     engine = make_engine(url)

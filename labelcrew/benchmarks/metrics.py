@@ -47,8 +47,9 @@ def _seed(url: str, annotations: int, members: int, overlap: int, seed: int) -> 
 
     from labelcrew.db.engine import make_engine
     from labelcrew.db.migrate import upgrade
-    from labelcrew.services import accounts, projects
-    from labelcrew.services.accounts import Actor
+    from labelcrew.services.accounts import users as accounts
+    from labelcrew.services.accounts.users import Actor
+    from labelcrew.services.projects import projects
     from labelcrew.services.uow import Database
 
     engine = make_engine(url)
@@ -286,7 +287,7 @@ def child(url: str, project_id: int) -> dict[str, Any]:
     """Runs in a fresh process: time the dashboard on rollups, the live reference and the
     per-member breakdown, each with a new engine."""
     from labelcrew.db.engine import make_engine
-    from labelcrew.services import metrics
+    from labelcrew.services.metrics import dashboard as metrics
     from labelcrew.services.uow import Database
 
     out: dict[str, Any] = {}
@@ -332,7 +333,7 @@ def run(
         pid = _seed(url, annotations, members, overlap, seed)
         seeded = time.perf_counter() - started
         from labelcrew.db.engine import make_engine
-        from labelcrew.services import metrics_rollup
+        from labelcrew.services.metrics import rollup as metrics_rollup
         from labelcrew.services.uow import Database
 
         db = Database(make_engine(url))

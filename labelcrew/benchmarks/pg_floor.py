@@ -30,7 +30,7 @@ from sqlalchemy.engine import make_url
 
 from labelcrew.benchmarks.assign import fresh_database, seed
 from labelcrew.db.engine import make_engine
-from labelcrew.db.models import Annotation
+from labelcrew.db.models.core import Annotation
 
 SQL = Path(__file__).with_name("pg_floor")
 TARGET_ITEMS_PER_S = 1000.0  # the goal for 32 annotators on PostgreSQL

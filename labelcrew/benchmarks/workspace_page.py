@@ -38,9 +38,11 @@ CHUNK = 50_000
 
 
 def seed(db: Database, n_items: int, labelled: int = 0) -> int:
-    from labelcrew.db.models import Item
-    from labelcrew.services import accounts, guidelines, projects
-    from labelcrew.services.accounts import Actor
+    from labelcrew.db.models.core import Item
+    from labelcrew.services.accounts import users as accounts
+    from labelcrew.services.accounts.users import Actor
+    from labelcrew.services.guidelines import versions as guidelines
+    from labelcrew.services.projects import projects
 
     out = accounts.create_user(db, None, username="admin", password=PASSWORD, is_admin=True)
     admin = Actor(out.id, out.username, out.is_admin)
@@ -89,7 +91,7 @@ def seed(db: Database, n_items: int, labelled: int = 0) -> int:
 
 def _label_first(db: Database, project_id: int, annotator_id: int, n: int) -> None:
     """The first n items, labelled once by another member (overlap 1: they are done)."""
-    from labelcrew.db.models import Annotation, Item
+    from labelcrew.db.models.core import Annotation, Item
 
     with db.uow(read_only=True) as uow:
         lowest = uow.session.scalar(select(func.min(Item.id)).where(Item.project_id == project_id))

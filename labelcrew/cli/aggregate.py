@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from labelcrew.domain.aggregation import (
+from labelcrew.domain.aggregation.methods import (
     DEFAULT_METHOD,
     EncodedAnswers,
     encode_answers,

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from labelcrew.domain.agreement import LEVELS, summarize
+from labelcrew.domain.quality.agreement.summary import LEVELS, summarize
 from labelcrew.errors import LabelcrewError, ValidationFailed
 
 HEADER = ("question", "worker", "answer")

@@ -8,8 +8,8 @@ from sqlalchemy import select
 from labelcrew.config import get_settings
 from labelcrew.db.engine import make_engine
 from labelcrew.db.migrate import upgrade
-from labelcrew.db.models import User
-from labelcrew.services.accounts import Actor
+from labelcrew.db.models.core import User
+from labelcrew.services.accounts.users import Actor
 from labelcrew.services.uow import Database
 
 

@@ -13,7 +13,9 @@ from rich.table import Table
 
 from labelcrew.cli.common import get_db, system_actor
 from labelcrew.errors import LabelcrewError
-from labelcrew.services import accounts, export, projects
+from labelcrew.services.accounts import users as accounts
+from labelcrew.services.projects import projects
+from labelcrew.services.releases import live_export as export
 
 console = Console()
 db_app = typer.Typer(help="Database schema: upgrade and inspect migrations.", no_args_is_help=True)
@@ -70,7 +72,7 @@ def serve(
     settings = get_settings()
     db = get_db()
     if demo:
-        from labelcrew.services import demo as demo_service
+        from labelcrew.demo import sentiment as demo_service
 
         summary = demo_service.seed(db)
         console.print(

@@ -13,7 +13,10 @@ from rich.table import Table
 from labelcrew.cli.common import get_db, system_actor
 from labelcrew.cli.core import fail
 from labelcrew.errors import LabelcrewError
-from labelcrew.services import escalations, projects, review, review_queue
+from labelcrew.services.escalations import tickets as escalations
+from labelcrew.services.projects import projects
+from labelcrew.services.review import queue as review_queue
+from labelcrew.services.review import reviews as review
 
 console = Console()
 review_app = typer.Typer(help="The review queue and review figures.", no_args_is_help=True)

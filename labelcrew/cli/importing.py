@@ -63,7 +63,7 @@ def import_command(
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
     """Import items from a JSONL, CSV or Label Studio file, all or nothing unless --skip-invalid."""
-    from labelcrew.services.importing import import_items
+    from labelcrew.services.importing.imports import import_items
 
     db = get_db()
     reject_path = (

@@ -11,8 +11,12 @@ from rich.table import Table
 from labelcrew.cli.common import get_db, system_actor
 from labelcrew.cli.core import fail
 from labelcrew.errors import LabelcrewError
-from labelcrew.services import calibration, calibration_review, projects, relabel, webhooks
-from labelcrew.services import worker as worker_service
+from labelcrew.services.calibration import results as calibration_review
+from labelcrew.services.calibration import sessions as calibration
+from labelcrew.services.guidelines import relabel
+from labelcrew.services.platform import webhooks
+from labelcrew.services.platform import worker as worker_service
+from labelcrew.services.projects import projects
 
 console = Console()
 webhook_app = typer.Typer(help="Project webhooks (signed, retried, logged).", no_args_is_help=True)

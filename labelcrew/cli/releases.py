@@ -14,7 +14,8 @@ from rich.table import Table
 
 from labelcrew.cli.common import get_db, system_actor
 from labelcrew.errors import LabelcrewError
-from labelcrew.services import releases, releases_export
+from labelcrew.services.releases import formats as releases_export
+from labelcrew.services.releases import publish as releases
 from labelcrew.services.uow import Database
 
 console = Console()

@@ -22,7 +22,7 @@ def _fail(exc: LabelcrewError) -> None:
 
 
 def _project_id(db: object, ref: str) -> int:
-    from labelcrew.services.projects import load_project
+    from labelcrew.services.projects.projects import load_project
 
     with db.uow(read_only=True) as uow:  # type: ignore[attr-defined]
         return int(load_project(uow, ref).id)
@@ -40,7 +40,7 @@ def metrics_command(
     as_json: bool = typer.Option(False, "--json", help="Print the full JSON."),
 ) -> None:
     """Project metrics over a period (default: the last 28 days)."""
-    from labelcrew.services import metrics
+    from labelcrew.services.metrics import dashboard as metrics
 
     db = get_db()
     try:
@@ -87,8 +87,8 @@ def weekly_command(
     fmt: str = typer.Option("md", "--format", help="md, html or json."),
 ) -> None:
     """The weekly snapshot as a lead would post it (the lead's view: every member's numbers)."""
-    from labelcrew.services import weekly
-    from labelcrew.services.weekly_render import render_html, render_markdown
+    from labelcrew.domain.metrics.weekly_render import render_html, render_markdown
+    from labelcrew.services.metrics.weekly import snapshot as weekly
 
     if fmt not in ("md", "html", "json"):
         raise typer.BadParameter("--format must be md, html or json")
@@ -108,7 +108,7 @@ def publish_command(
     week: str = typer.Option(None, "--week", help="ISO week (default: last week)."),
 ) -> None:
     """Store the weekly snapshot and emit report.weekly_published (the Monday job does this)."""
-    from labelcrew.services import weekly
+    from labelcrew.services.metrics.weekly import snapshot as weekly
 
     db = get_db()
     try:

@@ -13,10 +13,11 @@ from rich.table import Table
 from sqlalchemy import select
 
 from labelcrew.cli.common import get_db, system_actor
-from labelcrew.db.models import Batch, User
+from labelcrew.db.models.core import Batch, User
 from labelcrew.errors import LabelcrewError, NotFound, ValidationFailed
-from labelcrew.services import capacity_forecast, cost, handoffs, priorities, redistribution
-from labelcrew.services.projects import load_project
+from labelcrew.services.projects.projects import load_project
+from labelcrew.services.teamops import cost, handoffs, priorities, redistribution
+from labelcrew.services.teamops import forecast as capacity_forecast
 from labelcrew.services.uow import Database
 
 console = Console()

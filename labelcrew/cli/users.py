@@ -10,7 +10,8 @@ from rich.table import Table
 from labelcrew.cli.common import get_db, system_actor
 from labelcrew.cli.core import console, fail, user_app
 from labelcrew.errors import LabelcrewError
-from labelcrew.services import account_admin, accounts
+from labelcrew.services.accounts import admin as account_admin
+from labelcrew.services.accounts import users as accounts
 
 
 def _when(value: object) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import MetaData, Table, inspect, or_, select
 
-from labelcrew.db.models import Base, Item
+from labelcrew.db.models.core import Base, Item
 from labelcrew.services.uow import UnitOfWork
 
 RULE_REF_COLUMNS = ("rule_refs", "rule_references", "rule_numbers", "rules")

@@ -18,20 +18,17 @@ from typing import Any
 import numpy as np
 from sqlalchemy import insert, select
 
-from labelcrew.db.models import Annotation, GoldAnswer, Item, Member, User
-from labelcrew.domain import drift
-from labelcrew.domain.aggregation_em import DawidSkene
+from labelcrew.db.models.core import Annotation, GoldAnswer, Item, Member, User
+from labelcrew.domain.aggregation.em import DawidSkene
+from labelcrew.domain.quality.drift import tests as drift
 from labelcrew.errors import Forbidden, NotFound
-from labelcrew.services import (
-    accounts,
-    assignment,
-    drift_scan,
-    guidelines,
-    projects,
-    submission,
-)
-from labelcrew.services.accounts import Actor
+from labelcrew.services.accounts import users as accounts
+from labelcrew.services.accounts.users import Actor
+from labelcrew.services.guidelines import versions as guidelines
+from labelcrew.services.projects import projects
+from labelcrew.services.quality import drift_scan
 from labelcrew.services.uow import Database
+from labelcrew.services.work import assignment, submission
 from labelcrew.sim.annotators import SimAnnotator, make_team
 
 

@@ -15,14 +15,10 @@ from fastapi.responses import HTMLResponse, Response
 from labelcrew.api.security import SESSION_COOKIE, db_of, session_token, start_session
 from labelcrew.domain.permissions import Action
 from labelcrew.errors import Forbidden, NotFound, Throttled, Unauthenticated
-from labelcrew.services import (
-    assignment,
-    guidelines,
-    login_guard,
-    projects,
-    sessions,
-    workspace_view,
-)
+from labelcrew.services.accounts import login_guard, sessions
+from labelcrew.services.guidelines import versions as guidelines
+from labelcrew.services.projects import projects
+from labelcrew.services.work import assignment, workspace_view
 from labelcrew.web.csrf import CSRF_COOKIE, new_token, set_cookie_header
 from labelcrew.web.render import (
     Page,

@@ -14,7 +14,9 @@ from fastapi.responses import HTMLResponse, Response
 
 from labelcrew.api.security import db_of, require_admin
 from labelcrew.errors import LabelcrewError
-from labelcrew.services import account_admin, accounts, sessions
+from labelcrew.services.accounts import admin as account_admin
+from labelcrew.services.accounts import sessions
+from labelcrew.services.accounts import users as accounts
 from labelcrew.web.render import Page, PageRoute, redirect, render, signed_in
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)

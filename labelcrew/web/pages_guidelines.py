@@ -17,9 +17,11 @@ from starlette.concurrency import run_in_threadpool
 
 from labelcrew.api.security import db_of
 from labelcrew.domain.permissions import Action
-from labelcrew.domain.schema import LabelSchema
+from labelcrew.domain.schema.label_schema import LabelSchema
 from labelcrew.errors import NotFound
-from labelcrew.services import guidelines, projects, relabel, relabel_preview
+from labelcrew.services.guidelines import relabel, relabel_preview
+from labelcrew.services.guidelines import versions as guidelines
+from labelcrew.services.projects import projects
 from labelcrew.services.uow import Database
 from labelcrew.web.render import Page, PageRoute, project_page, redirect, render
 

@@ -14,20 +14,16 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from labelcrew.api.security import db_of, require_admin
+from labelcrew.domain.metrics.weekly_render import render_html
 from labelcrew.domain.permissions import Action, Role
 from labelcrew.errors import Conflict, NotFound, ValidationFailed
-from labelcrew.services import (
-    accounts,
-    alerts,
-    batches,
-    items,
-    metrics,
-    projects,
-    quality,
-    webhooks,
-    weekly,
-)
-from labelcrew.services.weekly_render import render_html
+from labelcrew.services.accounts import users as accounts
+from labelcrew.services.metrics import dashboard as metrics
+from labelcrew.services.metrics.weekly import snapshot as weekly
+from labelcrew.services.platform import webhooks
+from labelcrew.services.projects import batches, items, projects
+from labelcrew.services.quality import alerts
+from labelcrew.services.quality import measures as quality
 from labelcrew.web.render import Page, PageRoute, project_page, redirect, render, signed_in
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)

@@ -19,17 +19,14 @@ from fastapi.responses import HTMLResponse, Response
 
 from labelcrew.api.security import db_of
 from labelcrew.domain.permissions import Action
-from labelcrew.domain.schema import LabelSchema
+from labelcrew.domain.schema.label_schema import LabelSchema
 from labelcrew.errors import NotFound
-from labelcrew.services import (
-    escalations,
-    guidelines,
-    items,
-    privacy,
-    projects,
-    review_leases,
-    taxonomy,
-)
+from labelcrew.services.escalations import tickets as escalations
+from labelcrew.services.guidelines import versions as guidelines
+from labelcrew.services.projects import items, projects
+from labelcrew.services.review import leases as review_leases
+from labelcrew.services.review import taxonomy
+from labelcrew.services.teamops import privacy
 from labelcrew.web.render import Page, PageRoute, project_page, render
 from labelcrew.web.widgets import fields_of, shown_payload
 

@@ -25,8 +25,8 @@ from labelcrew.api.errors import status_for
 from labelcrew.api.security import authorize, current_actor, db_of
 from labelcrew.domain.permissions import Action, allowed
 from labelcrew.errors import LabelcrewError, Unauthenticated
-from labelcrew.services import projects
-from labelcrew.services.accounts import Actor
+from labelcrew.services.accounts.users import Actor
+from labelcrew.services.projects import projects
 from labelcrew.web.csrf import CSRF_FIELD, token_of
 
 HERE = Path(__file__).parent

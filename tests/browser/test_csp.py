@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from labelcrew.services import projects
+from labelcrew.services.projects import projects
 from tests.browser.conftest import sign_in
 from tests.browser.test_pages import _history
 from tests.integration.team import user

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from labelcrew.db.models import Annotation, Assignment
-from labelcrew.db.models_loops import RelabelItem
+from labelcrew.db.models.core import Annotation, Assignment
+from labelcrew.db.models.guidelines import RelabelItem
 from tests.browser.conftest import shot
 from tests.integration.relabel_team import labelled_team
 

@@ -6,7 +6,9 @@ import json
 
 import pytest
 
-from labelcrew.services import assignment, items, projects, quality, submission
+from labelcrew.services.projects import items, projects
+from labelcrew.services.quality import measures as quality
+from labelcrew.services.work import assignment, submission
 from tests.browser.conftest import PHONE, shot
 from tests.integration.team import build, user
 
@@ -181,13 +183,13 @@ def test_settings_schema_locked_for_annotators_and_admin_users(db, open_page):
 
 
 def _uid(db, name: str) -> int:
-    from labelcrew.services import accounts
+    from labelcrew.services.accounts import users as accounts
 
     return accounts.get_user_by_name(db, name).id
 
 
 def test_lead_adds_a_webhook_and_sees_its_secret_once(db, open_page):
-    from labelcrew.services import webhooks
+    from labelcrew.services.platform import webhooks
 
     team = build(db, annotators=1, items=1)
     pid = team.project_id

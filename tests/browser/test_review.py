@@ -9,17 +9,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from labelcrew.db.models_feedback import Escalation, Review
-from labelcrew.services import (
-    assignment,
-    comments,
-    items,
-    projects,
-    review,
-    review_leases,
-    submission,
-)
-from labelcrew.services.accounts import Actor
+from labelcrew.db.models.feedback import Escalation, Review
+from labelcrew.services.accounts.users import Actor
+from labelcrew.services.projects import items, projects
+from labelcrew.services.review import comments
+from labelcrew.services.review import leases as review_leases
+from labelcrew.services.review import reviews as review
+from labelcrew.services.work import assignment, submission
 from tests.browser.conftest import DESK, PHONE, shot, sign_in
 from tests.integration.team import build, user
 

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from labelcrew.services import assignment, projects, submission
+from labelcrew.services.projects import projects
+from labelcrew.services.work import assignment, submission
 from tests.browser.conftest import shot
 from tests.browser.mouse import IMAGE, drag_box, drag_over_text
 from tests.integration.team import add_items, build, user

@@ -9,8 +9,8 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from labelcrew.db.models import Annotation, Assignment
-from labelcrew.services import projects
+from labelcrew.db.models.core import Annotation, Assignment
+from labelcrew.services.projects import projects
 from tests.browser.conftest import PHONE, shot
 from tests.browser.mouse import IMAGE, drag_box, drag_over_text
 from tests.integration.team import build
@@ -88,7 +88,7 @@ def test_label_with_the_keyboard_only(db, open_page):
 
 
 def _add_rich_items(db, project_id: int, n: int) -> None:
-    from labelcrew.db.models import Item
+    from labelcrew.db.models.core import Item
 
     with db.uow() as uow:
         for i in range(n):
@@ -118,7 +118,7 @@ BOX_SCHEMA: dict[str, Any] = {
 
 
 def _one_item(db, project_id: int, payload: dict[str, Any]) -> None:
-    from labelcrew.db.models import Item
+    from labelcrew.db.models.core import Item
 
     with db.uow() as uow:
         uow.session.add(

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from labelcrew.domain.aggregation import (
+from labelcrew.domain.aggregation.methods import (
     DEFAULT_METHOD,
     DawidSkene,
     MajorityVote,
@@ -18,7 +18,7 @@ from labelcrew.domain.aggregation import (
     encode_gold,
     make_aggregator,
 )
-from labelcrew.domain.aggregation_base import class_argmax
+from labelcrew.domain.aggregation.votes import class_argmax
 from labelcrew.errors import ValidationFailed
 from tests.conftest import DATASETS
 

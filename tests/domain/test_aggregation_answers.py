@@ -17,9 +17,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.special import logsumexp
 
-from labelcrew.domain import aggregation_answers
-from labelcrew.domain.aggregation import DawidSkene, GoldSeededDawidSkene, OneCoinDawidSkene
-from labelcrew.domain.aggregation_answers import AnswerLayout
+from labelcrew.domain.aggregation import answers as aggregation_answers
+from labelcrew.domain.aggregation.answers import AnswerLayout
+from labelcrew.domain.aggregation.methods import DawidSkene, GoldSeededDawidSkene, OneCoinDawidSkene
 
 
 def log_space_posteriors(

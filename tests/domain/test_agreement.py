@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from labelcrew.domain.agreement import (
+from labelcrew.domain.quality.agreement.summary import (
     AgreementThresholds,
     factorize,
     fleiss_kappa,

@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from labelcrew.domain import agreement_data
-from labelcrew.domain.agreement_alpha import LEVELS, krippendorff_alpha, per_label_alpha
+from labelcrew.domain.quality.agreement import data as agreement_data
+from labelcrew.domain.quality.agreement.alpha import LEVELS, krippendorff_alpha, per_label_alpha
 from labelcrew.errors import ValidationFailed
 
 NAN = np.nan

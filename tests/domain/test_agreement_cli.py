@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from labelcrew.cli import app
-from labelcrew.domain.agreement import krippendorff_alpha
+from labelcrew.domain.quality.agreement.summary import krippendorff_alpha
 from tests.conftest import DATASETS
 
 S_DOG = DATASETS / "s_dog" / "answer.csv"

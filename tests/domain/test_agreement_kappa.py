@@ -13,8 +13,8 @@ from hypothesis.extra import numpy as hnp
 from sklearn.metrics import cohen_kappa_score
 from statsmodels.stats.inter_rater import fleiss_kappa as statsmodels_fleiss
 
-from labelcrew.domain import agreement_kappa
-from labelcrew.domain.agreement_kappa import (
+from labelcrew.domain.quality.agreement import kappa as agreement_kappa
+from labelcrew.domain.quality.agreement.kappa import (
     cohen_kappa_pairwise,
     fleiss_kappa,
     fleiss_kappa_table,

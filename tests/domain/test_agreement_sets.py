@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from labelcrew.domain.agreement_alpha import krippendorff_alpha
-from labelcrew.domain.agreement_sets import set_alpha, set_distances
+from labelcrew.domain.quality.agreement.alpha import krippendorff_alpha
+from labelcrew.domain.quality.agreement.sets import set_alpha, set_distances
 from labelcrew.errors import ValidationFailed
 
 

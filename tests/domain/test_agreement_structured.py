@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import kendalltau
 
-from labelcrew.domain.agreement_structured import kendall_tau, ranking_tau, span_f1
+from labelcrew.domain.quality.agreement.structured import kendall_tau, ranking_tau, span_f1
 from labelcrew.errors import ValidationFailed
 
 

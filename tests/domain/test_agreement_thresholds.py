@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from labelcrew.domain.agreement_thresholds import AgreementThresholds, Crossing, crossing
+from labelcrew.domain.quality.agreement.thresholds import AgreementThresholds, Crossing, crossing
 from labelcrew.errors import ValidationFailed
 
 

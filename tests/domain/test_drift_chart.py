@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from labelcrew.domain.drift_alert import ACCURACY_DROP
-from labelcrew.domain.drift_chart import (
+from labelcrew.domain.quality.drift.alert import ACCURACY_DROP
+from labelcrew.domain.quality.drift.chart import (
     AccuracyDriftDetector,
     DriftOptions,
     cusum_alarms,

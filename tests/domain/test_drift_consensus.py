@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from labelcrew.domain.drift_consensus import (
+from labelcrew.domain.quality.drift.consensus import (
     CONSENSUS_CHECK,
     PAIR_CHECK,
     ConsensusModel,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from labelcrew.domain.drift_cusum import (
+from labelcrew.domain.quality.drift.cusum import (
     _run_lengths,
     average_run_length,
     design_cusum,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from labelcrew.domain.drift_alert import LABEL_SHIFT
-from labelcrew.domain.drift_labels import js_divergence, label_shift
+from labelcrew.domain.quality.drift.alert import LABEL_SHIFT
+from labelcrew.domain.quality.drift.labels import js_divergence, label_shift
 from labelcrew.errors import ValidationFailed
 
 

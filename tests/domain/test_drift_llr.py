@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from labelcrew.domain.drift_cusum import average_run_length, design_cusum
-from labelcrew.domain.drift_llr import SCALE, _run_lengths, design_llr_cusum
+from labelcrew.domain.quality.drift.cusum import average_run_length, design_cusum
+from labelcrew.domain.quality.drift.llr import SCALE, _run_lengths, design_llr_cusum
 from labelcrew.errors import ValidationFailed
 
 KINDS3 = ((0.9, 0.79, 0.89), (0.2, 0.17, 0.2), (1.0, 6.0, 2.3))

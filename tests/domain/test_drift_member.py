@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from labelcrew.benchmarks.drift import DriftBenchConfig, run
-from labelcrew.domain.drift_consensus import ConsensusModel
-from labelcrew.domain.drift_member import (
+from labelcrew.domain.quality.drift.consensus import ConsensusModel
+from labelcrew.domain.quality.drift.member import (
     CONSENSUS,
     GOLD,
     KINDS,
@@ -19,7 +19,7 @@ from labelcrew.domain.drift_member import (
     PeerRates,
     detect_member_drift,
 )
-from labelcrew.domain.drift_team import member_alarms
+from labelcrew.domain.quality.drift.team import member_alarms
 from labelcrew.errors import ValidationFailed
 
 PEERS = PeerRates(n_classes=5, others_accuracy=0.875, pair_per_gold=6.0, consensus_per_gold=2.3)

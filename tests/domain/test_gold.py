@@ -7,7 +7,7 @@ import random
 import numpy as np
 import pytest
 
-from labelcrew.domain.gold import (
+from labelcrew.domain.quality.gold import (
     GoldPolicy,
     GoldRecord,
     gold_accuracy,

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from labelcrew.domain.item_rows import (
+from labelcrew.domain.importing.parsers import (
     ItemRow,
     RowError,
     detect_format,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from labelcrew.domain.membership import (
+from labelcrew.domain.quality.membership import (
     MembershipPolicy,
     MemberState,
     Transition,

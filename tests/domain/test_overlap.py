@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from labelcrew.domain.aggregation import DEFAULT_METHOD, OneCoinDawidSkene, make_aggregator
-from labelcrew.domain.overlap import (
+from labelcrew.domain.aggregation.methods import DEFAULT_METHOD, OneCoinDawidSkene, make_aggregator
+from labelcrew.domain.work.overlap import (
     DynamicOverlap,
     FixedOverlap,
     OverlapPolicy,

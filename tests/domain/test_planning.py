@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from labelcrew.domain import planning
-from labelcrew.domain.planning import MemberLoad, MemberRate, WorkUnit
+from labelcrew.domain.teamops import planning
+from labelcrew.domain.teamops.planning import MemberLoad, MemberRate, WorkUnit
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from labelcrew.domain import redaction
-from labelcrew.domain.redaction import Redactor
+from labelcrew.domain.teamops import redaction
+from labelcrew.domain.teamops.redaction import Redactor
 from labelcrew.errors import ValidationFailed
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from labelcrew.domain import routing
-from labelcrew.domain.routing import Candidate, spread_ties
+from labelcrew.domain.teamops import seniority as routing
+from labelcrew.domain.teamops.seniority import Candidate, spread_ties
 
 
 def test_raised_climbs_the_ladder_and_stops():

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from labelcrew.domain.schema import LabelSchema, MultiChoice, SingleChoice, Spans
+from labelcrew.domain.schema.label_schema import LabelSchema, MultiChoice, SingleChoice, Spans
 from labelcrew.errors import ValidationFailed
 
 FULL = {
@@ -434,7 +434,7 @@ def test_definitions_round_trip(definition: dict[str, Any]) -> None:
 
 
 def test_schema_size_limits_name_the_field() -> None:
-    from labelcrew.domain.schema_base import MAX_CANDIDATES, MAX_FIELDS, MAX_OPTIONS
+    from labelcrew.domain.schema.base import MAX_CANDIDATES, MAX_FIELDS, MAX_OPTIONS
 
     def refused(definition: dict) -> tuple[str | None, str]:
         with pytest.raises(ValidationFailed) as caught:

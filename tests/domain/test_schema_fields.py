@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from labelcrew.domain.schema import LabelSchema
+from labelcrew.domain.schema.label_schema import LabelSchema
 from labelcrew.errors import ValidationFailed
 
 

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from labelcrew.domain.schema import LabelSchema
-from labelcrew.domain.schema_regions import iou, perfect_matching
+from labelcrew.domain.schema.label_schema import LabelSchema
+from labelcrew.domain.schema.regions import iou, perfect_matching
 from labelcrew.errors import ValidationFailed
 
 LABELS = ["PER", "ORG", "LOC"]

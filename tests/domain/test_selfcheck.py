@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from labelcrew.domain import selfcheck
+from labelcrew.domain.work import selfcheck
 from labelcrew.errors import ValidationFailed
 
 RULES = [

@@ -9,17 +9,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from labelcrew.api.app import create_app
-from labelcrew.db.models import OutboxEvent
-from labelcrew.services import (
-    accounts,
-    assignment,
-    feedback_common,
-    guidelines,
-    projects,
-    submission,
-)
-from labelcrew.services.accounts import Actor
+from labelcrew.db.models.core import OutboxEvent
+from labelcrew.services.accounts import users as accounts
+from labelcrew.services.accounts.users import Actor
+from labelcrew.services.guidelines import versions as guidelines
+from labelcrew.services.projects import projects
+from labelcrew.services.review import feedback_settings as feedback_common
 from labelcrew.services.uow import Database
+from labelcrew.services.work import assignment, submission
 from tests.integration.team import Team, build, user
 
 RULES = [

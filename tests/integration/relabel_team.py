@@ -4,15 +4,12 @@ adding 1.2. Used by the relabel preview tests and the guideline editor's browser
 
 from __future__ import annotations
 
-from labelcrew.services import (
-    assignment,
-    guidelines,
-    projects,
-    review,
-    review_leases,
-    submission,
-)
+from labelcrew.services.guidelines import versions as guidelines
+from labelcrew.services.projects import projects
+from labelcrew.services.review import leases as review_leases
+from labelcrew.services.review import reviews as review
 from labelcrew.services.uow import Database
+from labelcrew.services.work import assignment, submission
 from tests.integration.team import Team, build, user
 
 RULES_V2 = [

@@ -7,9 +7,11 @@ from typing import Any
 
 from sqlalchemy import insert
 
-from labelcrew.db.models import Item
-from labelcrew.services import accounts, guidelines, projects
-from labelcrew.services.accounts import Actor
+from labelcrew.db.models.core import Item
+from labelcrew.services.accounts import users as accounts
+from labelcrew.services.accounts.users import Actor
+from labelcrew.services.guidelines import versions as guidelines
+from labelcrew.services.projects import projects
 from labelcrew.services.uow import Database
 
 SCHEMA: dict[str, Any] = {

@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from labelcrew.api.app import create_app
-from labelcrew.db.models import ApiToken
-from labelcrew.services import accounts
+from labelcrew.db.models.core import ApiToken
+from labelcrew.services.accounts import users as accounts
 from tests.integration.team import PASSWORD, SCHEMA, build
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from labelcrew.db.models import Annotation, AuditEvent, Item, OutboxEvent
+from labelcrew.db.models.core import Annotation, AuditEvent, Item, OutboxEvent
 from labelcrew.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from labelcrew.services import assignment, guidelines, submission
+from labelcrew.services.guidelines import versions as guidelines
+from labelcrew.services.work import assignment, submission
 from tests.integration.team import build
 
 VALUE = {"sentiment": "positive"}
@@ -186,7 +187,7 @@ def test_priority_then_age(db):
 def test_skills_are_matched(db):
     from sqlalchemy import update
 
-    from labelcrew.services import projects
+    from labelcrew.services.projects import projects
 
     team = build(db, annotators=2, items=2)
     with db.uow() as uow:

@@ -9,18 +9,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from labelcrew.api.app import create_app
-from labelcrew.db.models import Item
-from labelcrew.db.models_quality import QualitySnapshot
+from labelcrew.db.models.core import Item
+from labelcrew.db.models.quality import QualitySnapshot
 from labelcrew.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from labelcrew.services import (
-    accounts,
-    assignment,
-    calibration,
-    calibration_review,
-    guidelines,
-    projects,
-    submission,
-)
+from labelcrew.services.accounts import users as accounts
+from labelcrew.services.calibration import results as calibration_review
+from labelcrew.services.calibration import sessions as calibration
+from labelcrew.services.guidelines import versions as guidelines
+from labelcrew.services.projects import projects
+from labelcrew.services.work import assignment, submission
 from tests.integration.team import build, user
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from labelcrew.errors import NotFound, ValidationFailed
-from labelcrew.services import comments, review, review_leases
+from labelcrew.services.review import comments
+from labelcrew.services.review import leases as review_leases
+from labelcrew.services.review import reviews as review
 from tests.integration.feedback_team import client, events, feedback_team, label
 
 

@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 import pytest
 from sqlalchemy import func, select
 
-from labelcrew.db.models import Annotation, Item
+from labelcrew.db.models.core import Annotation, Item
 from labelcrew.errors import Conflict, NotFound
-from labelcrew.services import assignment, submission
-from labelcrew.services.accounts import Actor
+from labelcrew.services.accounts.users import Actor
 from labelcrew.services.uow import Database
+from labelcrew.services.work import assignment, submission
 from tests.integration.team import build
 
 ITEMS = 2_000

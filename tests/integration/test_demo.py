@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from labelcrew.db.models import Annotation
-from labelcrew.db.models_quality import QualitySnapshot
-from labelcrew.services import batches, demo, guidelines, metrics, projects, weekly
-from labelcrew.services.accounts import check_password
+from labelcrew.db.models.core import Annotation
+from labelcrew.db.models.quality import QualitySnapshot
+from labelcrew.demo import sentiment as demo
+from labelcrew.services.accounts.users import check_password
+from labelcrew.services.guidelines import versions as guidelines
+from labelcrew.services.metrics import dashboard as metrics
+from labelcrew.services.metrics.weekly import snapshot as weekly
+from labelcrew.services.projects import batches, projects
 
 
 def test_demo_seed_builds_a_project_with_a_team_and_history(db):

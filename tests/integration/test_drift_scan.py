@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 from sqlalchemy import insert, select
 
-from labelcrew.db.models import Annotation, GoldAnswer, Item
-from labelcrew.services import alerts, quality
+from labelcrew.db.models.core import Annotation, GoldAnswer, Item
+from labelcrew.services.quality import alerts
+from labelcrew.services.quality import measures as quality
 from labelcrew.sim.annotators import SimAnnotator, confusion_matrix
 from tests.integration.team import SCHEMA, build
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from labelcrew.db.models import Item
-from labelcrew.services import assignment, projects, submission
+from labelcrew.db.models.core import Item
+from labelcrew.services.projects import projects
+from labelcrew.services.work import assignment, submission
 from tests.integration.team import build
 
 

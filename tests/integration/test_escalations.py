@@ -5,16 +5,13 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from labelcrew.db.models import AuditEvent
+from labelcrew.db.models.core import AuditEvent
 from labelcrew.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from labelcrew.services import (
-    alerts,
-    batches,
-    escalation_transitions,
-    escalations,
-    feedback_common,
-    projects,
-)
+from labelcrew.services.escalations import tickets as escalations
+from labelcrew.services.escalations import transitions as escalation_transitions
+from labelcrew.services.projects import batches, projects
+from labelcrew.services.quality import alerts
+from labelcrew.services.review import feedback_settings as feedback_common
 from tests.integration.feedback_team import client, events, feedback_team, label
 from tests.integration.team import user
 

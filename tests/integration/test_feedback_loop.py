@@ -8,19 +8,16 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from labelcrew.db.models import Annotation, AuditEvent
+from labelcrew.db.models.core import Annotation, AuditEvent
 from labelcrew.errors import Forbidden
-from labelcrew.services import (
-    assignment,
-    escalation_transitions,
-    escalations,
-    guidelines,
-    projects,
-    relabel,
-    review,
-    review_leases,
-    submission,
-)
+from labelcrew.services.escalations import tickets as escalations
+from labelcrew.services.escalations import transitions as escalation_transitions
+from labelcrew.services.guidelines import relabel
+from labelcrew.services.guidelines import versions as guidelines
+from labelcrew.services.projects import projects
+from labelcrew.services.review import leases as review_leases
+from labelcrew.services.review import reviews as review
+from labelcrew.services.work import assignment, submission
 from tests.integration.team import build, user
 
 

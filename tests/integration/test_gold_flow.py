@@ -6,8 +6,9 @@ import random
 
 from sqlalchemy import select
 
-from labelcrew.db.models import Annotation, AuditEvent, Member
-from labelcrew.services import assignment, items, projects, submission
+from labelcrew.db.models.core import Annotation, AuditEvent, Member
+from labelcrew.services.projects import items, projects
+from labelcrew.services.work import assignment, submission
 from tests.integration.team import add_items, build
 
 

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from labelcrew.api import hot_lane
 from labelcrew.api.app import create_app
 from labelcrew.api.routes import work
-from labelcrew.services import accounts
+from labelcrew.services.accounts import users as accounts
 from tests.integration.team import build
 
 VALUE = {"value": {"sentiment": "positive"}}

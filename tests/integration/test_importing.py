@@ -9,12 +9,12 @@ import orjson
 import pytest
 from sqlalchemy import func, select
 
-from labelcrew.db.models import AuditEvent, Batch, GoldAnswer, Item, OutboxEvent
+from labelcrew.db.models.core import AuditEvent, Batch, GoldAnswer, Item, OutboxEvent
 from labelcrew.errors import NotFound, ValidationFailed
-from labelcrew.services import importing
-from labelcrew.services.accounts import Actor, create_user
-from labelcrew.services.importing import ImportReport, import_items
-from labelcrew.services.projects import create_project
+from labelcrew.services.accounts.users import Actor, create_user
+from labelcrew.services.importing import imports as importing
+from labelcrew.services.importing.imports import ImportReport, import_items
+from labelcrew.services.projects.projects import create_project
 from labelcrew.services.uow import Database
 
 SCHEMA = {
@@ -314,8 +314,8 @@ def test_api_imports_an_upload_and_refuses_bad_files_with_every_line(db, project
     from fastapi.testclient import TestClient
 
     from labelcrew.api.app import create_app
-    from labelcrew.services.accounts import issue_token
-    from labelcrew.services.projects import set_member
+    from labelcrew.services.accounts.users import issue_token
+    from labelcrew.services.projects.projects import set_member
 
     annotator = create_user(db, None, username="ann", password="a-long-password")
     set_member(db, lead, "reviews", username="ann", roles=["annotator"])

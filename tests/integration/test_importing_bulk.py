@@ -12,12 +12,13 @@ import orjson
 import pytest
 from sqlalchemy import func, select
 
-from labelcrew.db.models import AuditEvent, Batch, GoldAnswer, Item
+from labelcrew.db.models.core import AuditEvent, Batch, GoldAnswer, Item
 from labelcrew.errors import ValidationFailed
-from labelcrew.services import importing, importing_writers
-from labelcrew.services.accounts import Actor, create_user
-from labelcrew.services.importing import ImportReport, import_items
-from labelcrew.services.projects import create_project
+from labelcrew.services.accounts.users import Actor, create_user
+from labelcrew.services.importing import imports as importing
+from labelcrew.services.importing import writers as importing_writers
+from labelcrew.services.importing.imports import ImportReport, import_items
+from labelcrew.services.projects.projects import create_project
 from labelcrew.services.uow import Database
 
 SCHEMA = {
@@ -252,7 +253,7 @@ def test_a_failure_on_the_writer_thread_reaches_the_caller_and_rolls_back(
 def test_batches_new_to_the_project_are_made_in_the_stream_and_the_ids_stay_unique(
     db, project, lead, clock
 ):
-    from labelcrew.services.batches import create_batch
+    from labelcrew.services.projects.batches import create_batch
 
     create_batch(db, lead, "bulk", name="week 3")  # an existing batch is reused, not made
     rows = [task(n, batch=f"week {n // 7}") for n in range(2000)]

@@ -11,9 +11,9 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from labelcrew.benchmarks import importing as bench
-from labelcrew.db.models import Item
-from labelcrew.services.accounts import Actor, create_user
-from labelcrew.services.projects import create_project
+from labelcrew.db.models.core import Item
+from labelcrew.services.accounts.users import Actor, create_user
+from labelcrew.services.projects.projects import create_project
 from tests.conftest import BACKENDS, PG_URL
 
 ROWS = [

@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, text
 
-from labelcrew.db.models import Item
+from labelcrew.db.models.core import Item
 from labelcrew.errors import Conflict
-from labelcrew.services.accounts import Actor, create_user
-from labelcrew.services.importing import import_items
-from labelcrew.services.importing_writers import QUEUE_CHUNKS, WriterThread
-from labelcrew.services.projects import create_project
+from labelcrew.services.accounts.users import Actor, create_user
+from labelcrew.services.importing.imports import import_items
+from labelcrew.services.importing.writers import QUEUE_CHUNKS, WriterThread
+from labelcrew.services.projects.projects import create_project
 
 
 def test_jobs_run_in_order_on_one_other_thread() -> None:

@@ -13,7 +13,10 @@ from __future__ import annotations
 import pytest
 
 from labelcrew.errors import ValidationFailed
-from labelcrew.services import assignment, batches, items, metrics, projects, quality, submission
+from labelcrew.services.metrics import dashboard as metrics
+from labelcrew.services.projects import batches, items, projects
+from labelcrew.services.quality import measures as quality
+from labelcrew.services.work import assignment, submission
 from tests.integration.team import add_items, build
 
 ANSWERS = {

@@ -8,7 +8,7 @@ from typing import cast
 import pytest
 from sqlalchemy import Table, bindparam, exc, func, insert, select
 
-from labelcrew.db.models import Member, Project, User
+from labelcrew.db.models.core import Member, Project, User
 from labelcrew.db.prepared import Prepared
 from labelcrew.services.uow import Database
 
@@ -115,7 +115,7 @@ ADD_PLAIN_USER = Prepared(insert(USERS))
 
 
 def test_batched_writes_land_and_fail_as_one(db: Database) -> None:
-    from labelcrew.services.work_writes import batched
+    from labelcrew.services.work.writes import batched
 
     row = {"password_hash": "x", "created_at": AT}
     with db.engine.connect() as conn:

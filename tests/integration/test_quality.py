@@ -9,8 +9,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import insert
 
 from labelcrew.api.app import create_app
-from labelcrew.db.models import Annotation, GoldAnswer, Item
-from labelcrew.services import accounts, alerts, quality
+from labelcrew.db.models.core import Annotation, GoldAnswer, Item
+from labelcrew.services.accounts import users as accounts
+from labelcrew.services.quality import alerts
+from labelcrew.services.quality import measures as quality
 from tests.integration.team import build
 
 OPTIONS = ("positive", "negative", "neutral")
@@ -110,7 +112,7 @@ def test_drift_scan_flags_a_member_whose_gold_accuracy_drops(db):
             )
     _labels(db, team.project_id, rows)
     token = accounts.issue_token(db, None, user_id=team.lead.user_id)
-    from labelcrew.services import projects
+    from labelcrew.services.projects import projects
 
     projects.set_member(
         db, team.admin, team.project_id, username="lead", roles=["lead", "guideline_owner", "qa"]

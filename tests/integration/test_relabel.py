@@ -8,18 +8,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from labelcrew.api.app import create_app
-from labelcrew.db.models import Annotation, Assignment, Item, OutboxEvent, Project
-from labelcrew.db.models_loops import GuidelineLink, RelabelItem
+from labelcrew.db.models.core import Annotation, Assignment, Item, OutboxEvent, Project
+from labelcrew.db.models.guidelines import GuidelineLink, RelabelItem
 from labelcrew.errors import Forbidden, ValidationFailed
-from labelcrew.services import (
-    accounts,
-    assignment,
-    feedback_tables,
-    guidelines,
-    projects,
-    submission,
-)
-from labelcrew.services import relabel as relabel_service
+from labelcrew.services import feedback_tables
+from labelcrew.services.accounts import users as accounts
+from labelcrew.services.guidelines import relabel as relabel_service
+from labelcrew.services.guidelines import versions as guidelines
+from labelcrew.services.projects import projects
+from labelcrew.services.work import assignment, submission
 from tests.integration.team import build, user
 
 RULES = [
@@ -158,7 +155,7 @@ def test_only_guideline_owners_and_admins_publish_revisions_over_http(db):
 
 
 def test_rulings_and_rule_references_choose_the_items(db):
-    escalations = pytest.importorskip("labelcrew.services.escalations")
+    escalations = pytest.importorskip("labelcrew.services.escalations.tickets")
     team = build(db, annotators=2, items=4, overlap=2)
     pid = team.project_id
     _label_all(db, team, [["positive"] * 4, ["positive"] * 4])

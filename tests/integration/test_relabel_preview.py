@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select, update
 
-from labelcrew.db.models import Annotation, Item
-from labelcrew.db.models_loops import Relabel
+from labelcrew.db.models.core import Annotation, Item
+from labelcrew.db.models.guidelines import Relabel
 from labelcrew.errors import ValidationFailed
-from labelcrew.services import relabel, relabel_preview
+from labelcrew.services.guidelines import relabel, relabel_preview
 from tests.integration.relabel_team import labelled_team
 
 

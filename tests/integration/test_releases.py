@@ -11,9 +11,11 @@ import pytest
 from sqlalchemy import MetaData, Table, delete, insert, inspect, select, update
 from sqlalchemy.exc import DBAPIError
 
-from labelcrew.db.models import Annotation, AuditEvent, GoldAnswer, Item, OutboxEvent
-from labelcrew.db.models_releases import Release, ReleaseItem
-from labelcrew.services import guidelines, releases, releases_export
+from labelcrew.db.models.core import Annotation, AuditEvent, GoldAnswer, Item, OutboxEvent
+from labelcrew.db.models.releases import Release, ReleaseItem
+from labelcrew.services.guidelines import versions as guidelines
+from labelcrew.services.releases import formats as releases_export
+from labelcrew.services.releases import publish as releases
 from labelcrew.sim.annotators import make_team
 from tests.integration.team import Team, add_items, build
 

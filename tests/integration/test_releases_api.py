@@ -17,8 +17,9 @@ from typer.testing import CliRunner
 from labelcrew.api.app import create_app
 from labelcrew.cli import app as cli_app
 from labelcrew.config import get_settings
-from labelcrew.db.models import AuditEvent
-from labelcrew.services import accounts, projects
+from labelcrew.db.models.core import AuditEvent
+from labelcrew.services.accounts import users as accounts
+from labelcrew.services.projects import projects
 from tests.integration.team import user
 from tests.integration.test_releases import scenario
 

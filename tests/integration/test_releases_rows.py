@@ -1,11 +1,11 @@
-"""The pure release rules (`labelcrew.services.releases_rows`) on plain values, no database."""
+"""The pure release rules (`labelcrew.domain.releases.rows`) on plain values, no database."""
 
 from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from labelcrew.services.releases_rows import (
+from labelcrew.domain.releases.rows import (
     ReleaseInput,
     StoredLabel,
     build_rows,

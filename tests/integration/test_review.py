@@ -6,17 +6,14 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from labelcrew.db.models import AuditEvent
+from labelcrew.db.models.core import AuditEvent
 from labelcrew.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from labelcrew.services import (
-    feedback_common,
-    guidelines,
-    items,
-    projects,
-    review,
-    review_leases,
-    review_queue,
-)
+from labelcrew.services.guidelines import versions as guidelines
+from labelcrew.services.projects import items, projects
+from labelcrew.services.review import feedback_settings as feedback_common
+from labelcrew.services.review import leases as review_leases
+from labelcrew.services.review import queue as review_queue
+from labelcrew.services.review import reviews as review
 from tests.integration.feedback_team import events, feedback_team, label
 from tests.integration.team import add_items, user
 
@@ -259,7 +256,7 @@ def test_feedback_shows_rule_text_and_stats_per_annotator_label_rule(db, clock):
 
 
 def test_taxonomy_defaults_edits_and_retired_tags(db):
-    from labelcrew.services import taxonomy
+    from labelcrew.services.review import taxonomy
 
     team = feedback_team(db)
     pid = team.project_id

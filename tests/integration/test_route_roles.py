@@ -14,7 +14,8 @@ from fastapi.testclient import TestClient
 
 from labelcrew.api.app import create_app
 from labelcrew.domain.permissions import PERMISSIONS, Action, Role
-from labelcrew.services import accounts, batches, projects
+from labelcrew.services.accounts import users as accounts
+from labelcrew.services.projects import batches, projects
 from tests.integration.team import build, user
 
 PUBLIC = {("POST", "/api/v1/session"), ("DELETE", "/api/v1/session")}

@@ -8,20 +8,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from labelcrew.db.models import Assignment, AuditEvent, BatchClaim, Item
-from labelcrew.db.models_teamops import BatchHandoff
+from labelcrew.db.models.core import Assignment, AuditEvent, BatchClaim, Item
+from labelcrew.db.models.teamops import BatchHandoff
 from labelcrew.errors import NotFound, ValidationFailed
-from labelcrew.services import (
-    assignment,
-    batches,
-    capacity,
-    capacity_forecast,
-    handoffs,
-    projects,
-    redistribution,
-    submission,
-    teamops_settings,
-)
+from labelcrew.services.projects import batches, projects
+from labelcrew.services.teamops import capacity, handoffs, redistribution
+from labelcrew.services.teamops import forecast as capacity_forecast
+from labelcrew.services.teamops import settings as teamops_settings
+from labelcrew.services.work import assignment, submission
 from tests.integration.team import add_items, build
 
 VALUE = {"sentiment": "positive"}

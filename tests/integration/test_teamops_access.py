@@ -11,20 +11,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from labelcrew.api.app import create_app
-from labelcrew.db.models import AuditEvent, Item, OutboxEvent
-from labelcrew.db.models_teamops import Cadence
-from labelcrew.services import (
-    accounts,
-    assignment,
-    batches,
-    capacity,
-    cost,
-    priorities,
-    projects,
-    submission,
-    teamops_settings,
-)
-from labelcrew.services.importing import import_items
+from labelcrew.db.models.core import AuditEvent, Item, OutboxEvent
+from labelcrew.db.models.teamops import Cadence
+from labelcrew.services.accounts import users as accounts
+from labelcrew.services.importing.imports import import_items
+from labelcrew.services.projects import batches, projects
+from labelcrew.services.teamops import capacity, cost, priorities
+from labelcrew.services.teamops import settings as teamops_settings
+from labelcrew.services.work import assignment, submission
 from tests.integration.team import SCHEMA, add_items, build, user
 
 
@@ -72,7 +66,7 @@ def test_sensitive_fields_masked_for_annotators_and_in_exports(db):
 
 
 def accounts_actor(db, name):
-    from labelcrew.services.accounts import Actor
+    from labelcrew.services.accounts.users import Actor
 
     out = accounts.get_user_by_name(db, name)
     return Actor(out.id, out.username, out.is_admin)
@@ -239,7 +233,8 @@ def test_member_of_one_project_cannot_read_another(db):
 
 
 def test_review_queue_masks_sensitive_fields_for_reviewers(db):
-    from labelcrew.services import assignment, review_leases, submission
+    from labelcrew.services.review import leases as review_leases
+    from labelcrew.services.work import assignment, submission
 
     team = build(db, annotators=2, items=0, overlap=2)
     pid = team.project_id

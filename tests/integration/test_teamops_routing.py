@@ -5,9 +5,13 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select, update
 
-from labelcrew.db.models import Item
+from labelcrew.db.models.core import Item
 from labelcrew.errors import NotFound, ValidationFailed
-from labelcrew.services import assignment, capacity, projects, routing, submission, teamops_settings
+from labelcrew.services.projects import projects
+from labelcrew.services.teamops import capacity
+from labelcrew.services.teamops import settings as teamops_settings
+from labelcrew.services.work import assignment, submission
+from labelcrew.services.work import difficulty_hooks as routing
 from tests.integration.team import add_items, build
 
 VALUE = {"sentiment": "positive"}

@@ -13,11 +13,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from labelcrew.api.app import create_app
-from labelcrew.db.models import OutboxEvent
-from labelcrew.db.models_loops import WebhookDelivery
+from labelcrew.db.models.core import OutboxEvent
+from labelcrew.db.models.platform import WebhookDelivery
 from labelcrew.errors import ValidationFailed
-from labelcrew.services import accounts, assignment, submission, webhooks, worker
-from labelcrew.services.events import emit
+from labelcrew.services.accounts import users as accounts
+from labelcrew.services.platform import webhooks, worker
+from labelcrew.services.platform.events import emit
+from labelcrew.services.work import assignment, submission
 from tests.integration.team import build
 
 SECRET = "a-receiver-shared-secret"

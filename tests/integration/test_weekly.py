@@ -9,9 +9,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from labelcrew.api.app import create_app
-from labelcrew.db.models import OutboxEvent
-from labelcrew.services import accounts, alerts, guidelines, weekly
-from labelcrew.services.weekly_render import render_html, render_markdown
+from labelcrew.db.models.core import OutboxEvent
+from labelcrew.domain.metrics.weekly_render import render_html, render_markdown
+from labelcrew.services.accounts import users as accounts
+from labelcrew.services.guidelines import versions as guidelines
+from labelcrew.services.metrics.weekly import snapshot as weekly
+from labelcrew.services.quality import alerts
 from tests.integration.team import add_items, build
 from tests.integration.test_metrics import label
 

@@ -14,10 +14,11 @@ from typer.testing import CliRunner
 
 from labelcrew.api.app import create_app
 from labelcrew.config import get_settings
-from labelcrew.db.models_loops import WebhookDelivery, WorkerJob
-from labelcrew.db.models_quality import QualitySnapshot
-from labelcrew.services import assignment, submission, webhooks, worker
-from labelcrew.services.events import emit
+from labelcrew.db.models.platform import WebhookDelivery, WorkerJob
+from labelcrew.db.models.quality import QualitySnapshot
+from labelcrew.services.platform import webhooks, worker
+from labelcrew.services.platform.events import emit
+from labelcrew.services.work import assignment, submission
 from tests.integration.team import build
 from tests.integration.test_webhooks import SECRET, Receiver
 

@@ -10,8 +10,11 @@ from sqlalchemy import event
 
 from labelcrew.api.app import create_app
 from labelcrew.errors import NotFound
-from labelcrew.services import accounts, assignment, guidelines, projects, submission
-from labelcrew.services import workspace_view as view
+from labelcrew.services.accounts import users as accounts
+from labelcrew.services.guidelines import versions as guidelines
+from labelcrew.services.projects import projects
+from labelcrew.services.work import assignment, submission
+from labelcrew.services.work import workspace_view as view
 from tests.integration.team import SCHEMA, build
 
 RULES = [

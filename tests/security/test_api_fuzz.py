@@ -16,7 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import checks
 
 from labelcrew.api.app import create_app
-from labelcrew.services import accounts, demo
+from labelcrew.demo import sentiment as demo
+from labelcrew.services.accounts import users as accounts
 from labelcrew.services.uow import Database
 
 CHECKS = (

@@ -10,7 +10,11 @@ from fastapi.testclient import TestClient
 from labelcrew.api.app import create_app
 from labelcrew.domain.permissions import PERMISSIONS, Action, Role
 from labelcrew.errors import ValidationFailed
-from labelcrew.services import accounts, assignment, calibration, projects, teamops_settings
+from labelcrew.services.accounts import users as accounts
+from labelcrew.services.calibration import sessions as calibration
+from labelcrew.services.projects import projects
+from labelcrew.services.teamops import settings as teamops_settings
+from labelcrew.services.work import assignment
 from tests.integration.team import build, user
 
 

@@ -13,9 +13,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from labelcrew.api.app import create_app
-from labelcrew.db.models import AuditEvent
+from labelcrew.db.models.core import AuditEvent
 from labelcrew.domain.permissions import Role
-from labelcrew.services import accounts, batches, projects
+from labelcrew.services.accounts import users as accounts
+from labelcrew.services.projects import batches, projects
 from tests.integration.team import PASSWORD, build
 from tests.integration.test_route_roles import _routes
 

@@ -17,7 +17,7 @@ import pytest
 
 from labelcrew.api.app import create_app
 from labelcrew.config import Settings
-from labelcrew.services import accounts
+from labelcrew.services.accounts import users as accounts
 from tests.integration.team import build
 
 CHUNK = 64 * 1024

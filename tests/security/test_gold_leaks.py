@@ -25,8 +25,11 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from labelcrew.db.models import Item
-from labelcrew.services import assignment, batches, demo, items, projects, releases, submission
+from labelcrew.db.models.core import Item
+from labelcrew.demo import sentiment as demo
+from labelcrew.services.projects import batches, items, projects
+from labelcrew.services.releases import publish as releases
+from labelcrew.services.work import assignment, submission
 from tests.integration.feedback_team import client, feedback_team, label
 from tests.integration.team import add_items
 

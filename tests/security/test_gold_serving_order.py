@@ -19,7 +19,7 @@ import pytest
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.tree import DecisionTreeClassifier
 
-from labelcrew.services import assignment, submission
+from labelcrew.services.work import assignment, submission
 from tests.security.gold_world import gold_world
 
 

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from labelcrew.api.app import create_app
-from labelcrew.services import accounts
+from labelcrew.services.accounts import users as accounts
 from tests.integration.team import PASSWORD, build
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "labelcrew" / "web" / "templates"

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from labelcrew.api.app import create_app
 from labelcrew.config import Settings
-from labelcrew.db.models import Item
-from labelcrew.services import accounts
+from labelcrew.db.models.core import Item
+from labelcrew.services.accounts import users as accounts
 from tests.integration.team import build
 
 

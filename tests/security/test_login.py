@@ -12,11 +12,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from labelcrew.api.app import create_app
-from labelcrew.db.models import User
-from labelcrew.db.models_login import LoginThrottle
-from labelcrew.domain import password_policy
+from labelcrew.db.models.core import User
+from labelcrew.db.models.login import LoginThrottle
+from labelcrew.demo import sentiment as demo
+from labelcrew.domain.accounts import password_policy
 from labelcrew.errors import Throttled, ValidationFailed
-from labelcrew.services import accounts, demo, hash_gate, login_guard
+from labelcrew.services.accounts import hash_gate, login_guard
+from labelcrew.services.accounts import users as accounts
 from tests.integration.team import PASSWORD, build, user
 
 

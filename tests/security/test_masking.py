@@ -13,26 +13,22 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from labelcrew.api.app import create_app
-from labelcrew.db.models import Batch, Item
-from labelcrew.db.models_loops import CalibrationSession
-from labelcrew.domain.redaction import mask
+from labelcrew.db.models.calibration import CalibrationSession
+from labelcrew.db.models.core import Batch, Item
+from labelcrew.domain.metrics.calc import iso_week
+from labelcrew.domain.teamops.redaction import mask
 from labelcrew.errors import NotFound
-from labelcrew.services import (
-    accounts,
-    assignment,
-    batches,
-    calibration,
-    calibration_review,
-    comments,
-    escalations,
-    guidelines,
-    projects,
-    releases,
-    submission,
-    teamops_settings,
-    weekly,
-)
-from labelcrew.services.metrics_calc import iso_week
+from labelcrew.services.accounts import users as accounts
+from labelcrew.services.calibration import results as calibration_review
+from labelcrew.services.calibration import sessions as calibration
+from labelcrew.services.escalations import tickets as escalations
+from labelcrew.services.guidelines import versions as guidelines
+from labelcrew.services.metrics.weekly import snapshot as weekly
+from labelcrew.services.projects import batches, projects
+from labelcrew.services.releases import publish as releases
+from labelcrew.services.review import comments
+from labelcrew.services.teamops import settings as teamops_settings
+from labelcrew.services.work import assignment, submission
 from tests.integration.team import build, user
 
 EMAIL = "buyer{}@example.com"

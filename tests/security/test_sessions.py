@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from labelcrew.api.app import create_app
 from labelcrew.config import SECRET_FILE, Settings
-from labelcrew.db.models import AuditEvent
-from labelcrew.db.models_security import UserSession
+from labelcrew.db.models.core import AuditEvent
+from labelcrew.db.models.sessions import UserSession
 from tests.integration.team import PASSWORD, build
 
 OLD_DEV_SECRET = "dev-only-secret-change-me"  # the default that was published with the source

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from labelcrew.api.app import create_app
-from labelcrew.db.models import ApiToken, AuditEvent
-from labelcrew.services import accounts
+from labelcrew.db.models.core import ApiToken, AuditEvent
+from labelcrew.services.accounts import users as accounts
 from tests.integration.team import PASSWORD, build
 from tests.security.test_sessions import replay, sign_in
 

@@ -17,8 +17,10 @@ from labelcrew.api.security import (
     start_session,
 )
 from labelcrew.errors import Forbidden, Unauthenticated
-from labelcrew.services import account_admin, accounts, login_guard, sessions
-from labelcrew.services.accounts import Actor
+from labelcrew.services.accounts import admin as account_admin
+from labelcrew.services.accounts import login_guard, sessions
+from labelcrew.services.accounts import users as accounts
+from labelcrew.services.accounts.users import Actor
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 

@@ -10,7 +10,8 @@ from pydantic import Field
 from labelcrew.api.inputs import RequestModel
 from labelcrew.api.security import Ctx, db_of, require
 from labelcrew.domain.permissions import Action
-from labelcrew.services import calibration, calibration_review
+from labelcrew.services.calibration import results as calibration_review
+from labelcrew.services.calibration import sessions as calibration
 
 router = APIRouter(prefix="/api/v1/projects/{project_id}/calibration", tags=["calibration"])
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from labelcrew.api.inputs import RequestModel
 from labelcrew.api.security import Ctx, db_of, require
 from labelcrew.domain.permissions import Action
-from labelcrew.services import comments
+from labelcrew.services.review import comments
 
 router = APIRouter(prefix="/api/v1/projects/{project_id}", tags=["comments"])
 

@@ -10,7 +10,8 @@ from fastapi import APIRouter, Depends, Request
 from labelcrew.api.inputs import RequestModel
 from labelcrew.api.security import Ctx, db_of, require
 from labelcrew.domain.permissions import Action
-from labelcrew.services import escalation_transitions, escalations
+from labelcrew.services.escalations import tickets as escalations
+from labelcrew.services.escalations import transitions as escalation_transitions
 
 router = APIRouter(prefix="/api/v1/projects/{project_id}", tags=["escalations"])
 

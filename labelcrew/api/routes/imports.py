@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, File, Request, UploadFile
 
 from labelcrew.api.security import Ctx, db_of, require
 from labelcrew.domain.permissions import Action
-from labelcrew.services import importing
+from labelcrew.services.importing import imports as importing
 
 router = APIRouter(prefix="/api/v1/projects/{project_id}", tags=["items"])
 

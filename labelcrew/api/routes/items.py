@@ -10,7 +10,9 @@ from fastapi.responses import StreamingResponse
 from labelcrew.api.inputs import RequestModel
 from labelcrew.api.security import Ctx, db_of, require
 from labelcrew.domain.permissions import Action, allowed
-from labelcrew.services import batches, export, items, privacy
+from labelcrew.services.projects import batches, items
+from labelcrew.services.releases import live_export as export
+from labelcrew.services.teamops import privacy
 
 router = APIRouter(prefix="/api/v1/projects/{project_id}", tags=["items"])
 

@@ -8,10 +8,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse
 
 from labelcrew.api.security import Ctx, db_of, require
+from labelcrew.domain.metrics.weekly_render import render_html, render_markdown
 from labelcrew.domain.permissions import Action, allowed
 from labelcrew.errors import ValidationFailed
-from labelcrew.services import metrics, weekly
-from labelcrew.services.weekly_render import render_html, render_markdown
+from labelcrew.services.metrics import dashboard as metrics
+from labelcrew.services.metrics.weekly import snapshot as weekly
 
 router = APIRouter(prefix="/api/v1/projects/{project_id}", tags=["metrics"])
 FORMATS = ("json", "md", "html")

@@ -10,8 +10,9 @@ from pydantic import Field
 from labelcrew.api.inputs import JsonObject, RequestModel
 from labelcrew.api.security import Ctx, db_of, require, require_admin, require_user
 from labelcrew.domain.permissions import Action
-from labelcrew.services import audit_log, projects
-from labelcrew.services.accounts import Actor
+from labelcrew.services.accounts.users import Actor
+from labelcrew.services.platform import audit_log
+from labelcrew.services.projects import projects
 
 router = APIRouter(prefix="/api/v1/projects", tags=["projects"])
 

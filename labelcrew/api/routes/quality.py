@@ -8,7 +8,8 @@ from fastapi import APIRouter, Depends, Request
 
 from labelcrew.api.security import Ctx, db_of, require
 from labelcrew.domain.permissions import Action
-from labelcrew.services import alerts, quality
+from labelcrew.services.quality import alerts
+from labelcrew.services.quality import measures as quality
 
 router = APIRouter(prefix="/api/v1/projects/{project_id}", tags=["quality"])
 

@@ -10,7 +10,7 @@ from pydantic import Field
 from labelcrew.api.inputs import RequestModel
 from labelcrew.api.security import Ctx, db_of, require
 from labelcrew.domain.permissions import Action
-from labelcrew.services import relabel
+from labelcrew.services.guidelines import relabel
 
 router = APIRouter(prefix="/api/v1/projects/{project_id}/guidelines", tags=["guidelines"])
 

@@ -15,7 +15,8 @@ from pydantic import Field
 from labelcrew.api.inputs import RequestModel
 from labelcrew.api.security import Ctx, db_of, require
 from labelcrew.domain.permissions import Action
-from labelcrew.services import releases, releases_export
+from labelcrew.services.releases import formats as releases_export
+from labelcrew.services.releases import publish as releases
 
 router = APIRouter(prefix="/api/v1/projects/{project_id}/releases", tags=["releases"])
 

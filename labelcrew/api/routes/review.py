@@ -12,7 +12,11 @@ from pydantic import Field
 from labelcrew.api.inputs import RequestModel
 from labelcrew.api.security import Ctx, db_of, require
 from labelcrew.domain.permissions import Action
-from labelcrew.services import feedback_common, review, review_leases, review_queue, taxonomy
+from labelcrew.services.review import feedback_settings as feedback_common
+from labelcrew.services.review import leases as review_leases
+from labelcrew.services.review import queue as review_queue
+from labelcrew.services.review import reviews as review
+from labelcrew.services.review import taxonomy
 
 router = APIRouter(prefix="/api/v1/projects/{project_id}", tags=["review"])
 

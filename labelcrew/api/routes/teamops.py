@@ -12,17 +12,11 @@ from pydantic import Field
 from labelcrew.api.inputs import JsonObject, RequestModel
 from labelcrew.api.security import Ctx, db_of, require
 from labelcrew.domain.permissions import Action
-from labelcrew.services import (
-    capacity,
-    capacity_forecast,
-    cost,
-    handoffs,
-    priorities,
-    redistribution,
-    routing,
-    selfcheck,
-    teamops_settings,
-)
+from labelcrew.services.teamops import capacity, cost, handoffs, priorities, redistribution
+from labelcrew.services.teamops import forecast as capacity_forecast
+from labelcrew.services.teamops import settings as teamops_settings
+from labelcrew.services.work import difficulty_hooks as routing
+from labelcrew.services.work import selfcheck
 
 router = APIRouter(prefix="/api/v1/projects/{project_id}", tags=["teamops"])
 

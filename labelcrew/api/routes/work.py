@@ -19,8 +19,8 @@ from labelcrew.api.responses import FastJSON
 from labelcrew.api.security import Ctx, Deferred, db_of, require, require_in_handler
 from labelcrew.domain.permissions import Action
 from labelcrew.domain.text_rules import NUL_JSON, NUL_MESSAGE, find_nul
-from labelcrew.services import assignment, submission
 from labelcrew.services.uow import Database
+from labelcrew.services.work import assignment, submission
 
 router = APIRouter(prefix="/api/v1/projects/{project_id}", tags=["work"])
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from labelcrew.db import all_models  # noqa: F401  (registers every table on Base)
-from labelcrew.db.models import Base
+from labelcrew.db.models.core import Base
 
 target_metadata = Base.metadata
 config = context.config

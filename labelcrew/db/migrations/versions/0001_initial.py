@@ -7,7 +7,7 @@ Create Date: 2026-11-23 10:29:36.077212
 
 from alembic import op
 import sqlalchemy as sa
-import labelcrew.db.models
+import labelcrew.db.models.core
 from sqlalchemy.dialects import postgresql
 
 revision = "0001"
@@ -19,7 +19,7 @@ depends_on = None
 def upgrade() -> None:
     op.create_table('audit_events',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('at', labelcrew.db.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', labelcrew.db.models.core.UTCDateTime(timezone=True), nullable=False),
     sa.Column('actor_id', sa.Integer(), nullable=True),
     sa.Column('project_id', sa.Integer(), nullable=True),
     sa.Column('action', sa.String(length=80), nullable=False),
@@ -37,8 +37,8 @@ def upgrade() -> None:
     sa.Column('project_id', sa.Integer(), nullable=True),
     sa.Column('event_type', sa.String(length=80), nullable=False),
     sa.Column('payload', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
-    sa.Column('created_at', labelcrew.db.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('processed_at', labelcrew.db.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', labelcrew.db.models.core.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('processed_at', labelcrew.db.models.core.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('outbox_events', schema=None) as batch_op:
@@ -60,7 +60,7 @@ def upgrade() -> None:
     sa.Column('schema_version', sa.Integer(), nullable=True),
     sa.Column('guideline_version', sa.Integer(), nullable=True),
     sa.Column('settings', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
-    sa.Column('created_at', labelcrew.db.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', labelcrew.db.models.core.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('slug')
     )
@@ -71,7 +71,7 @@ def upgrade() -> None:
     sa.Column('password_hash', sa.String(length=200), nullable=False),
     sa.Column('is_admin', sa.Boolean(), nullable=False),
     sa.Column('is_active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', labelcrew.db.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', labelcrew.db.models.core.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('username')
     )
@@ -80,8 +80,8 @@ def upgrade() -> None:
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=100), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
-    sa.Column('created_at', labelcrew.db.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('revoked_at', labelcrew.db.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', labelcrew.db.models.core.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', labelcrew.db.models.core.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('token_hash')
@@ -95,10 +95,10 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('owner_id', sa.Integer(), nullable=True),
     sa.Column('state', sa.String(length=20), nullable=False),
-    sa.Column('deadline', labelcrew.db.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('deadline', labelcrew.db.models.core.UTCDateTime(timezone=True), nullable=True),
     sa.Column('handoff_note', sa.Text(), nullable=False),
-    sa.Column('created_at', labelcrew.db.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', labelcrew.db.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', labelcrew.db.models.core.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', labelcrew.db.models.core.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['owner_id'], ['users.id'], ),
     sa.ForeignKeyConstraint(['project_id'], ['projects.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
@@ -113,9 +113,9 @@ def upgrade() -> None:
     sa.Column('body', sa.Text(), nullable=False),
     sa.Column('changelog', sa.Text(), nullable=False),
     sa.Column('created_by', sa.Integer(), nullable=True),
-    sa.Column('created_at', labelcrew.db.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', labelcrew.db.models.core.UTCDateTime(timezone=True), nullable=False),
     sa.Column('published_by', sa.Integer(), nullable=True),
-    sa.Column('published_at', labelcrew.db.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('published_at', labelcrew.db.models.core.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['created_by'], ['users.id'], ),
     sa.ForeignKeyConstraint(['project_id'], ['projects.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['published_by'], ['users.id'], ),
@@ -128,7 +128,7 @@ def upgrade() -> None:
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('definition', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('created_by', sa.Integer(), nullable=True),
-    sa.Column('created_at', labelcrew.db.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', labelcrew.db.models.core.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['created_by'], ['users.id'], ),
     sa.ForeignKeyConstraint(['project_id'], ['projects.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
@@ -140,14 +140,14 @@ def upgrade() -> None:
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('roles', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
-    sa.Column('status_since', labelcrew.db.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('status_since', labelcrew.db.models.core.UTCDateTime(timezone=True), nullable=True),
     sa.Column('skills', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('wip_limit', sa.Integer(), nullable=True),
     sa.Column('gold_rate', sa.Float(), nullable=True),
     sa.Column('served_since_gold', sa.Integer(), nullable=False),
     sa.Column('acknowledged_guideline_version', sa.Integer(), nullable=True),
-    sa.Column('acknowledged_at', labelcrew.db.models.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', labelcrew.db.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('acknowledged_at', labelcrew.db.models.core.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', labelcrew.db.models.core.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['project_id'], ['projects.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
@@ -159,7 +159,7 @@ def upgrade() -> None:
     op.create_table('batch_claims',
     sa.Column('batch_id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.Column('claimed_at', labelcrew.db.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('claimed_at', labelcrew.db.models.core.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['batch_id'], ['batches.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('batch_id', 'user_id')
@@ -188,7 +188,7 @@ def upgrade() -> None:
     sa.Column('overlap_target', sa.Integer(), nullable=False),
     sa.Column('annotation_count', sa.Integer(), nullable=False),
     sa.Column('state', sa.String(length=20), nullable=False),
-    sa.Column('created_at', labelcrew.db.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', labelcrew.db.models.core.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['batch_id'], ['batches.id'], ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['project_id'], ['projects.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
@@ -213,8 +213,8 @@ def upgrade() -> None:
     sa.Column('duration_ms', sa.Integer(), nullable=True),
     sa.Column('idempotency_key', sa.String(length=200), nullable=True),
     sa.Column('gold_correct', sa.Boolean(), nullable=True),
-    sa.Column('created_at', labelcrew.db.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('superseded_at', labelcrew.db.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', labelcrew.db.models.core.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('superseded_at', labelcrew.db.models.core.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['annotator_id'], ['users.id'], ),
     sa.ForeignKeyConstraint(['item_id'], ['items.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['project_id'], ['projects.id'], ondelete='CASCADE'),
@@ -232,9 +232,9 @@ def upgrade() -> None:
     sa.Column('annotator_id', sa.Integer(), nullable=False),
     sa.Column('queue', sa.String(length=20), nullable=False),
     sa.Column('state', sa.String(length=20), nullable=False),
-    sa.Column('leased_at', labelcrew.db.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', labelcrew.db.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('finished_at', labelcrew.db.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('leased_at', labelcrew.db.models.core.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', labelcrew.db.models.core.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', labelcrew.db.models.core.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['annotator_id'], ['users.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['item_id'], ['items.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['project_id'], ['projects.id'], ondelete='CASCADE'),
@@ -250,7 +250,7 @@ def upgrade() -> None:
     sa.Column('value', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('rule_number', sa.String(length=20), nullable=True),
     sa.Column('created_by', sa.Integer(), nullable=True),
-    sa.Column('created_at', labelcrew.db.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', labelcrew.db.models.core.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['created_by'], ['users.id'], ),
     sa.ForeignKeyConstraint(['item_id'], ['items.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('item_id')

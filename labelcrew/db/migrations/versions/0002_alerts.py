@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import labelcrew.db.models
+import labelcrew.db.models.core
 
 revision = "0002_alerts"
 down_revision = "0001"
@@ -16,7 +16,7 @@ branch_labels = ("quality",)
 depends_on = None
 
 JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
-WHEN = labelcrew.db.models.UTCDateTime(timezone=True)
+WHEN = labelcrew.db.models.core.UTCDateTime(timezone=True)
 
 
 def upgrade() -> None:

@@ -7,14 +7,14 @@ Revises: 0001
 import sqlalchemy as sa
 from alembic import op
 
-import labelcrew.db.models
+import labelcrew.db.models.core
 
 revision = "0011_login"
 down_revision = "0001"
 branch_labels = ("login",)
 depends_on = None
 
-WHEN = labelcrew.db.models.UTCDateTime(timezone=True)
+WHEN = labelcrew.db.models.core.UTCDateTime(timezone=True)
 
 
 def upgrade() -> None:

@@ -1,0 +1,1 @@
+"""The demo project behind `labelcrew serve --demo`: sentiment data, a team, history."""

@@ -1,0 +1,1 @@
+"""Account rules: the password policy."""

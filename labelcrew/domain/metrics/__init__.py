@@ -1,0 +1,1 @@
+"""Metrics arithmetic and the weekly snapshot's rendering: plain values in, plain values out."""

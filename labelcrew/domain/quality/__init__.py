@@ -1,0 +1,1 @@
+"""The quality engine's rules: gold scheduling, membership states, agreement, drift."""

@@ -1,0 +1,1 @@
+"""Inter-annotator agreement: percent, Cohen, Fleiss, Krippendorff, spans, rankings, sets."""

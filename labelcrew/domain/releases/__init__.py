@@ -1,0 +1,1 @@
+"""The rules of a release as pure functions: final labels, exclusions, the content hash."""

@@ -1,0 +1,1 @@
+"""Team operations: seniority routing, workload planning, payload redaction."""

@@ -1,0 +1,1 @@
+"""Work distribution rules: overlap policies and self-check rules."""

@@ -1,0 +1,1 @@
+"""Accounts: users, passwords, API tokens, server-side sessions, sign-in throttling."""

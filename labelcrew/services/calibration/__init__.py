@@ -1,0 +1,1 @@
+"""Calibration sessions: hard items labelled blind, compared, decided."""

@@ -1,0 +1,1 @@
+"""Guidelines: versions with numbered rules, acknowledgement, revision -> relabel."""

@@ -1,0 +1,69 @@
+"""The byte stream an import reads: format sniffing replayed, bytes counted for progress,
+and, when bad rows go to a reject file, each row's source lines kept until the row is done."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Iterator
+from typing import Any, BinaryIO
+
+from labelcrew.domain.importing.parsers import (
+    ItemRow,
+    RowError,
+    parse_csv_lines,
+    parse_jsonl_lines,
+    parse_rows,
+)
+
+
+class CountingReader(io.RawIOBase):
+    """The upload as a raw stream: first the bytes read to sniff the format, then the rest;
+    counts the bytes handed on, for progress."""
+
+    def __init__(self, head: bytes, rest: BinaryIO) -> None:
+        self._head = memoryview(head)
+        self._rest = rest
+        self.bytes_read = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._head:
+            n = min(len(buffer), len(self._head))
+            buffer[:n] = self._head[:n]
+            self._head = self._head[n:]
+        else:
+            data = self._rest.read(len(buffer))
+            n = len(data)
+            buffer[:n] = data
+        self.bytes_read += n
+        return n
+
+
+class LineLog:
+    """Remembers the lines read since the last row, so a rejected row can quote its source."""
+
+    def __init__(self, lines: Iterable[bytes]) -> None:
+        self._lines = lines
+        self.recent: list[tuple[int, bytes]] = []
+
+    def __iter__(self) -> Iterator[bytes]:
+        for number, line in enumerate(self._lines, 1):
+            self.recent.append((number, line))
+            yield line
+
+    def take(self, first_line: int) -> str:
+        raw = b"".join(line for number, line in self.recent if number >= first_line)
+        self.recent.clear()
+        return raw.decode("utf-8", errors="replace").rstrip("\r\n")
+
+
+def rows_of(
+    stream: BinaryIO, fmt: str, want_raw: bool
+) -> tuple[Iterator[ItemRow | RowError], LineLog | None]:
+    if want_raw and fmt in ("jsonl", "csv"):
+        log = LineLog(stream)
+        parse = parse_jsonl_lines if fmt == "jsonl" else parse_csv_lines
+        return parse(log), log
+    return parse_rows(stream, fmt), None

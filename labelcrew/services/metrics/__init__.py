@@ -1,0 +1,1 @@
+"""Metrics: the dashboard's figures, their rollups, and the weekly snapshot."""

@@ -1,0 +1,1 @@
+"""The weekly snapshot: one page per week, per member trends and top examples."""

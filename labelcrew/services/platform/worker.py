@@ -1,0 +1,392 @@
+"""The background worker: drains the transactional outbox into webhook deliveries, sends them,
+and runs periodic jobs. `labelcrew worker` runs it as a process (any number of them); an
+embedded `labelcrew serve` on SQLite runs the same loop in a thread (`embedded_worker`).
+
+One pass (`drain`):
+1. fan out: claim a batch of unprocessed outbox rows (PostgreSQL `FOR UPDATE SKIP LOCKED`,
+   SQLite `BEGIN IMMEDIATE`), write one delivery row per matching webhook (unique per webhook
+   and event), mark the rows processed, commit;
+2. send: claim due deliveries by setting a short `claimed_until` lease (same locking), commit,
+   POST each signed body outside any transaction, then record the outcome: delivered on 2xx,
+   else retry after `backoff_base * 2**(attempts-1)` seconds (capped), failed after
+   `max_attempts`;
+3. periodic jobs: each `PeriodicJob(name, every_seconds, fn)` in `PERIODIC_JOBS` runs when its
+   shared `worker_jobs` row says it is due, so one worker in the fleet runs it.
+
+Delivery is at least once (a worker that dies after sending but before recording lets the
+lease lapse and the delivery is retried); receivers dedupe on the event id in the body.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, NamedTuple
+
+import httpx
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy import or_, select, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
+
+from labelcrew.db.models.core import OutboxEvent, Project
+from labelcrew.db.models.platform import Webhook, WebhookDelivery, WorkerJob
+from labelcrew.errors import LabelcrewError
+from labelcrew.services.platform.webhooks import SIGNATURE_HEADER, event_body, matches, sign
+from labelcrew.services.quality import measures as quality
+from labelcrew.services.uow import Database
+
+log = logging.getLogger("labelcrew.worker")
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    batch_size: int = 100
+    timeout: float = 10.0
+    max_attempts: int = 8
+    backoff_base: float = 10.0
+    backoff_cap: float = 6 * 3600.0
+    claim_seconds: float = 60.0
+
+    def backoff(self, attempts: int) -> float:
+        return float(min(self.backoff_cap, self.backoff_base * 2 ** (attempts - 1)))
+
+
+class PeriodicJob(NamedTuple):
+    name: str
+    every_seconds: float
+    fn: Callable[[Database], None]
+
+
+def scan_quality(db: Database) -> None:
+    """Agreement snapshot and drift scan of every project with a schema."""
+    with db.uow(read_only=True) as uow:
+        ids = list(
+            uow.session.scalars(select(Project.id).where(Project.schema_version.is_not(None)))
+        )
+    for project_id in ids:
+        try:
+            quality.measure_agreement(db, project_id, record=True)
+            quality.scan_drift(db, project_id)
+        except LabelcrewError as exc:  # e.g. no single-choice field to measure
+            log.info("quality scan skipped project %s: %s", project_id, exc.message)
+
+
+PERIODIC_JOBS: tuple[PeriodicJob, ...] = (PeriodicJob("quality.scan", 3600.0, scan_quality),)
+
+
+def register_periodic(name: str, every_seconds: float, fn: Callable[[Database], None]) -> None:
+    """Add a periodic job (call at import time of the module that owns the job)."""
+    global PERIODIC_JOBS
+    if any(job.name == name for job in PERIODIC_JOBS):
+        raise ValueError(f"periodic job {name!r} is registered already")
+    PERIODIC_JOBS = (*PERIODIC_JOBS, PeriodicJob(name, every_seconds, fn))
+
+
+def fan_out(db: Database, config: WorkerConfig = WorkerConfig()) -> int:
+    """Turn one batch of outbox events into deliveries; returns the number of events taken.
+
+    Most events match no webhook (one per label submitted): those are only marked processed,
+    in one UPDATE, without loading their payloads."""
+    with db.uow() as uow:
+        query = (
+            select(OutboxEvent.id, OutboxEvent.project_id, OutboxEvent.event_type)
+            .where(OutboxEvent.processed_at.is_(None))
+            .order_by(OutboxEvent.id)
+            .limit(config.batch_size)
+        )
+        if not db.is_sqlite:
+            query = query.with_for_update(skip_locked=True)
+        taken = uow.session.execute(query).all()
+        if not taken:
+            return 0
+        project_ids = sorted({e.project_id for e in taken if e.project_id is not None})
+        hooks: dict[int, list[Webhook]] = {}
+        for hook in uow.session.scalars(
+            select(Webhook).where(Webhook.project_id.in_(project_ids), Webhook.active)
+        ):
+            hooks.setdefault(hook.project_id, []).append(hook)
+        targets = {
+            e.id: [h for h in hooks.get(e.project_id or 0, []) if matches(h, e.event_type)]
+            for e in taken
+        }
+        wanted = [event_id for event_id, found in targets.items() if found]
+        if wanted:
+            events = uow.session.scalars(
+                select(OutboxEvent).where(OutboxEvent.id.in_(wanted)).order_by(OutboxEvent.id)
+            )
+            for event in events:
+                for hook in targets[event.id]:
+                    uow.session.add(
+                        WebhookDelivery(
+                            webhook_id=hook.id,
+                            event_id=event.id,
+                            event_type=event.event_type,
+                            body=event_body(event),
+                            state="pending",
+                            attempts=0,
+                            next_attempt_at=uow.now,
+                            created_at=uow.now,
+                        )
+                    )
+        uow.session.execute(
+            update(OutboxEvent)
+            .where(OutboxEvent.id.in_([e.id for e in taken]))
+            .values(processed_at=uow.now)
+            .execution_options(synchronize_session=False)
+        )
+        uow.commit()
+        return len(taken)
+
+
+class _Claimed(NamedTuple):
+    id: int
+    url: str
+    secret: str
+    body: str
+    event_type: str
+    event_id: int
+    timestamp: int
+
+
+def _claim_due(db: Database, config: WorkerConfig) -> list[_Claimed]:
+    with db.uow() as uow:
+        query = (
+            select(WebhookDelivery, Webhook.url, Webhook.secret)
+            .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
+            .where(
+                WebhookDelivery.state == "pending",
+                WebhookDelivery.next_attempt_at <= uow.now,
+                or_(
+                    WebhookDelivery.claimed_until.is_(None),
+                    WebhookDelivery.claimed_until <= uow.now,
+                ),
+                Webhook.active,
+            )
+            .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+            .limit(config.batch_size)
+        )
+        if not db.is_sqlite:
+            query = query.with_for_update(skip_locked=True, of=WebhookDelivery)
+        claimed = []
+        stamp = int(uow.now.timestamp())
+        for delivery, url, secret in uow.session.execute(query).all():
+            delivery.claimed_until = uow.now + timedelta(seconds=config.claim_seconds)
+            claimed.append(
+                _Claimed(
+                    delivery.id,
+                    url,
+                    secret,
+                    delivery.body,
+                    delivery.event_type,
+                    delivery.event_id,
+                    stamp,
+                )
+            )
+        uow.commit()
+        return claimed
+
+
+def _post(client: httpx.Client, job: _Claimed) -> tuple[int | None, str | None]:
+    raw = job.body.encode()
+    try:
+        response = client.post(
+            job.url,
+            content=raw,
+            headers={
+                "Content-Type": "application/json",
+                "User-Agent": "labelcrew-webhooks",
+                "X-Labelcrew-Event": job.event_type,
+                "X-Labelcrew-Event-Id": str(job.event_id),
+                "X-Labelcrew-Delivery": str(job.id),
+                SIGNATURE_HEADER: sign(job.secret, job.timestamp, raw),
+            },
+        )
+    except httpx.HTTPError as exc:
+        return None, f"{type(exc).__name__}: {exc}"[:500]
+    if 200 <= response.status_code < 300:
+        return response.status_code, None
+    return response.status_code, f"HTTP {response.status_code}: {response.text[:200]}"
+
+
+def _record(
+    db: Database, config: WorkerConfig, outcomes: list[tuple[int, int | None, str | None]]
+) -> None:
+    with db.uow() as uow:
+        for delivery_id, status, error in outcomes:
+            delivery = uow.session.get(WebhookDelivery, delivery_id)
+            if delivery is None:  # its webhook was deleted meanwhile
+                continue
+            delivery.attempts += 1
+            delivery.last_status, delivery.last_error = status, error
+            delivery.claimed_until = None
+            if error is None:
+                delivery.state, delivery.delivered_at = "delivered", uow.now
+            elif delivery.attempts >= config.max_attempts:
+                delivery.state = "failed"
+            else:
+                delivery.next_attempt_at = uow.now + timedelta(
+                    seconds=config.backoff(delivery.attempts)
+                )
+        uow.commit()
+
+
+def send_due(db: Database, config: WorkerConfig, client: httpx.Client) -> dict[str, int]:
+    """Send one batch of due deliveries; returns how many were sent and how many failed."""
+    jobs = _claim_due(db, config)
+    outcomes = [(job.id, *_post(client, job)) for job in jobs]
+    if outcomes:
+        _record(db, config, outcomes)
+    return {
+        "sent": sum(1 for _, _, error in outcomes if error is None),
+        "errors": sum(1 for _, _, error in outcomes if error is not None),
+    }
+
+
+def _claim_job(db: Database, job: PeriodicJob) -> bool:
+    with db.uow() as uow:
+        query = select(WorkerJob).where(WorkerJob.name == job.name)
+        if not db.is_sqlite:
+            query = query.with_for_update(skip_locked=True)
+        row = uow.session.scalar(query)
+        if row is None:
+            row = WorkerJob(name=job.name, runs=0)
+            uow.session.add(row)
+        elif (
+            row.last_started_at is not None
+            and row.last_started_at + timedelta(seconds=job.every_seconds) > uow.now
+        ):
+            return False
+        row.last_started_at, row.runs = uow.now, row.runs + 1
+        try:
+            uow.commit()
+        except IntegrityError:  # another worker created the row (and runs the job) first
+            return False
+        return True
+
+
+def _finish_job(db: Database, name: str, error: str | None) -> None:
+    with db.uow() as uow:
+        row = uow.session.get(WorkerJob, name)
+        if row is not None:
+            row.last_finished_at, row.last_error = uow.now, error
+            uow.commit()
+
+
+def run_periodic(db: Database, jobs: Sequence[PeriodicJob] | None = None) -> list[str]:
+    """Run the jobs that are due; a failing job is logged and recorded, the others still run."""
+    ran = []
+    for job in PERIODIC_JOBS if jobs is None else jobs:
+        if not _claim_job(db, job):
+            continue
+        error = None
+        try:
+            job.fn(db)
+        except Exception as exc:
+            log.exception("periodic job %s failed", job.name)
+            error = f"{type(exc).__name__}: {exc}"[:1000]
+        _finish_job(db, job.name, error)
+        ran.append(job.name)
+    return ran
+
+
+def drain(
+    db: Database,
+    config: WorkerConfig = WorkerConfig(),
+    *,
+    client: httpx.Client | None = None,
+    jobs: Sequence[PeriodicJob] | None = None,
+    max_rounds: int = 100,
+) -> dict[str, Any]:
+    """One full pass: fan out every pending event, send every due delivery, run due jobs."""
+    own = client is None
+    http = client or httpx.Client(timeout=config.timeout)
+    totals: dict[str, Any] = {"events": 0, "sent": 0, "errors": 0}
+    try:
+        for _ in range(max_rounds):
+            taken = fan_out(db, config)
+            totals["events"] += taken
+            if taken < config.batch_size:
+                break
+        for _ in range(max_rounds):
+            sent = send_due(db, config, http)
+            totals["sent"] += sent["sent"]
+            totals["errors"] += sent["errors"]
+            if sent["sent"] + sent["errors"] < config.batch_size:
+                break
+    finally:
+        if own:
+            http.close()
+    totals["jobs"] = run_periodic(db, jobs)
+    return totals
+
+
+def run(
+    db: Database,
+    *,
+    interval: float = 2.0,
+    once: bool = False,
+    stop: threading.Event | None = None,
+    config: WorkerConfig = WorkerConfig(),
+    jobs: Sequence[PeriodicJob] | None = None,
+) -> dict[str, Any]:
+    """The worker loop: `drain`, then wait `interval` seconds (or until `stop` is set)."""
+    from labelcrew.services.platform import jobs as schedule  # noqa: F401  (registers every periodic job)
+
+    stop = stop or threading.Event()
+    last: dict[str, Any] = {}
+    with httpx.Client(timeout=config.timeout) as client:
+        while True:
+            try:
+                last = drain(db, config, client=client, jobs=jobs)
+            except Exception:  # a database hiccup must not kill the loop
+                if once:
+                    raise
+                log.exception("worker pass failed; retrying in %.1f s", interval)
+            if once or stop.wait(interval):
+                return last
+
+
+class WorkerSettings(BaseSettings):
+    """LABELCREW_INPROCESS_WORKER: run the worker inside `labelcrew serve` (default: yes when
+    the app serves its own SQLite database, no otherwise: servers run `labelcrew worker`)."""
+
+    model_config = SettingsConfigDict(env_prefix="LABELCREW_", extra="ignore")
+    inprocess_worker: bool | None = None
+    worker_interval: float = 2.0
+
+
+def inprocess_enabled(db: Database, database_url: str) -> bool:
+    explicit = WorkerSettings().inprocess_worker
+    if explicit is not None:
+        return explicit
+    # Embedded means: SQLite, and the very file the settings point at (tests build apps over
+    # throwaway databases and so never start a worker unless they ask for one).
+    return db.is_sqlite and db.engine.url.database == make_url(database_url).database
+
+
+@asynccontextmanager
+async def embedded_worker(app: Any) -> AsyncIterator[None]:
+    """FastAPI lifespan: run the worker loop in a background thread while the app serves."""
+    db: Database = app.state.db
+    thread, stop = None, threading.Event()
+    if inprocess_enabled(db, app.state.settings.resolved_database_url):
+        interval = WorkerSettings().worker_interval
+        thread = threading.Thread(
+            target=run,
+            kwargs={"db": db, "interval": interval, "stop": stop},
+            name="labelcrew-worker",
+            daemon=True,
+        )
+        thread.start()
+        log.info("in-process worker started (every %.1f s)", interval)
+    try:
+        yield
+    finally:
+        if thread is not None:
+            stop.set()
+            thread.join(timeout=30)

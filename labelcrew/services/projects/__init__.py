@@ -1,0 +1,1 @@
+"""Projects, members and roles, label schemas, batches and items."""

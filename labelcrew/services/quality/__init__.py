@@ -1,0 +1,1 @@
+"""Quality over stored labels: agreement, gold accuracy, drift scans and alerts."""

@@ -1,0 +1,295 @@
+"""Drift scan over stored labels: each member's gold answers and agreement checks, and alerts.
+
+The scan reads, for the project's primary field, every member's gold answers (right or wrong)
+and every live label on an overlap item, turns the latter into agreement checks against the
+other annotators (:func:`labelcrew.domain.quality.drift.tests.peer_agreement`: the first two labels of an
+item against each other, the third against the first two when they agree), and reruns each
+member's drift chart over the whole history (:func:`labelcrew.domain.quality.drift.tests.detect_member_drift`).
+Keys are annotation ids: a gold answer counts from its own annotation, a check from the
+annotation that completed it. The one-coin model takes the others' accuracy from the project's
+pooled gold answers, and the chart's design the project's checks per gold answer.
+
+Runs inside the caller's unit of work (``quality.scan_drift``); it raises alerts, never commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select
+
+from labelcrew.db.models.core import Annotation, Item, User
+from labelcrew.domain.quality.drift import tests as drift
+from labelcrew.services.quality.alerts import raise_alert, was_resolved
+from labelcrew.services.uow import UnitOfWork
+
+EVIDENCE_ITEMS = 50  # item ids kept per stream in an alert's evidence
+PRIOR_ACCURACY, PRIOR_STRENGTH = 0.85, 20.0  # for the others' accuracy before gold piles up
+
+
+@dataclass
+class TeamStreams:
+    """Every member's streams by kind (``gold``, ``pair``, ``consensus``) and how agreement
+    checks arrive in the project (``None`` when it has none)."""
+
+    streams: dict[str, dict[str, drift.MemberStream]] = field(default_factory=dict)
+    peers: drift.PeerRates | None = None
+
+    def add(self, kind: str, by_member: dict[str, drift.MemberStream]) -> None:
+        for member, stream in by_member.items():
+            self.streams.setdefault(member, {})[kind] = stream
+
+    def count(self, kind: str) -> int:
+        return sum(len(s[kind]) for s in self.streams.values() if kind in s)
+
+
+def _gold_rows(uow: UnitOfWork, project_id: int) -> list[Any]:
+    return list(
+        uow.session.execute(
+            select(Annotation.id, User.username, Annotation.item_id, Annotation.gold_correct)
+            .join(User, User.id == Annotation.annotator_id)
+            .where(Annotation.project_id == project_id, Annotation.gold_correct.is_not(None))
+            .order_by(Annotation.id)
+        )
+    )
+
+
+def live_labels(uow: UnitOfWork, project_id: int) -> Iterable[Any]:
+    """Live labels on non-gold items, oldest first: (id, item_id, username, value) rows."""
+    return uow.session.execute(
+        select(Annotation.id, Annotation.item_id, User.username, Annotation.value)
+        .join(Item, Item.id == Annotation.item_id)
+        .join(User, User.id == Annotation.annotator_id)
+        .where(
+            Annotation.project_id == project_id,
+            Annotation.superseded_at.is_(None),
+            Item.is_gold.is_(False),
+        )
+        .order_by(Annotation.id)
+    )
+
+
+def measured_labels(
+    uow: UnitOfWork, project_id: int, field_name: str, categories: list[str]
+) -> list[Any]:
+    """Live labels on non-gold items whose ``field_name`` holds one of ``categories``, oldest
+    first."""
+    return [r for r in live_labels(uow, project_id) if r.value.get(field_name) in categories]
+
+
+def _streams_by_member(
+    ats: np.ndarray, success: np.ndarray, items: np.ndarray, members: np.ndarray
+) -> dict[str, drift.MemberStream]:
+    out = {}
+    for member in np.unique(members):
+        mine = members == member
+        out[str(member)] = drift.MemberStream(ats[mine], success[mine], items[mine].tolist())
+    return out
+
+
+def member_streams(
+    uow: UnitOfWork, project_id: int, categories: list[str], labels: list[Any], field_name: str
+) -> TeamStreams:
+    """Every member's streams; ``labels`` are the project's overlap labels with a value in
+    ``categories`` (from :func:`measured_labels`)."""
+    team = TeamStreams()
+    gold = _gold_rows(uow, project_id)
+    if gold:
+        team.add(
+            drift.GOLD,
+            _streams_by_member(
+                np.array([r.id for r in gold], dtype=np.int64),
+                np.array([bool(r.gold_correct) for r in gold]),
+                np.array([r.item_id for r in gold]),
+                np.array([r.username for r in gold]),
+            ),
+        )
+    if not labels:
+        return team
+    items = np.array([r.item_id for r in labels])
+    members = np.array([r.username for r in labels])
+    found = drift.peer_agreement(
+        items,
+        members,
+        [categories.index(r.value[field_name]) for r in labels],
+        order=np.array([r.id for r in labels], dtype=np.int64),
+    )
+    for kind in (drift.PAIR, drift.CONSENSUS):
+        mine = found.kind == drift.KINDS.index(kind)
+        team.add(
+            kind,
+            _streams_by_member(
+                found.available_at[mine], found.agrees[mine], items[mine], members[mine]
+            ),
+        )
+    answered = team.count(drift.GOLD)
+    checks = team.count(drift.PAIR) + team.count(drift.CONSENSUS)
+    if checks and len(categories) >= 2:
+        right = sum(
+            int(np.sum(s[drift.GOLD].success)) for s in team.streams.values() if s.get(drift.GOLD)
+        )
+        accuracy = (right + PRIOR_ACCURACY * PRIOR_STRENGTH) / (answered + PRIOR_STRENGTH)
+        team.peers = drift.PeerRates(
+            n_classes=len(categories),
+            others_accuracy=float(np.clip(accuracy, 1.0 / len(categories) + 0.01, 0.99)),
+            pair_per_gold=team.count(drift.PAIR) / max(answered, 1),
+            consensus_per_gold=team.count(drift.CONSENSUS) / max(answered, 1),
+        )
+    return team
+
+
+def scan(
+    uow: UnitOfWork,
+    project_id: int,
+    field_name: str,
+    categories: list[str],
+    *,
+    shift_window: int = 200,
+) -> list[dict[str, Any]]:
+    """Both drift tests of every member; returns the alerts raised (or refreshed)."""
+    labels = measured_labels(uow, project_id, field_name, categories)
+    team = member_streams(uow, project_id, categories, labels, field_name)
+    return scan_accuracy(uow, project_id, team) + scan_label_shift(
+        uow, project_id, field_name, categories, labels, shift_window=shift_window
+    )
+
+
+def scan_accuracy(uow: UnitOfWork, project_id: int, team: TeamStreams) -> list[dict[str, Any]]:
+    """Rerun every member's chart and raise an ``accuracy_drop`` alert for the latest alarm of
+    each member whose history has one."""
+    found = []
+    for member in sorted(team.streams):
+        alarms = drift.detect_member_drift(team.streams[member], peers=team.peers)
+        if alarms:
+            raised = raise_member_alert(uow, project_id, member, alarms[-1])
+            if raised is not None:
+                found.append(raised)
+    return found
+
+
+def _stream_evidence(evidence: drift.StreamEvidence) -> dict[str, Any]:
+    return {
+        "n": evidence.n,
+        "successes": evidence.successes,
+        "rate": evidence.rate,
+        "baseline": evidence.baseline,
+        "drifted": evidence.drifted,
+        "nats": evidence.nats,
+        "items": [str(i) for i in evidence.item_ids][-EVIDENCE_ITEMS:],
+    }
+
+
+def _alert_evidence(alert: drift.Alert, window: list[Any]) -> dict[str, Any]:
+    """What every member alert records: the window, the rates, the test and the last items."""
+    return {
+        "window": window,
+        "before_rate": alert.before_rate,
+        "after_rate": alert.after_rate,
+        "statistic": alert.statistic,
+        "threshold": alert.threshold,
+        "items": [str(i) for i in alert.item_ids][-EVIDENCE_ITEMS:],
+        **{k: v for k, v in alert.details.items() if isinstance(v, int | float | str)},
+    }
+
+
+WHAT = {
+    drift.GOLD: "gold answers right",
+    drift.PAIR: "agreed with the item's other first label",
+    drift.CONSENSUS: "agreed with the two labels before theirs",
+}
+
+
+def raise_member_alert(
+    uow: UnitOfWork, project_id: int, member: str, alarm: drift.DriftAlarm
+) -> dict[str, Any] | None:
+    """Raise (or refresh) the member's drift alert; None when a lead resolved this alarm."""
+    alert = alarm.alert
+    window = [alarm.start_at, alarm.end_at]
+    subject = f"member:{member}"
+    if was_resolved(uow, project_id=project_id, kind=alert.kind, subject=subject, window=window):
+        return None
+    evidence = {
+        "trigger": alarm.trigger,
+        **_alert_evidence(alert, window),
+        "streams": {name: _stream_evidence(e) for name, e in alarm.streams.items()},
+    }
+    parts = [
+        f"{e.successes} of {e.n} {WHAT[name]} (expected {e.baseline:.2f})"
+        for name, e in alarm.streams.items()
+        if e.n
+    ]
+    message = f"{member}'s accuracy looks lower since annotation {alarm.start_at}: " + "; ".join(
+        parts
+    )
+    return _raise(uow, project_id, member, alert.kind, message, evidence)
+
+
+def _raise(
+    uow: UnitOfWork,
+    project_id: int,
+    member: str,
+    kind: str,
+    message: str,
+    evidence: dict[str, Any],
+) -> dict[str, Any]:
+    raise_alert(
+        uow,
+        project_id=project_id,
+        kind=kind,
+        subject=f"member:{member}",
+        message=message,
+        evidence=evidence,
+    )
+    return {"member": member, "kind": kind, "message": message, "evidence": evidence}
+
+
+def raise_shift_alert(
+    uow: UnitOfWork, project_id: int, member: str, alert: drift.Alert
+) -> dict[str, Any] | None:
+    """Raise (or refresh) the member's label-shift alert; None when a lead resolved it."""
+    subject = f"member:{member}"
+    window = [alert.start, alert.end]
+    if was_resolved(uow, project_id=project_id, kind=alert.kind, subject=subject, window=window):
+        return None
+    evidence = _alert_evidence(alert, window)
+    message = (
+        f"{member}'s label distribution differs from the team's (chi-square {alert.statistic:.1f})"
+    )
+    return _raise(uow, project_id, member, alert.kind, message, evidence)
+
+
+def scan_label_shift(
+    uow: UnitOfWork,
+    project_id: int,
+    field_name: str,
+    categories: list[str],
+    labels: list[Any],
+    *,
+    shift_window: int = 200,
+) -> list[dict[str, Any]]:
+    """Chi-square test of each member's latest ``shift_window`` labels against the rest of the
+    team's labels in the same period (``labels`` from :func:`measured_labels`)."""
+    labels = labels[-shift_window * 10 :]
+    found = []
+    for member in sorted({r.username for r in labels}):
+        mine = [r for r in labels if r.username == member][-shift_window:]
+        since = mine[0].id
+        team = [
+            categories.index(r.value[field_name])
+            for r in labels
+            if r.username != member and r.id >= since
+        ]
+        _, alert = drift.label_shift(
+            [categories.index(r.value[field_name]) for r in mine],
+            team,
+            len(categories),
+            item_ids=[r.item_id for r in mine],
+        )
+        if alert is not None:
+            raised = raise_shift_alert(uow, project_id, member, alert)
+            if raised is not None:
+                found.append(raised)
+    return found

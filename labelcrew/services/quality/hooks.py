@@ -1,0 +1,132 @@
+"""Where the quality engine plugs into the hot path, inside the submit's unit of work.
+
+- `after_label`: the overlap policy decides whether the item needs another label
+  (fixed overlap, or dynamic overlap driven by the posterior confidence of its labels).
+- `after_gold_answer`: the membership rules look at the member's recent gold answers and may
+  move them (probation -> active, -> paused); every move is audited with its evidence.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Integer, cast, func, select
+
+from labelcrew.db.models.core import Annotation
+from labelcrew.domain.quality import membership
+from labelcrew.domain.schema.label_schema import LabelSchema
+from labelcrew.domain.work.overlap import DynamicOverlap
+from labelcrew.services.platform.events import audit, emit
+from labelcrew.services.uow import UnitOfWork
+from labelcrew.services.work.rows import ItemRow, MemberRow, ProjectRow
+
+DEFAULT_POLICY = membership.MembershipPolicy()
+QUALIFICATION_SIZE = 10
+
+
+def after_label(uow: UnitOfWork, project: ProjectRow, item: ItemRow, schema: LabelSchema) -> None:
+    """Close the item (state 'done') or, under dynamic overlap, raise its overlap target; the
+    caller writes the item's new counts."""
+    if item.annotation_count < item.overlap_target:
+        return
+    primary = schema.primary_field
+    if project.overlap_policy != "dynamic" or primary is None:
+        item.state = "done"
+        return
+    categories = schema.categories(primary.name)
+    rows = uow.session.execute(
+        select(Annotation.annotator_id, Annotation.value).where(
+            Annotation.item_id == item.id, Annotation.superseded_at.is_(None)
+        )
+    ).all()
+    answers = [
+        categories.index(v[primary.name]) for _, v in rows if v.get(primary.name) in categories
+    ]
+    accuracy: dict[int, float | None] = dict(
+        uow.session.execute(
+            select(Annotation.annotator_id, func.avg(cast(Annotation.gold_correct, Integer)))
+            .where(
+                Annotation.project_id == project.id,
+                Annotation.gold_correct.is_not(None),
+                Annotation.annotator_id.in_([a for a, _ in rows]),
+            )
+            .group_by(Annotation.annotator_id)
+        ).all()
+    )
+    policy = DynamicOverlap(
+        target_confidence=project.target_confidence,
+        min_overlap=project.overlap,
+        max_overlap=project.max_overlap,
+    )
+    worker_acc = [accuracy.get(a) for a, _ in rows]
+    known = (
+        None
+        if all(w is None for w in worker_acc)
+        else [w if w is not None else policy.default_accuracy for w in worker_acc]
+    )
+    if policy.needs_more(answers, known, len(categories)):
+        item.overlap_target += 1
+    else:
+        item.state = "done"
+
+
+def after_gold_answer(uow: UnitOfWork, project: ProjectRow, member: MemberRow) -> bool:
+    """Apply the membership rules after a gold answer; True when the member's status moved (the
+    caller writes it)."""
+    # The rules judge the gold answers given since the member entered their current state.
+    window = max(DEFAULT_POLICY.window, DEFAULT_POLICY.probation_min_answers)
+    query = select(Annotation.gold_correct).where(
+        Annotation.project_id == project.id,
+        Annotation.annotator_id == member.user_id,
+        Annotation.gold_correct.is_not(None),
+    )
+    if member.status_since is not None:
+        query = query.where(Annotation.created_at >= member.status_since)
+    if member.status == "onboarding":
+        size = int(project.settings.get("qualification_size", QUALIFICATION_SIZE))
+        window = size
+    recent = list(
+        reversed(uow.session.scalars(query.order_by(Annotation.id.desc()).limit(window)).all())
+    )
+    if member.status == "onboarding":
+        if len(recent) < window:
+            return False
+        result = membership.grade_qualification([bool(x) for x in recent], DEFAULT_POLICY.pass_mark)
+        move = membership.qualification_transition(result)
+        if move is None:  # failed: the next attempt starts now
+            member.status_since = uow.now
+            audit(
+                uow,
+                actor_id=None,
+                action="member.qualification_failed",
+                entity_type="member",
+                entity_id=member.id,
+                project_id=project.id,
+                after={"score": result.score, "n": result.n, "pass_mark": DEFAULT_POLICY.pass_mark},
+            )
+            return True
+    else:
+        move = membership.evaluate(member.status, [bool(x) for x in recent], DEFAULT_POLICY)
+    if move is None:
+        return False
+    member.status, member.status_since = move.to_state, uow.now
+    audit(
+        uow,
+        actor_id=None,
+        action="member.status",
+        entity_type="member",
+        entity_id=member.id,
+        project_id=project.id,
+        before={"status": move.from_state},
+        after={"status": move.to_state, "reason": move.reason, "evidence": move.evidence},
+    )
+    emit(
+        uow,
+        project_id=project.id,
+        event_type="member.status_changed",
+        payload={
+            "user_id": member.user_id,
+            "from": move.from_state,
+            "to": move.to_state,
+            "reason": move.reason,
+        },
+    )
+    return True

@@ -1,0 +1,193 @@
+"""The quality engine over stored labels: agreement, gold accuracy and drift scans.
+
+Each use case reads the live (not superseded) annotations of a project on its primary field
+(the first single-choice field of the current schema), hands plain arrays to the pure domain
+code, records a snapshot for trends and raises alerts with their evidence.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from labelcrew.db.models.core import Annotation, GoldAnswer, Project, User
+from labelcrew.db.models.quality import QualitySnapshot
+from labelcrew.domain.quality import gold
+from labelcrew.domain.quality.agreement.summary import summarize
+from labelcrew.domain.quality.agreement.thresholds import AgreementThresholds, crossing
+from labelcrew.errors import Conflict
+from labelcrew.services.projects.projects import load_project
+from labelcrew.services.quality import drift_scan
+from labelcrew.services.quality.alerts import raise_alert
+from labelcrew.services.uow import Database, UnitOfWork
+from labelcrew.services.work.submission import schema_for
+
+
+def thresholds_of(project: Project) -> AgreementThresholds:
+    conf = project.settings.get("agreement_thresholds", {})
+    return AgreementThresholds(
+        strong=float(conf.get("strong", 0.8)), warning=float(conf.get("warning", 0.6))
+    )
+
+
+def primary_field_of(uow: UnitOfWork, project: Project) -> tuple[str, list[str]]:
+    """The field the quality engine measures (the schema's first single-choice field) and its
+    categories; relabel and calibration pick items by the same field."""
+    if project.schema_version is None:
+        raise Conflict("this project has no label schema yet", code="no_schema")
+    schema = schema_for(uow, project.id, project.schema_version)
+    field = schema.primary_field
+    if field is None:
+        raise Conflict(
+            "the schema has no single-choice field to measure agreement on", code="no_primary_field"
+        )
+    return field.name, schema.categories(field.name)
+
+
+def measure_agreement(db: Database, project_id: int, *, record: bool = True) -> dict[str, Any]:
+    """Every agreement figure on the overlap items. With `record`, keeps a snapshot for the
+    trend and raises an alert when alpha crosses a threshold downwards (e.g. acceptable ->
+    warning) or sits below the warning level."""
+    with db.uow(read_only=not record) as uow:
+        project = load_project(uow, project_id)
+        field, _ = primary_field_of(uow, project)
+        rows = [
+            r for r in drift_scan.live_labels(uow, project.id) if r.value.get(field) is not None
+        ]
+        thresholds = thresholds_of(project)
+        if not rows:
+            summary: dict[str, Any] = {"field": field, "counts": {"ratings": 0}}
+            uow.commit()
+            return summary
+        summary = summarize(
+            [r.item_id for r in rows],
+            [r.username for r in rows],
+            [r.value[field] for r in rows],
+            thresholds=thresholds,
+        )
+        summary["field"] = field
+        alpha = summary["alpha"]["nominal"]
+        if not record:
+            return summary
+        previous = uow.session.scalar(
+            select(QualitySnapshot.value)
+            .where(QualitySnapshot.project_id == project.id, QualitySnapshot.metric == "alpha")
+            .order_by(QualitySnapshot.at.desc(), QualitySnapshot.id.desc())
+            .limit(1)
+        )
+        uow.session.add(
+            QualitySnapshot(
+                project_id=project.id,
+                metric="alpha",
+                subject="project",
+                value=alpha,
+                n=int(summary["counts"]["ratings"]),
+                at=uow.now,
+                details={
+                    "percent_agreement": summary["percent_agreement"],
+                    "fleiss_kappa": summary["fleiss_kappa"],
+                },
+            )
+        )
+        moved = crossing(previous, alpha, thresholds) if previous is not None else None
+        level = thresholds.classify_or_none(alpha)
+        if (moved is not None and moved.direction == "down") or level == "warning":
+            raise_alert(
+                uow,
+                project_id=project.id,
+                kind="agreement",
+                subject="project",
+                severity="warning",
+                message=f"Krippendorff's alpha on {field} is {alpha:.3f} "
+                f"({level}; warning below {thresholds.warning})",
+                evidence={
+                    "alpha": alpha,
+                    "previous": previous,
+                    "level": level,
+                    "ratings": summary["counts"]["ratings"],
+                },
+            )
+        uow.commit()
+        return summary
+
+
+def agreement_trend(db: Database, project_id: int) -> list[dict[str, Any]]:
+    with db.uow(read_only=True) as uow:
+        rows = uow.session.scalars(
+            select(QualitySnapshot)
+            .where(QualitySnapshot.project_id == project_id, QualitySnapshot.metric == "alpha")
+            .order_by(QualitySnapshot.at)
+        )
+        return [
+            {"at": s.at.isoformat(), "alpha": s.value, "ratings": s.n, **s.details} for s in rows
+        ]
+
+
+def _gold_rows(uow: UnitOfWork, project_id: int) -> list[Any]:
+    return list(
+        uow.session.execute(
+            select(
+                Annotation.annotator_id,
+                User.username,
+                Annotation.item_id,
+                Annotation.gold_correct,
+                GoldAnswer.value,
+                GoldAnswer.rule_number,
+                Annotation.id,
+            )
+            .join(User, User.id == Annotation.annotator_id)
+            .join(GoldAnswer, GoldAnswer.item_id == Annotation.item_id)
+            .where(Annotation.project_id == project_id, Annotation.gold_correct.is_not(None))
+            .order_by(Annotation.annotator_id, Annotation.id)
+        )
+    )
+
+
+def gold_report(db: Database, project_id: int, *, window: int | None = 50) -> dict[str, Any]:
+    """Gold accuracy per member over a rolling window, per label and per rule."""
+    with db.uow(read_only=True) as uow:
+        project = load_project(uow, project_id)
+        field, _ = primary_field_of(uow, project)
+        rows = _gold_rows(uow, project.id)
+    records = [
+        gold.GoldRecord(
+            r.username, r.value.get(field), r.rule_number or "-", bool(r.gold_correct), r.id
+        )
+        for r in rows
+    ]
+    report = gold.gold_accuracy(records, window=window)
+
+    def plain(acc: gold.GoldAccuracy) -> dict[str, Any]:
+        return {
+            "n": acc.n,
+            "correct": acc.correct,
+            "accuracy": acc.accuracy,
+            "low": acc.low,
+            "high": acc.high,
+        }
+
+    return {
+        "window": window,
+        "members": {
+            str(member): {
+                "overall": plain(data["overall"]),
+                "by_label": {str(k): plain(v) for k, v in data["by_label"].items()},
+                "by_rule": {str(k): plain(v) for k, v in data["by_rule"].items()},
+            }
+            for member, data in report.items()
+        },
+    }
+
+
+def scan_drift(db: Database, project_id: int, *, shift_window: int = 200) -> list[dict[str, Any]]:
+    """Re-run the drift tests over every member's stored history and raise alerts: a CUSUM per
+    member on gold correctness and agreement with the other annotators together, against the
+    member's own baseline; and a chi-square test of the member's latest labels against the rest
+    of the team's in the same period (:mod:`.drift_scan`)."""
+    with db.uow() as uow:
+        project = load_project(uow, project_id)
+        field, categories = primary_field_of(uow, project)
+        found = drift_scan.scan(uow, project.id, field, categories, shift_window=shift_window)
+        uow.commit()
+    return found

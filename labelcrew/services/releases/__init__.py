@@ -1,0 +1,1 @@
+"""Dataset releases: immutable, hashed versions of a project's labels, and exports."""

@@ -1,0 +1,211 @@
+"""Export a published release as JSONL, CSV, Parquet or Label Studio JSON; every export is
+written to the audit log (who, which release, which format, its hash) before the file is made.
+
+Only included rows are exported (the manifest and `releases.excluded_items` tell what was left
+out and why). Every format carries the same columns: item id, external id, the primary label,
+the full label value, confidence, source (review or consensus), method, number of labels,
+the guideline and schema versions, the votes and the item's data.
+
+- JSONL: one object per item, nested values kept as JSON.
+- CSV: lists, votes, value and data are JSON strings in their cells.
+- Parquet: versions are ``list<int64>``; value, votes and data are JSON strings (their shape
+  differs per project); the release name and hash are in the file's schema metadata.
+- Label Studio: a JSON list of tasks ``{"id", "data", "annotations": [{"result": [...]}],
+  "meta"}``. Choice fields become ``choices`` results, ratings ``rating`` and text fields
+  ``textarea``; ``to_name`` is the payload key ``text`` when present, else its first key.
+  Other field kinds (spans, boxes, rankings) stay in ``meta.value`` only.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from labelcrew.db.models.releases import Release
+from labelcrew.errors import ValidationFailed
+from labelcrew.services.accounts.users import Actor
+from labelcrew.services.platform.events import audit
+from labelcrew.services.projects.projects import load_project
+from labelcrew.services.releases.publish import load_release, release_rows
+from labelcrew.services.teamops import privacy
+from labelcrew.services.uow import Database
+from labelcrew.services.work.submission import schema_for
+
+FORMATS = {
+    "jsonl": ("application/x-ndjson", "jsonl"),
+    "csv": ("text/csv", "csv"),
+    "parquet": ("application/vnd.apache.parquet", "parquet"),
+    "labelstudio": ("application/json", "json"),
+}
+COLUMNS = (
+    "item_id",
+    "external_id",
+    "label",
+    "confidence",
+    "source",
+    "method",
+    "n_labels",
+    "guideline_versions",
+    "schema_versions",
+    "value",
+    "votes",
+    "data",
+)
+JSON_COLUMNS = ("value", "votes", "data")
+LS_TYPES = {"single_choice": "choices", "multi_choice": "choices", "rating": "rating"}
+
+
+@dataclass(frozen=True)
+class ReleaseFile:
+    content: bytes
+    media_type: str
+    filename: str
+    rows: int
+
+
+def export_release(db: Database, actor: Actor, ref: int | str, name: str, fmt: str) -> ReleaseFile:
+    if fmt not in FORMATS:
+        raise ValidationFailed(f"format {fmt!r} is not one of {', '.join(FORMATS)}", field="format")
+    with db.uow() as uow:
+        project = load_project(uow, ref)
+        release = load_release(uow, project.id, name)
+        # The stored rows (and their hash) keep the data as frozen; the file carries sensitive
+        # fields only as the exporter's roles may see them, as the project export does.
+        viewer = privacy.viewer_of(uow, project.id, actor)
+        rows = [
+            {**r, "method": release.method, "data": privacy.present(project, r["data"], viewer)}
+            for r in release_rows(uow, release, included_only=True)
+        ]
+        kinds = {}
+        if fmt == "labelstudio":
+            schema = schema_for(uow, project.id, release.manifest["schema_version"])
+            kinds = {f.name: f.kind for f in schema.fields}
+        audit(
+            uow,
+            actor_id=actor.user_id,
+            action="release.export",
+            entity_type="release",
+            entity_id=release.id,
+            project_id=project.id,
+            after={
+                "name": release.name,
+                "format": fmt,
+                "content_hash": release.content_hash,
+                "rows": len(rows),
+            },
+        )
+        content = RENDER[fmt](release, rows, kinds)
+        uow.commit()
+    media, ext = FORMATS[fmt]
+    return ReleaseFile(content, media, f"{project.slug}-{release.name}.{ext}", len(rows))
+
+
+def _jsonl(release: Release, rows: list[dict[str, Any]], _: dict[str, str]) -> bytes:
+    return b"".join(orjson.dumps({k: r[k] for k in COLUMNS}) + b"\n" for r in rows)
+
+
+def _csv(release: Release, rows: list[dict[str, Any]], _: dict[str, str]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    for r in rows:
+        writer.writerow(
+            [
+                orjson.dumps(r[k]).decode() if k in JSON_COLUMNS or isinstance(r[k], list) else r[k]
+                for k in COLUMNS
+            ]
+        )
+    return out.getvalue().encode()
+
+
+def _parquet(release: Release, rows: list[dict[str, Any]], _: dict[str, str]) -> bytes:
+    schema = pa.schema(
+        [
+            ("item_id", pa.int64()),
+            ("external_id", pa.string()),
+            ("label", pa.string()),
+            ("confidence", pa.float64()),
+            ("source", pa.string()),
+            ("method", pa.string()),
+            ("n_labels", pa.int64()),
+            ("guideline_versions", pa.list_(pa.int64())),
+            ("schema_versions", pa.list_(pa.int64())),
+            ("value", pa.string()),
+            ("votes", pa.string()),
+            ("data", pa.string()),
+        ],
+        metadata={
+            "labelcrew.release": release.name,
+            "labelcrew.content_hash": release.content_hash,
+            "labelcrew.method": release.method,
+        },
+    )
+    columns = {
+        k: [orjson.dumps(r[k]).decode() if k in JSON_COLUMNS else r[k] for r in rows]
+        for k in COLUMNS
+    }
+    table = pa.Table.from_pydict(columns, schema=schema)
+    sink = io.BytesIO()
+    pq.write_table(table, sink)
+    return sink.getvalue()
+
+
+def _ls_result(value: dict[str, Any], kinds: dict[str, str], to_name: str) -> list[Any]:
+    result = []
+    for name, v in value.items():
+        kind = kinds.get(name)
+        if v is None or kind not in (*LS_TYPES, "text"):
+            continue
+        if kind == "text":
+            ls_type, ls_value = "textarea", {"text": [v]}
+        elif kind == "rating":
+            ls_type, ls_value = "rating", {"rating": v}
+        else:
+            ls_type, ls_value = "choices", {"choices": v if isinstance(v, list) else [v]}
+        result.append(
+            {
+                "id": f"{name}",
+                "from_name": name,
+                "to_name": to_name,
+                "type": ls_type,
+                "value": ls_value,
+                "origin": "manual",
+            }
+        )
+    return result
+
+
+def _labelstudio(release: Release, rows: list[dict[str, Any]], kinds: dict[str, str]) -> bytes:
+    tasks = []
+    for r in rows:
+        data = r["data"]
+        to_name = "text" if "text" in data else next(iter(data), "text")
+        tasks.append(
+            {
+                "id": r["item_id"],
+                "data": data,
+                "annotations": [
+                    {
+                        "result": _ls_result(r["value"], kinds, to_name),
+                        "ground_truth": False,
+                        "was_cancelled": False,
+                    }
+                ],
+                "meta": {
+                    "external_id": r["external_id"],
+                    "release": release.name,
+                    "content_hash": release.content_hash,
+                    **{k: r[k] for k in COLUMNS if k not in ("item_id", "external_id", "data")},
+                },
+            }
+        )
+    return orjson.dumps(tasks)
+
+
+RENDER = {"jsonl": _jsonl, "csv": _csv, "parquet": _parquet, "labelstudio": _labelstudio}

@@ -1,0 +1,188 @@
+"""What a release is computed from, read in the caller's unit of work: the non-gold items,
+every annotation, gold answers, reviewed corrections (when the review capability is
+installed), and the manifest that describes the frozen rows."""
+
+from __future__ import annotations
+
+from collections import Counter
+from statistics import mean, median
+from typing import Any
+
+import orjson
+from sqlalchemy import MetaData, Table, inspect, select
+
+from labelcrew.db.models.core import Annotation, Base, GoldAnswer, GuidelineVersion, Item, Project
+from labelcrew.db.models.releases import Release
+from labelcrew.domain.quality.agreement.summary import summarize
+from labelcrew.domain.releases.rows import ReleaseInput, StoredLabel
+from labelcrew.errors import Conflict
+from labelcrew.services.uow import UnitOfWork
+from labelcrew.services.work.submission import schema_for
+
+MANIFEST_FORMAT = 1
+
+
+def corrections(uow: UnitOfWork, project_id: int) -> dict[int, dict[str, Any]]:
+    """Latest corrected value per item from the reviews table, when that capability is
+    installed: rows with ``verdict = 'correct'`` and a corrected value in ``corrected_value``
+    (or ``correction`` / ``value``). A correction of an annotation that a relabel has since
+    superseded no longer counts: the labels given under the newer guideline decide. Read by
+    reflection so releases do not depend on the review capability's modules."""
+    table = Base.metadata.tables.get("reviews")
+    if table is None:
+        connection = uow.session.connection()
+        if not inspect(connection).has_table("reviews"):
+            return {}
+        table = Table("reviews", MetaData(), autoload_with=connection, resolve_fks=False)
+    columns = table.c
+    corrected = next(
+        (columns[n] for n in ("corrected_value", "correction", "value") if n in columns), None
+    )
+    if corrected is None or "verdict" not in columns or "item_id" not in columns:
+        return {}
+    query = (
+        select(columns.item_id, corrected)
+        .join(Item, Item.id == columns.item_id)
+        .where(Item.project_id == project_id, columns.verdict == "correct")
+        .order_by(*(columns[n] for n in ("created_at", "id") if n in columns))
+    )
+    if "annotation_id" in columns:
+        live = select(Annotation.id).where(Annotation.superseded_at.is_(None))
+        query = query.where(columns.annotation_id.in_(live))
+    found: dict[int, dict[str, Any]] = {}
+    for item_id, value in uow.session.execute(query):
+        if isinstance(value, str | bytes):
+            value = orjson.loads(value)
+        if isinstance(value, dict):
+            found[int(item_id)] = value
+    return found
+
+
+def gather(uow: UnitOfWork, project: Project) -> ReleaseInput:
+    if project.schema_version is None:
+        raise Conflict("this project has no label schema yet", code="no_schema")
+    schema = schema_for(uow, project.id, project.schema_version)
+    primary = schema.primary_field
+    if primary is None:
+        raise Conflict(
+            "the schema has no single-choice field to aggregate", code="no_primary_field"
+        )
+    items = uow.session.execute(
+        select(Item.id, Item.external_id, Item.payload)
+        .where(Item.project_id == project.id, Item.is_gold.is_(False))
+        .order_by(Item.id)
+    ).all()
+    labels = [
+        StoredLabel(a_id, item_id, who, value, gv, sv, superseded is None)
+        for a_id, item_id, who, value, gv, sv, superseded in uow.session.execute(
+            select(
+                Annotation.id,
+                Annotation.item_id,
+                Annotation.annotator_id,
+                Annotation.value,
+                Annotation.guideline_version,
+                Annotation.schema_version,
+                Annotation.superseded_at,
+            )
+            .where(Annotation.project_id == project.id)
+            .order_by(Annotation.id)
+        )
+    ]
+    gold = {
+        item_id: str(value[primary.name])
+        for item_id, value in uow.session.execute(
+            select(GoldAnswer.item_id, GoldAnswer.value)
+            .join(Item, Item.id == GoldAnswer.item_id)
+            .where(Item.project_id == project.id)
+        )
+        if value.get(primary.name) is not None
+    }
+    return ReleaseInput(
+        items=[(i, e, p) for i, e, p in items],
+        labels=labels,
+        corrections=corrections(uow, project.id),
+        gold=gold,
+        field=primary.name,
+        categories=schema.categories(primary.name),
+    )
+
+
+def _agreement(data: ReleaseInput) -> dict[str, Any] | None:
+    gold = set(data.gold)
+    live = [
+        lab
+        for lab in data.labels
+        if lab.live and lab.item_id not in gold and lab.value.get(data.field) is not None
+    ]
+    if not live:
+        return None
+    summary = summarize(
+        [x.item_id for x in live],
+        [x.annotator_id for x in live],
+        [str(x.value[data.field]) for x in live],
+    )
+    summary["cohen_kappa"].pop("pairs", None)  # per-pair detail belongs to the quality pages
+    return summary
+
+
+def _changelog(uow: UnitOfWork, project: Project, since: int | None) -> list[dict[str, Any]]:
+    rows = uow.session.scalars(
+        select(GuidelineVersion)
+        .where(
+            GuidelineVersion.project_id == project.id,
+            GuidelineVersion.status == "published",
+            GuidelineVersion.version > (since or 0),
+        )
+        .order_by(GuidelineVersion.version)
+    )
+    return [
+        {
+            "version": v.version,
+            "changelog": v.changelog,
+            "published_at": v.published_at.isoformat() if v.published_at else None,
+        }
+        for v in rows
+    ]
+
+
+def build_manifest(
+    uow: UnitOfWork,
+    project: Project,
+    data: ReleaseInput,
+    rows: list[dict[str, Any]],
+    definition: dict[str, Any],
+    previous: Release | None,
+) -> dict[str, Any]:
+    included = [r for r in rows if r["included"]]
+    confidences = [r["confidence"] for r in included]
+    since = previous.manifest.get("guideline_version") if previous else None
+    return {
+        "format": MANIFEST_FORMAT,
+        "project": {"id": project.id, "slug": project.slug},
+        **definition,
+        "schema_version": project.schema_version,
+        "guideline_version": project.guideline_version,
+        "schema_versions": sorted({v for r in included for v in r["schema_versions"]}),
+        "guideline_versions": sorted({v for r in included for v in r["guideline_versions"]}),
+        "counts": {
+            "items": len(rows),
+            "included": len(included),
+            "excluded": len(rows) - len(included),
+            "excluded_by_reason": dict(
+                sorted(Counter(r["reason"] for r in rows if not r["included"]).items())
+            ),
+            "by_source": dict(sorted(Counter(r["source"] for r in included).items())),
+            "labels": sum(r["n_labels"] for r in included),
+        },
+        "label_distribution": dict(sorted(Counter(r["label"] for r in included).items())),
+        "confidence": {
+            "mean": round(mean(confidences), 6) if confidences else None,
+            "median": round(median(confidences), 6) if confidences else None,
+            "min": min(confidences) if confidences else None,
+        },
+        "agreement": _agreement(data),
+        "previous": {"name": previous.name, "content_hash": previous.content_hash}
+        if previous
+        else None,
+        "guideline_changelog": _changelog(uow, project, since),
+    }

@@ -1,0 +1,1 @@
+"""Review: the review queue, verdicts, error taxonomy, comment threads, feedback."""

@@ -1,0 +1,1 @@
+"""Team operations: capacity, forecasts, handoffs, priorities, redistribution, cost, privacy."""

@@ -1,0 +1,1 @@
+"""The annotator's work: next, submit, the candidate queue, the hot path's rows and writes."""
