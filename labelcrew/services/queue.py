@@ -166,7 +166,7 @@ def _gold_in_step(batches: bool) -> Select[Any]:
     keeps the order the annotator's ordinary items come in (issue 14). Both lookups are range
     reads on the queue index (the predecessor: a backward read that stops at its first row)."""
     before = ITEMS.alias("before")
-    previous = select(func.max(before.c.id)).where(
+    previous = select(before.c.id).where(
         before.c.project_id == bindparam("project_id"),
         before.c.is_gold == false(),
         before.c.priority == bindparam("priority"),
@@ -174,6 +174,8 @@ def _gold_in_step(batches: bool) -> Select[Any]:
     )
     if batches:
         previous = previous.where(before.c.batch_id.in_(bindparam("batch_ids", expanding=True)))
+    # Not max(): ORDER BY id DESC LIMIT 1 reads the primary key backwards on both databases.
+    previous = previous.order_by(before.c.id.desc()).limit(1)
     mine = exists().where(
         ASSIGNMENTS.c.item_id == ITEMS.c.id,
         ASSIGNMENTS.c.annotator_id == bindparam("user_id"),
