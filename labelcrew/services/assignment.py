@@ -152,10 +152,10 @@ def _pick_tier(
     batch_ids: list[int] | None,
     tier: tuple[str, ...] | None,
 ) -> tuple[int, int] | None:
-    """The best candidate this annotator may take, with its priority. The scan itself takes no locks; on
-    PostgreSQL each candidate is then locked alone (SKIP LOCKED), and only if every free
-    candidate was locked by someone else do we wait for those rows, so a busy moment at the
-    end of the queue is never mistaken for an empty queue."""
+    """The best candidate this annotator may take, with its priority. The scan itself takes no
+    locks; on PostgreSQL each candidate is then locked alone (SKIP LOCKED), and only if every
+    free candidate was locked by someone else do we wait for those rows, so a busy moment at
+    the end of the queue is never mistaken for an empty queue."""
     busy: list[tuple[int, int]] = []
     for scan in range(MAX_SCANS):
         rows = candidate_rows(
