@@ -12,6 +12,7 @@ from labelcrew.domain.quality.gold import (
     GoldRecord,
     gold_accuracy,
     gold_cap,
+    gold_due,
     gold_probability,
     gold_rate,
     should_serve_gold,
@@ -66,6 +67,19 @@ def test_cap_forces_gold_and_zero_rate_never_serves() -> None:
     rng = np.random.default_rng(3)
     assert all(should_serve_gold(rng, 0.1, gold_cap(0.1) - 1) for _ in range(100))
     assert not any(should_serve_gold(rng, 0.0, 1000) for _ in range(100))
+
+
+def test_gold_due_may_at_twice_the_rate_and_must_at_the_cap() -> None:
+    rng = random.Random(0)
+    assert gold_due(rng, 0.0, 100) is None
+    assert gold_due(rng, 1.0, 0) == "must"
+    assert gold_due(rng, 0.1, gold_cap(0.1) - 1) == "must"
+    # Below the cap: "may" as often as should_serve_gold at twice the rate (same draws).
+    for rate in (0.07, 0.15, 0.35):
+        seeds = range(2000)
+        may = sum(gold_due(random.Random(s), rate, 0) == "may" for s in seeds)
+        twice = sum(should_serve_gold(random.Random(s), min(1.0, 2 * rate), 0) for s in seeds)
+        assert may == twice and may > 0
 
 
 def test_wilson_interval_reference_values() -> None:

@@ -12,8 +12,7 @@ once more and flags every item they held. From what they read we build per-item 
 - for every route: whether the item (its id under an item key, or the word only its payload
   holds) appears in the answer, and whether the answer changed while the item was held;
 - for every per-item route (comments...): the status and the shape of the answer;
-- the item's id rank (the order items are served in is `test_gold_serving_order`'s, a known
-  residual leak).
+- the item's id rank (the order items are served in is `test_gold_serving_order`'s).
 
 Every single feature must have the same distribution on gold and ordinary items (Fisher's exact
 test for each value, Mann-Whitney for numbers, each at p >= 0.001; most are constant), and a

@@ -11,7 +11,11 @@ Each leak, and what closes it:
 5. feedback on a gold miss showed the gold value: feedback shows the fields corrected, the
    rules and the comment, never a corrected value (for any item, so it marks nothing);
 6. flagging an item answered with the item's whole review task (a `gold_miss` reason of
-   someone else): now only the caller's own flags.
+   someone else): now only the caller's own flags;
+7. calibration sessions picked hard items among open ones, never gold, so an invitee learnt
+   that open items they might still be served were not gold: picks now come from finished
+   items only (gold stays open), which says nothing about any item still in the queue;
+8. the order of service (gold at its own pace through its own ids): `test_gold_serving_order`.
 
 What is left by design: the review policy queues every gold miss (ordinary items only at the
 audit rate), so a review's existence and verdict, which arrive after the item was answered,
@@ -27,11 +31,13 @@ from sqlalchemy import select
 
 from labelcrew.db.models.core import Item
 from labelcrew.demo import sentiment as demo
+from labelcrew.errors import NotFound
+from labelcrew.services.calibration import sessions as calibration
 from labelcrew.services.projects import batches, items, projects
 from labelcrew.services.releases import publish as releases
 from labelcrew.services.work import assignment, submission
 from tests.integration.feedback_team import client, feedback_team, label
-from tests.integration.team import add_items
+from tests.integration.team import add_items, build
 
 COUNTS = {"items", "items_done", "progress"}
 
@@ -212,3 +218,36 @@ def test_an_expired_gold_lease_comes_back_like_an_ordinary_one(db, clock):
     # As for an ordinary item whose slot nobody took, the holder gets the same lease back.
     assert assignment.next_item(db, a0, pid)["item"]["id"] == 1
     submission.submit(db, a0, pid, 1, {"sentiment": "negative"}, idempotency_key=None)
+
+
+def test_calibration_picks_only_finished_items(db):
+    """Every item is split 1-1 (the hardest kind); items 1-10 still wait for a third label
+    (as dynamic overlap leaves split items open) and 11-15 are gold: an automatic session
+    picks neither, only finished items, so being in a session tells nothing about open work."""
+    team = build(db, annotators=2, items=40, overlap=2)
+    pid = team.project_id
+    for annotator, value in zip(team.annotators, ("positive", "negative"), strict=True):
+        while True:
+            try:
+                item_id = assignment.next_item(db, annotator, pid)["item"]["id"]
+            except NotFound:
+                break
+            submission.submit(
+                db, annotator, pid, item_id, {"sentiment": value}, idempotency_key=None
+            )
+    for item_id in range(11, 16):
+        items.set_gold(db, team.admin, pid, item_id, value={"sentiment": "negative"}, rule="1.1")
+    with db.uow() as uow:
+        for item in uow.session.scalars(select(Item).where(Item.project_id == pid)):
+            if item.id <= 15:  # open, as gold and items awaiting more labels are
+                item.state, item.overlap_target = "open", 3
+        uow.commit()
+    made = calibration.create_session(db, team.lead, pid, size=20, invite=["ann0"])
+    picked = [i["item_id"] for i in made["items"]]
+    assert len(picked) == 20 and {i["reason"] for i in made["items"]} == {"disagreed"}
+    with db.uow(read_only=True) as uow:
+        rows = uow.session.execute(select(Item.id, Item.state).where(Item.id.in_(picked)))
+        states = {row.state for row in rows}
+    assert states == {"done"} and min(picked) > 15
+    shown = calibration.session_items(db, team.annotators[0], pid, made["id"])["items"]
+    assert sorted(r["item_id"] for r in shown) == sorted(picked)

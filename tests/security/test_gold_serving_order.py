@@ -1,13 +1,12 @@
-"""Issue 14, a residual leak kept in view: the order in which gold is served.
+"""Issue 14: the order in which gold is served does not tell it apart.
 
-`next` serves ordinary items by priority then id (claimed batches first) and gold items by
-their own priority-then-id order, each at its own pace: the gold front advances through the
-gold ids at the gold rate, the ordinary front through the rest. When the two paces differ, the
-gold ids served run ahead of (or lag behind) the ordinary ids around them, and a classifier on
-the served sequence (id rank, distance to the ids served just before, order breaks) beats
-chance (balanced accuracy about 0.7 here). Closing it needs gold placed at the ordinary
-queue's position, which a first try (the first gold after the next ordinary item) did not
-achieve with batch claims in play; this test fails until that is done (strict xfail).
+`next` serves ordinary items by priority then id (claimed batches first). Gold used to be served
+by its own priority-then-id order at the gold rate, so the gold ids served ran ahead of (or
+lagged behind) the ordinary ids around them, and a classifier on the served sequence (id rank,
+distance to the ids served just before, order breaks) reached a balanced accuracy of about 0.7.
+Now a gold item is served only from the step just before the ordinary candidate (same priority,
+same batches, between it and the ordinary item before it), so gold and ordinary ids come in one
+order; this test keeps it so.
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pytest
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.tree import DecisionTreeClassifier
 
@@ -23,7 +21,6 @@ from labelcrew.services.work import assignment, submission
 from tests.security.gold_world import gold_world
 
 
-@pytest.mark.xfail(strict=True, reason="gold is served at its own pace through its own ids")
 def test_the_serving_order_does_not_tell_gold_apart(db):
     world = gold_world(db)
     served = []

@@ -99,6 +99,33 @@ def should_serve_gold(
     return draw < gold_probability(rate, cap_factor)
 
 
+def gold_due(
+    rng: random.Random | np.random.Generator,
+    rate: float,
+    served_since_last_gold: int,
+    cap_factor: float = 2.0,
+) -> str | None:
+    """Whether the next item may or must be gold: "must", "may" or None.
+
+    Gold is served where it lies in the queue (issue 14): a gold item is taken only when one
+    sits between the member's last item and the ordinary item they would get now, so the ids
+    served keep one order whatever their kind. Such a gold item is there on about half the
+    requests when the gold share of a batch is near the rate, so "may" is drawn at twice the
+    rate; "must" (the cap reached, or a rate of 1) serves the nearest gold even when none lies
+    there, which keeps the cap at the price of an out-of-order id. So the realised rate is about
+    ``rate`` when a batch's gold share is at least the rate, and never below ``1 / cap`` (about
+    half the rate) when it is lower: serving more gold than the batch holds, in order, is not
+    possible, and every gold item served out of order is one an annotator could spot.
+    """
+    if rate <= 0.0:
+        return None
+    if rate >= 1.0 or served_since_last_gold + 1 >= gold_cap(rate, cap_factor):
+        float(rng.random())  # the draw is always taken, as in should_serve_gold
+        return "must"
+    offer = should_serve_gold(rng, min(1.0, 2 * rate), served_since_last_gold, cap_factor)
+    return "may" if offer else None
+
+
 def wilson_interval(correct: int, n: int, z: float = 1.96) -> tuple[float, float]:
     """Wilson score interval for ``correct`` successes in ``n`` trials; (0, 1) when n = 0."""
     if n == 0:

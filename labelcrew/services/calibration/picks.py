@@ -3,8 +3,11 @@
 Hard items come from three ranked lists: most disagreed (live annotations split on the primary
 field: disagreement = 1 - (count of the most frequent value) / (number of labels)), most
 escalated and most corrected (when the review and escalation tables exist). `auto` takes them
-in turn from each list, so one source cannot crowd the others out. Gold items are never picked:
-a session shows every item to a group and would reveal them.
+in turn from each list, so one source cannot crowd the others out. Only finished items are
+picked (state "done": nobody can be served them again), never gold: a session shows every item
+to a group and would reveal a gold one; and since a picked item is known not to be gold, picking
+open items would tell annotators that items they may still be served are not gold (issue 14).
+Gold stays open, so "finished" says nothing about any item still in the queue.
 """
 
 from __future__ import annotations
@@ -65,8 +68,12 @@ def pick_hard_items(
     """Up to `size` (item id, reason) pairs, hardest first."""
     sources = ["disagreed", "escalated", "corrected"] if pick == "auto" else [pick]
     ranked = {source: _ranked(uow, project_id, field, source) for source in sources}
-    gold = set(
-        uow.session.scalars(select(Item.id).where(Item.project_id == project_id, Item.is_gold))
+    finished = set(
+        uow.session.scalars(
+            select(Item.id).where(
+                Item.project_id == project_id, Item.state == "done", Item.is_gold.is_(False)
+            )
+        )
     )
     chosen: dict[int, str] = {}
     cursors = dict.fromkeys(sources, 0)
@@ -76,7 +83,7 @@ def pick_hard_items(
             while cursors[source] < len(lst):
                 item_id = lst[cursors[source]]
                 cursors[source] += 1
-                if item_id not in chosen and item_id not in gold:
+                if item_id not in chosen and item_id in finished:
                     chosen[item_id] = source
                     break
             if len(chosen) >= size:

@@ -1,8 +1,10 @@
 """The hot path, part one: hand an annotator their next item, skip it, or release it.
 
-`next_item` is one short unit of work: own unexpired lease first; then (at the member's gold
-rate) a gold item; then the member's claimed batches; then the open pool by priority, matching
-skills, still needing labels under the overlap policy, never one the annotator already did.
+`next_item` is one short unit of work: own unexpired lease first; then the member's claimed
+batches; then the open pool by priority, matching skills, still needing labels under the
+overlap policy, never one the annotator already did. At the member's gold rate a gold item
+takes the ordinary one's place: one lying just before it in the same scan (issue 14: so gold
+ids come in the same order as the ordinary ids around them).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from labelcrew.services.work import writes as work_writes
 from labelcrew.services.work.candidates import (
     SCAN,
     candidate_rows,
+    gold_in_step,
     has_free_slot,
     lock_item,
     lock_member,
@@ -133,12 +136,13 @@ def _pick(
     *,
     gold: bool,
     batch_ids: list[int] | None,
-) -> int | None:
+) -> tuple[int, int] | None:
+    """The best candidate (id, priority)."""
     # Difficulty tiers (seniors: hard first; new members: never hard); gold is never filtered.
     for tier in [None] if gold else tiers(member.level, member.status):
-        item_id = _pick_tier(uow, project, member, gold=gold, batch_ids=batch_ids, tier=tier)
-        if item_id is not None:
-            return item_id
+        found = _pick_tier(uow, project, member, gold=gold, batch_ids=batch_ids, tier=tier)
+        if found is not None:
+            return found
     return None
 
 
@@ -150,12 +154,12 @@ def _pick_tier(
     gold: bool,
     batch_ids: list[int] | None,
     tier: tuple[str, ...] | None,
-) -> int | None:
-    """The best candidate this annotator may take. The scan itself takes no locks; on
-    PostgreSQL each candidate is then locked alone (SKIP LOCKED), and only if every free
-    candidate was locked by someone else do we wait for those rows, so a busy moment at the
-    end of the queue is never mistaken for an empty queue."""
-    busy: list[int] = []
+) -> tuple[int, int] | None:
+    """The best candidate this annotator may take, with its priority. The scan itself takes no
+    locks; on PostgreSQL each candidate is then locked alone (SKIP LOCKED), and only if every
+    free candidate was locked by someone else do we wait for those rows, so a busy moment at
+    the end of the queue is never mistaken for an empty queue."""
+    busy: list[tuple[int, int]] = []
     for scan in range(MAX_SCANS):
         rows = candidate_rows(
             uow.conn,
@@ -170,31 +174,86 @@ def _pick_tier(
         )
         fit = [(i, req, p) for i, req, p in rows if not req or skills_match(req, member.skills)]
         if uow.db.is_sqlite and fit:  # serialised anyway: simply the best candidate
-            return int(fit[0][0])
+            return int(fit[0][0]), int(fit[0][2])
         # The best candidate first (so overlap labels gather on one item); if someone holds it,
         # concurrent annotators fan out over the rest of the top priority (spread_ties).
-        for item_id, _, _ in fit[:1] + spread_ties(fit[1:], member.user_id):
+        for item_id, _, priority in fit[:1] + spread_ties(fit[1:], member.user_id):
             outcome = _take(uow, item_id, member, gold=gold, wait=False)
             if outcome == "taken":
-                return int(item_id)
+                return int(item_id), int(priority)
             if outcome == "locked":
-                busy.append(item_id)
+                busy.append((item_id, priority))
         if len(rows) < SCAN:
             break
-    for item_id in busy:
+    for item_id, priority in busy:
         if _take(uow, item_id, member, gold=gold, wait=True) == "taken":
-            return item_id
+            return int(item_id), int(priority)
     return None
 
 
-def _serve_gold(uow: UnitOfWork, project: ProjectRow, member: MemberRow) -> bool:
+def _gold_in_step(
+    uow: UnitOfWork,
+    project: ProjectRow,
+    member: MemberRow,
+    ordinary: tuple[int, int],
+    batch_ids: list[int] | None,
+) -> int | None:
+    """A gold item lying between the ordinary candidate and the ordinary item before it in the
+    same scan. The ordinary candidate keeps its row lock until the commit (PostgreSQL): others
+    skip it for that moment, and nothing has been written for it."""
+    item_id, priority = ordinary
+    rows = gold_in_step(
+        uow.conn,
+        project_id=project.id,
+        user_id=member.user_id,
+        overlap=project.overlap,
+        item_id=item_id,
+        priority=priority,
+        batch_ids=batch_ids,
+    )
+    for gold_id, required, _ in rows:
+        if required and not skills_match(required, member.skills):
+            continue
+        if _take(uow, gold_id, member, gold=True, wait=False) == "taken":
+            return int(gold_id)
+    return None
+
+
+def _gold_due(uow: UnitOfWork, project: ProjectRow, member: MemberRow) -> str | None:
     """Onboarding members get only gold (their qualification test); others at their rate."""
     if member.status == "onboarding":
-        return True
+        return "must"
     rate = member.gold_rate
     if rate is None:
         rate = project.probation_gold_rate if member.status == "probation" else project.gold_rate
-    return gold_policy.should_serve_gold(uow.db.rng, rate, member.served_since_gold)
+    return gold_policy.gold_due(uow.db.rng, rate, member.served_since_gold)
+
+
+def _choose(uow: UnitOfWork, project: ProjectRow, member: MemberRow) -> int | None:
+    """The ordinary candidate (claimed batches, then the pool), or the gold item due in its
+    place; when gold must come and none lies there, the first gold item of the project."""
+    due = _gold_due(uow, project, member)
+    if member.status == "onboarding":
+        found = _pick(uow, project, member, gold=True, batch_ids=None)
+        return None if found is None else found[0]
+    ordinary, scope = None, None
+    if member.has_claims:
+        scope = work_rows.claimed_batches(uow.conn, project.id, member.user_id)
+        ordinary = _pick(uow, project, member, gold=False, batch_ids=scope)
+    if ordinary is None:
+        scope = None
+        ordinary = _pick(uow, project, member, gold=False, batch_ids=None)
+    if due is None:
+        return None if ordinary is None else ordinary[0]
+    if ordinary is not None:
+        gold_id = _gold_in_step(uow, project, member, ordinary, scope)
+        if gold_id is not None:
+            return gold_id
+    if due == "must" or ordinary is None:
+        found = _pick(uow, project, member, gold=True, batch_ids=None)
+        if found is not None:
+            return found[0]
+    return None if ordinary is None else ordinary[0]
 
 
 def next_item(
@@ -219,17 +278,7 @@ def next_item(
                 f"you hold {wip_limit} items already; submit, skip or release one first",
                 code="wip_limit_reached",
             )
-        item_id = (
-            _pick(uow, project, member, gold=True, batch_ids=None)
-            if _serve_gold(uow, project, member)
-            else None
-        )
-        if item_id is None and member.status != "onboarding":
-            if member.has_claims:
-                claimed = work_rows.claimed_batches(uow.conn, project.id, member.user_id)
-                item_id = _pick(uow, project, member, gold=False, batch_ids=claimed)
-            if item_id is None:
-                item_id = _pick(uow, project, member, gold=False, batch_ids=None)
+        item_id = _choose(uow, project, member)
         if item_id is None:
             uow.commit()  # expired leases marked above are worth keeping
             raise NotFound("no item needs your labels right now", code="queue_empty")

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Integer, Select, bindparam, exists, func, select
+from sqlalchemy import Connection, Integer, Select, bindparam, exists, false, func, select, true
 from sqlalchemy.orm import Session
 
 from labelcrew.db.models.core import Member
@@ -158,6 +158,76 @@ def candidate_rows(
             params[f"tier_{i}"] = tier[min(i, len(tier) - 1)]
     statement = SCANS[(gold, batch_ids is not None, tier is not None)]
     return [(row[0], row[1], row[2]) for row in statement.all(conn, params)]
+
+
+def _gold_in_step(batches: bool) -> Select[Any]:
+    """Open gold items lying between an ordinary candidate and the ordinary item just before it
+    in the same scan (same priority, same batches), lowest id first: gold served from here
+    keeps the order the annotator's ordinary items come in (issue 14). Both lookups are range
+    reads on the queue index (the predecessor: a backward read that stops at its first row)."""
+    before = ITEMS.alias("before")
+    previous = select(before.c.id).where(
+        before.c.project_id == bindparam("project_id"),
+        before.c.is_gold == false(),
+        before.c.priority == bindparam("priority"),
+        before.c.id < bindparam("item_id"),
+    )
+    if batches:
+        previous = previous.where(before.c.batch_id.in_(bindparam("batch_ids", expanding=True)))
+    # Not max(): ORDER BY id DESC LIMIT 1 reads the primary key backwards on both databases.
+    previous = previous.order_by(before.c.id.desc()).limit(1)
+    mine = exists().where(
+        ASSIGNMENTS.c.item_id == ITEMS.c.id,
+        ASSIGNMENTS.c.annotator_id == bindparam("user_id"),
+        ASSIGNMENTS.c.state != "released",
+    )
+    query = select(ITEMS.c.id, ITEMS.c.required_skills, ITEMS.c.priority).where(
+        ITEMS.c.project_id == bindparam("project_id"),
+        ITEMS.c.state == "open",
+        ITEMS.c.is_gold == true(),
+        ITEMS.c.priority == bindparam("priority"),
+        ITEMS.c.id < bindparam("item_id"),
+        ITEMS.c.id > func.coalesce(previous.scalar_subquery(), 0),
+        ~mine,
+    )
+    if batches:
+        query = query.where(ITEMS.c.batch_id.in_(bindparam("batch_ids", expanding=True)))
+    else:
+        claims = (
+            select(func.count())
+            .select_from(CLAIMS)
+            .where(CLAIMS.c.batch_id == ITEMS.c.batch_id)
+            .scalar_subquery()
+        )
+        query = query.where(ITEMS.c.batch_id.is_(None) | (claims < bindparam("overlap")))
+    return query.order_by(ITEMS.c.id).limit(SCAN)
+
+
+GOLD_IN_STEP = {b: Prepared(_gold_in_step(b)) for b in (False, True)}
+
+
+def gold_in_step(
+    conn: Connection,
+    *,
+    project_id: int,
+    user_id: int,
+    overlap: int,
+    item_id: int,
+    priority: int,
+    batch_ids: list[int] | None,
+) -> list[tuple[int, list[Any], int]]:
+    """Gold candidates (id, required_skills, priority) in the step before ordinary `item_id`."""
+    params: dict[str, Any] = {
+        "project_id": project_id,
+        "user_id": user_id,
+        "overlap": overlap,
+        "item_id": item_id,
+        "priority": priority,
+    }
+    if batch_ids is not None:
+        params["batch_ids"] = batch_ids
+    rows = GOLD_IN_STEP[batch_ids is not None].all(conn, params)
+    return [(row[0], row[1], row[2]) for row in rows]
 
 
 def skills_match(required: list[Any], skills: dict[str, Any]) -> bool:
