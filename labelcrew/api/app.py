@@ -32,6 +32,7 @@ from labelcrew.api.routes import (
 )
 from labelcrew.config import Settings, get_settings
 from labelcrew.db.engine import make_engine
+from labelcrew.services.platform.jobs import PERIODIC_JOBS
 from labelcrew.services.platform.worker import embedded_worker
 from labelcrew.services.uow import Database
 from labelcrew.web.security_headers import SecurityHeaders
@@ -51,7 +52,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Size the thread pool that runs blocking handlers, then run the embedded worker."""
     limiter = anyio.to_thread.current_default_thread_limiter()
     limiter.total_tokens = app.state.settings.worker_threads
-    async with embedded_worker(app):
+    async with embedded_worker(app, PERIODIC_JOBS):
         yield
 
 

@@ -6,8 +6,6 @@ Each capability keeps its commands in its own module under `labelcrew.cli` with 
 
 from __future__ import annotations
 
-import importlib
-
 import typer
 
 app = typer.Typer(
@@ -21,33 +19,32 @@ bench = typer.Typer(
 )
 app.add_typer(bench, name="bench")
 
-# Modules that add commands. Keep one line per module.
-COMMAND_MODULES: tuple[str, ...] = (
-    # -- command modules --
-    "labelcrew.cli.feedback",
-    "labelcrew.cli.teamops",
-    "labelcrew.cli.loops",
-    "labelcrew.cli.releases",
-    "labelcrew.cli.aggregate",
-    "labelcrew.cli.report",
-    "labelcrew.cli.simulate",
-    "labelcrew.cli.importing",
-    "labelcrew.cli.bench_assign",
-    "labelcrew.cli.bench_floors",
-    "labelcrew.cli.bench_drift",
-    "labelcrew.cli.bench_workspace",
-    "labelcrew.cli.agreement",
-    "labelcrew.cli.core",
-    "labelcrew.cli.users",
+from labelcrew.cli import (  # noqa: E402  (they add commands to `app` and `bench` above)
+    aggregate,
+    agreement,
+    bench_assign,
+    bench_drift,
+    bench_floors,
+    bench_workspace,
+    core,
+    feedback,
+    importing,
+    loops,
+    releases,
+    report,
+    simulate,
+    teamops,
+    users,
 )
 
+# Modules that add commands, in the order `--help` lists them. Keep one line per module.
+COMMAND_MODULES = (
+    feedback, teamops, loops, releases, aggregate, report, simulate, importing,
+    bench_assign, bench_floors, bench_drift, bench_workspace, agreement, core, users,
+)  # fmt: skip
 
-def _load() -> None:
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(app, bench)
-
-
-_load()
+for _module in COMMAND_MODULES:
+    _module.register(app, bench)
 
 
 def main() -> None:

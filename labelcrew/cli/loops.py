@@ -16,6 +16,7 @@ from labelcrew.services.calibration import sessions as calibration
 from labelcrew.services.guidelines import relabel
 from labelcrew.services.platform import webhooks
 from labelcrew.services.platform import worker as worker_service
+from labelcrew.services.platform.jobs import PERIODIC_JOBS
 from labelcrew.services.projects import projects
 
 console = Console()
@@ -30,12 +31,12 @@ def worker(
     """Deliver outbox events to webhooks and run periodic jobs (run as many as you like)."""
     db = get_db()
     if once:
-        totals = worker_service.run(db, once=True)
+        totals = worker_service.run(db, once=True, jobs=PERIODIC_JOBS)
         console.print(json.dumps(totals))
         return
     console.print(f"worker running every {interval:g} s (Ctrl-C to stop)")
     try:
-        worker_service.run(db, interval=interval)
+        worker_service.run(db, interval=interval, jobs=PERIODIC_JOBS)
     except KeyboardInterrupt:
         console.print("worker stopped")
 

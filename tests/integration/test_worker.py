@@ -16,7 +16,7 @@ from labelcrew.api.app import create_app
 from labelcrew.config import get_settings
 from labelcrew.db.models.platform import WebhookDelivery, WorkerJob
 from labelcrew.db.models.quality import QualitySnapshot
-from labelcrew.services.platform import webhooks, worker
+from labelcrew.services.platform import jobs, webhooks, worker
 from labelcrew.services.platform.events import emit
 from labelcrew.services.work import assignment, submission
 from tests.integration.team import build
@@ -63,7 +63,7 @@ def test_parallel_drains_deliver_each_event_exactly_once(db):
     assert states == {"delivered": 40}
 
 
-def test_periodic_jobs_run_once_per_period_and_survive_failures(db, clock, monkeypatch):
+def test_periodic_jobs_run_once_per_period_and_survive_failures(db, clock):
     calls: list[str] = []
 
     def broken(_db) -> None:
@@ -84,13 +84,6 @@ def test_periodic_jobs_run_once_per_period_and_survive_failures(db, clock, monke
         row = uow.session.get(WorkerJob, "broken")
         assert row is not None and row.runs == 2 and "RuntimeError: boom" in row.last_error
 
-    monkeypatch.setattr(worker, "PERIODIC_JOBS", worker.PERIODIC_JOBS)
-    worker.register_periodic("weekly.report", 7 * 86400, lambda _db: calls.append("weekly"))
-    with pytest.raises(ValueError):
-        worker.register_periodic("weekly.report", 1, lambda _db: None)
-    names = [j.name for j in worker.PERIODIC_JOBS]
-    assert names[0] == "quality.scan" and names[-1] == "weekly.report"
-
 
 def test_the_default_quality_job_snapshots_agreement(db):
     team = build(db, annotators=2, items=3, overlap=2)
@@ -105,7 +98,7 @@ def test_the_default_quality_job_snapshots_agreement(db):
                 {"sentiment": "positive"},
                 idempotency_key=None,
             )
-    quality_job = [j for j in worker.PERIODIC_JOBS if j.name == "quality.scan"]
+    quality_job = [j for j in jobs.PERIODIC_JOBS if j.name == "quality.scan"]
     assert worker.drain(db, jobs=quality_job)["jobs"] == ["quality.scan"]
     with db.uow(read_only=True) as uow:
         alpha = uow.session.scalar(
@@ -135,6 +128,55 @@ def test_the_embedded_server_delivers_in_process(db, db_url, monkeypatch):
             while len(r.received) < 2 and time.monotonic() < deadline:
                 time.sleep(0.05)
         assert sorted(x["body"]["data"]["n"] for x in r.received) == [0, 1]
+
+
+EVERY_JOB = {
+    "quality.scan",
+    "report.weekly",
+    "metrics.rollup",
+    "escalations.overdue",
+    "teamops.redistribute",
+    "teamops.cadence",
+}
+
+
+def test_a_standalone_worker_runs_every_periodic_job(db, monkeypatch):
+    """`labelcrew worker` builds its worker from the jobs list alone: no job depends on some
+    other module having been imported first (the weekly report was once skipped that way)."""
+    from labelcrew.cli import app, loops
+
+    build(db, annotators=1, items=1)
+    monkeypatch.setattr(loops, "get_db", lambda: db)
+    passed: list[str] = []
+    real_run = worker.run
+
+    def run(db, **kwargs):
+        passed.extend(job.name for job in kwargs["jobs"])
+        return real_run(db, **kwargs)
+
+    monkeypatch.setattr(loops.worker_service, "run", run)
+    once = CliRunner().invoke(app, ["worker", "--once"])
+    assert once.exit_code == 0, once.output
+    assert set(passed) == EVERY_JOB and len(passed) == len(EVERY_JOB)
+    with db.uow(read_only=True) as uow:
+        ran = set(uow.session.scalars(select(WorkerJob.name)))
+    assert ran == EVERY_JOB  # each one was claimed and run by that single pass
+
+
+def test_the_jobs_list_is_the_only_wiring():
+    """A fresh interpreter that imports only the jobs module sees every job: the list is
+    explicit, not filled in by whichever modules happened to be imported."""
+    import subprocess
+    import sys
+
+    code = (
+        "from labelcrew.services.platform.jobs import PERIODIC_JOBS as J;"
+        "print(','.join(sorted(j.name for j in J)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert set(out.strip().split(",")) == EVERY_JOB
 
 
 def test_cli_worker_once_webhook_and_calibration_commands(db, monkeypatch):

@@ -1,8 +1,9 @@
-"""Every periodic job the worker runs, registered in one place.
+"""Every periodic job the worker runs, listed in one place.
 
-Capabilities register their own jobs when imported (`weekly`, `redistribution`); importing this
-module imports them all, so a `labelcrew worker` process and the embedded worker run the same
-set. Jobs that belong to no such module are registered here.
+This list is the whole wiring: `labelcrew worker` and the embedded worker of `labelcrew serve`
+both pass `PERIODIC_JOBS` to `worker.run`. Nothing registers itself by being imported (a
+standalone worker once skipped the weekly report because the module that registered it had
+not been imported in that process), so a new job is a new line here or it does not run.
 """
 
 from __future__ import annotations
@@ -14,12 +15,27 @@ from sqlalchemy import select
 from labelcrew.db.models.core import Project
 from labelcrew.errors import LabelcrewError
 from labelcrew.services.escalations import tickets as escalations
-from labelcrew.services.metrics.weekly import snapshot as weekly  # noqa: F401
-from labelcrew.services.platform import worker
-from labelcrew.services.teamops import redistribution  # noqa: F401
+from labelcrew.services.metrics.weekly import snapshot as weekly
+from labelcrew.services.platform.worker import PeriodicJob
+from labelcrew.services.quality import measures as quality
+from labelcrew.services.teamops import priorities, redistribution
 from labelcrew.services.uow import Database
 
 log = logging.getLogger("labelcrew.worker")
+
+
+def scan_quality(db: Database) -> None:
+    """Agreement snapshot and drift scan of every project with a schema."""
+    with db.uow(read_only=True) as uow:
+        ids = list(
+            uow.session.scalars(select(Project.id).where(Project.schema_version.is_not(None)))
+        )
+    for project_id in ids:
+        try:
+            quality.measure_agreement(db, project_id, record=True)
+            quality.scan_drift(db, project_id)
+        except LabelcrewError as exc:  # e.g. no single-choice field to measure
+            log.info("quality scan skipped project %s: %s", project_id, exc.message)
 
 
 def check_escalations(db: Database) -> None:
@@ -33,4 +49,15 @@ def check_escalations(db: Database) -> None:
             log.info("escalation check skipped project %s: %s", project_id, exc.message)
 
 
-worker.register_periodic("escalations.overdue", 300.0, check_escalations)
+PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
+    PeriodicJob("quality.scan", 3600.0, scan_quality),
+    PeriodicJob("report.weekly", 3600.0, weekly.weekly_job),
+    PeriodicJob("metrics.rollup", 900.0, weekly.refresh_rollups),
+    PeriodicJob("escalations.overdue", 300.0, check_escalations),
+    PeriodicJob(
+        "teamops.redistribute",
+        redistribution.AUTO_EVERY_SECONDS,
+        redistribution.run_auto_redistribution,
+    ),
+    PeriodicJob("teamops.cadence", priorities.CADENCE_EVERY_SECONDS, priorities.run_due_cadences),
+)

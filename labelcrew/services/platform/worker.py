@@ -10,8 +10,9 @@ One pass (`drain`):
    POST each signed body outside any transaction, then record the outcome: delivered on 2xx,
    else retry after `backoff_base * 2**(attempts-1)` seconds (capped), failed after
    `max_attempts`;
-3. periodic jobs: each `PeriodicJob(name, every_seconds, fn)` in `PERIODIC_JOBS` runs when its
-   shared `worker_jobs` row says it is due, so one worker in the fleet runs it.
+3. periodic jobs: each `PeriodicJob(name, every_seconds, fn)` the caller passes (the list is
+   `services.platform.jobs.PERIODIC_JOBS`) runs when its shared `worker_jobs` row says it is
+   due, so one worker in the fleet runs it.
 
 Delivery is at least once (a worker that dies after sending but before recording lets the
 lease lapse and the delivery is retried); receivers dedupe on the event id in the body.
@@ -33,11 +34,9 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
-from labelcrew.db.models.core import OutboxEvent, Project
+from labelcrew.db.models.core import OutboxEvent
 from labelcrew.db.models.platform import Webhook, WebhookDelivery, WorkerJob
-from labelcrew.errors import LabelcrewError
 from labelcrew.services.platform.webhooks import SIGNATURE_HEADER, event_body, matches, sign
-from labelcrew.services.quality import measures as quality
 from labelcrew.services.uow import Database
 
 log = logging.getLogger("labelcrew.worker")
@@ -59,32 +58,7 @@ class WorkerConfig:
 class PeriodicJob(NamedTuple):
     name: str
     every_seconds: float
-    fn: Callable[[Database], None]
-
-
-def scan_quality(db: Database) -> None:
-    """Agreement snapshot and drift scan of every project with a schema."""
-    with db.uow(read_only=True) as uow:
-        ids = list(
-            uow.session.scalars(select(Project.id).where(Project.schema_version.is_not(None)))
-        )
-    for project_id in ids:
-        try:
-            quality.measure_agreement(db, project_id, record=True)
-            quality.scan_drift(db, project_id)
-        except LabelcrewError as exc:  # e.g. no single-choice field to measure
-            log.info("quality scan skipped project %s: %s", project_id, exc.message)
-
-
-PERIODIC_JOBS: tuple[PeriodicJob, ...] = (PeriodicJob("quality.scan", 3600.0, scan_quality),)
-
-
-def register_periodic(name: str, every_seconds: float, fn: Callable[[Database], None]) -> None:
-    """Add a periodic job (call at import time of the module that owns the job)."""
-    global PERIODIC_JOBS
-    if any(job.name == name for job in PERIODIC_JOBS):
-        raise ValueError(f"periodic job {name!r} is registered already")
-    PERIODIC_JOBS = (*PERIODIC_JOBS, PeriodicJob(name, every_seconds, fn))
+    fn: Callable[[Database], object]  # what it returns is ignored
 
 
 def fan_out(db: Database, config: WorkerConfig = WorkerConfig()) -> int:
@@ -277,10 +251,10 @@ def _finish_job(db: Database, name: str, error: str | None) -> None:
             uow.commit()
 
 
-def run_periodic(db: Database, jobs: Sequence[PeriodicJob] | None = None) -> list[str]:
+def run_periodic(db: Database, jobs: Sequence[PeriodicJob]) -> list[str]:
     """Run the jobs that are due; a failing job is logged and recorded, the others still run."""
     ran = []
-    for job in PERIODIC_JOBS if jobs is None else jobs:
+    for job in jobs:
         if not _claim_job(db, job):
             continue
         error = None
@@ -299,7 +273,7 @@ def drain(
     config: WorkerConfig = WorkerConfig(),
     *,
     client: httpx.Client | None = None,
-    jobs: Sequence[PeriodicJob] | None = None,
+    jobs: Sequence[PeriodicJob] = (),
     max_rounds: int = 100,
 ) -> dict[str, Any]:
     """One full pass: fan out every pending event, send every due delivery, run due jobs."""
@@ -332,11 +306,12 @@ def run(
     once: bool = False,
     stop: threading.Event | None = None,
     config: WorkerConfig = WorkerConfig(),
-    jobs: Sequence[PeriodicJob] | None = None,
+    jobs: Sequence[PeriodicJob] = (),
 ) -> dict[str, Any]:
-    """The worker loop: `drain`, then wait `interval` seconds (or until `stop` is set)."""
-    from labelcrew.services.platform import jobs as schedule  # noqa: F401  (registers every periodic job)
+    """The worker loop: `drain`, then wait `interval` seconds (or until `stop` is set).
 
+    `jobs` are the periodic jobs to run (`services.platform.jobs.PERIODIC_JOBS` in production);
+    the worker knows none by itself, so the caller's list is the only wiring."""
     stop = stop or threading.Event()
     last: dict[str, Any] = {}
     with httpx.Client(timeout=config.timeout) as client:
@@ -370,15 +345,16 @@ def inprocess_enabled(db: Database, database_url: str) -> bool:
 
 
 @asynccontextmanager
-async def embedded_worker(app: Any) -> AsyncIterator[None]:
-    """FastAPI lifespan: run the worker loop in a background thread while the app serves."""
+async def embedded_worker(app: Any, jobs: Sequence[PeriodicJob]) -> AsyncIterator[None]:
+    """FastAPI lifespan: run the worker loop, with these periodic jobs, in a background thread
+    while the app serves."""
     db: Database = app.state.db
     thread, stop = None, threading.Event()
     if inprocess_enabled(db, app.state.settings.resolved_database_url):
         interval = WorkerSettings().worker_interval
         thread = threading.Thread(
             target=run,
-            kwargs={"db": db, "interval": interval, "stop": stop},
+            kwargs={"db": db, "interval": interval, "stop": stop, "jobs": jobs},
             name="labelcrew-worker",
             daemon=True,
         )

@@ -1,7 +1,8 @@
 """Redistribution: a lead moves an overloaded or absent member's unstarted work (live leases
 and batch claims) to others in one audited action, and an automatic policy does the same
 within the limits the lead set (`redistribution` settings: enabled, max_items,
-require_skills). The worker runs the policy periodically (`teamops.redistribute`).
+require_skills). The worker runs the policy periodically
+(`teamops.redistribute`, listed in services/platform/jobs.py).
 
 A moved lease becomes the target's lease (fresh expiry) when the target has a free WIP slot
 and never touched the item; otherwise it goes back to the pool, where anyone may take it.
@@ -293,28 +294,3 @@ def run_auto_redistribution(db: Database) -> None:
         moved = sum(m["items_moved"] for m in result["moves"])
         if moved:
             log.info("auto-redistributed %s item(s) in project %s", moved, project_id)
-
-
-def register_jobs() -> bool:
-    """Register the team-operations periodic jobs (automatic redistribution, due cadences)
-    with the worker; called when this module is imported (the API and CLI import it)."""
-    from labelcrew.services.platform import worker
-    from labelcrew.services.teamops import priorities
-
-    jobs = {job.name for job in worker.PERIODIC_JOBS}
-    if "teamops.redistribute" not in jobs:
-        worker.register_periodic(
-            "teamops.redistribute", AUTO_EVERY_SECONDS, run_auto_redistribution
-        )
-    if "teamops.cadence" not in jobs:
-        worker.register_periodic("teamops.cadence", priorities.CADENCE_EVERY_SECONDS, _run_cadences)
-    return True
-
-
-def _run_cadences(db: Database) -> None:
-    from labelcrew.services.teamops import priorities
-
-    priorities.run_due_cadences(db)
-
-
-register_jobs()

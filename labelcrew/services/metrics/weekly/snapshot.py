@@ -32,7 +32,6 @@ from labelcrew.services.metrics import dashboard as metrics
 from labelcrew.services.metrics import rollup as metrics_rollup
 from labelcrew.services.metrics import sql as metrics_sql
 from labelcrew.services.metrics.weekly.trends import member_trends, top_examples
-from labelcrew.services.platform import worker
 from labelcrew.services.platform.events import audit, emit
 from labelcrew.services.uow import Database, UnitOfWork
 
@@ -400,11 +399,3 @@ def refresh_rollups(db: Database) -> None:
         project_ids = list(uow.session.scalars(select(Project.id).order_by(Project.id)))
     for pid in project_ids:
         metrics_rollup.refresh(db, pid)
-
-
-def _publish_job(db: Database) -> None:
-    weekly_job(db)
-
-
-worker.register_periodic("report.weekly", 3600.0, _publish_job)
-worker.register_periodic("metrics.rollup", 900.0, refresh_rollups)
