@@ -13,6 +13,7 @@ from rich.table import Table
 from sqlalchemy import select
 
 from labelcrew.cli.common import get_db, system_actor
+from labelcrew.cli.report import report_app
 from labelcrew.db.models.core import Batch, User
 from labelcrew.errors import LabelcrewError, NotFound, ValidationFailed
 from labelcrew.services.projects.projects import load_project
@@ -255,11 +256,6 @@ def handoff_command(
 
 
 def register(app: typer.Typer, bench: typer.Typer) -> None:
-    try:
-        from labelcrew.cli.report import report_app
-    except ImportError:  # pragma: no cover - the report commands are another capability
-        report_app = typer.Typer(help="Reports.", no_args_is_help=True)
-        app.add_typer(report_app, name="report")
     report_app.command("plan")(plan_command)
     report_app.command("cost")(cost_command)
     report_app.command("load")(load_command)

@@ -18,16 +18,13 @@ from typing import Any
 from sqlalchemy import select
 
 from labelcrew.db.models.core import Annotation, Item, Member, User
+from labelcrew.db.models.feedback import Review
 from labelcrew.db.models.teamops import MemberProfile
 from labelcrew.services.projects.projects import load_project
 from labelcrew.services.uow import Database, UnitOfWork
 
 
 def _rejected(uow: UnitOfWork, project_id: int) -> set[int]:
-    try:
-        from labelcrew.db.models.feedback import Review
-    except ImportError:  # pragma: no cover - reviews are another capability
-        return set()
     return set(
         uow.session.scalars(
             select(Review.annotation_id).where(

@@ -13,6 +13,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, case, select, update
 
 from labelcrew.db.models.core import Batch, GuidelineVersion, Item, User
+from labelcrew.db.models.releases import Release
 from labelcrew.db.models.teamops import Cadence, PriorityNotice
 from labelcrew.domain.teamops.planning import next_weekly
 from labelcrew.errors import ValidationFailed
@@ -156,10 +157,6 @@ def release_notes(db: Database, ref: int | str) -> dict[str, Any]:
 
 
 def _release_notes(uow: UnitOfWork, project_id: int) -> list[dict[str, Any]]:
-    try:
-        from labelcrew.db.models.releases import Release
-    except ImportError:  # pragma: no cover - releases are another capability
-        return []
     out = []
     for r in uow.session.scalars(select(Release).where(Release.project_id == project_id)):
         manifest = r.manifest or {}
@@ -247,10 +244,9 @@ def list_cadences(db: Database, ref: int | str) -> list[dict[str, Any]]:
 def _perform(db: Database, project_id: int, kind: str) -> dict[str, Any]:
     """What a due ritual does; every one also emits `cadence.<kind>` for webhooks and the UI."""
     if kind == "snapshot":
-        try:
-            from labelcrew.services.metrics.weekly import snapshot as weekly
-        except ImportError:  # pragma: no cover - the weekly report is another capability
-            return {"snapshot": "weekly report unavailable"}
+        # Imported here: the weekly snapshot reads the published priorities (a cycle at import).
+        from labelcrew.services.metrics.weekly import snapshot as weekly
+
         return {"snapshot": weekly.publish_weekly(db, project_id)}
     if kind == "priorities":
         now = current(db, project_id, history=1)["current"]

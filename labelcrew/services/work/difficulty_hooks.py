@@ -137,10 +137,9 @@ def _check_rate(uow: UnitOfWork, project_id: int, actor: Actor, setting: Any) ->
 
 def _enqueue_review(uow: UnitOfWork, project_id: int, item_id: int, reason: str) -> bool:
     """Queue the item for review through the review capability, at flag priority."""
-    try:
-        from labelcrew.services.review import queue as review_queue
-    except ImportError:  # pragma: no cover - the review capability is built separately
-        return False
+    # Imported here: the review queue imports the submit path, which imports these hooks.
+    from labelcrew.services.review import queue as review_queue
+
     flag = {"kind": "flag", "senior": True, "reason": f"senior review: {reason}"}
     review_queue.add_reasons(uow, project_id, item_id, [{**flag, "at": uow.now.isoformat()}])
     return True
