@@ -11,7 +11,6 @@ from labelcrew.api.app import create_app
 from labelcrew.db.models.core import Annotation, Assignment, Item, OutboxEvent, Project
 from labelcrew.db.models.guidelines import GuidelineLink, RelabelItem
 from labelcrew.errors import Forbidden, ValidationFailed
-from labelcrew.services import feedback_tables
 from labelcrew.services.accounts import users as accounts
 from labelcrew.services.guidelines import relabel as relabel_service
 from labelcrew.services.guidelines import versions as guidelines
@@ -50,23 +49,18 @@ def test_revision_supersedes_touched_labels_and_relabels_under_new_version(db):
     pid = team.project_id
     _label_all(db, team, [["positive"] * 4, ["negative", "positive", "positive", "positive"]])
     _draft_v2(db, team)
-    with db.uow(read_only=True) as uow:
-        has_escalations = feedback_tables.escalations_available(uow)
-    links = {"items": [1]} if has_escalations else {"items": [1], "escalations": [5]}
     out = relabel_service.publish_revision(
         db,
         team.lead,
         pid,
         2,
         "1.2: sarcasm is negative (ticket 5)",
-        links=links,
+        links={"items": [1]},
         relabel={"labels": ["negative"], "items": [2]},
     )
     assert out["version"] == 2 and out["status"] == "published"
     assert out["relabel"]["item_ids"] == [1, 2]
     assert out["relabel"]["superseded"] == 4
-    if not has_escalations:
-        assert out["warnings"] and "unchecked" in out["warnings"][0]
     with db.uow(read_only=True) as uow:
         rows = uow.session.execute(
             select(Annotation.item_id, Annotation.superseded_at.is_not(None))

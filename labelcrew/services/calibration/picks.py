@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from labelcrew.db.models.core import Annotation, Item
 from labelcrew.domain.quality.agreement.summary import summarize
-from labelcrew.services import feedback_tables
+from labelcrew.services.review import lookups as review_lookups
 from labelcrew.services.uow import UnitOfWork
 
 PICKS = ("auto", "disagreed", "escalated", "corrected")
@@ -55,9 +55,9 @@ def _ranked(uow: UnitOfWork, project_id: int, field: str, pick: str) -> list[int
         hard = [(item, score) for item, score in split.items() if score[0] > 0]
         return [item for item, _ in sorted(hard, key=lambda x: (-x[1][0], -x[1][1], x[0]))]
     counts = (
-        feedback_tables.escalation_counts(uow, project_id)
+        review_lookups.escalation_counts(uow, project_id)
         if pick == "escalated"
-        else feedback_tables.correction_counts(uow, project_id)
+        else review_lookups.correction_counts(uow, project_id)
     )
     return [item for item, _ in sorted(counts.items(), key=lambda x: (-x[1], x[0]))]
 

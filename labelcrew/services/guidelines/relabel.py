@@ -19,12 +19,12 @@ from sqlalchemy import CursorResult, insert, select, update
 from labelcrew.db.models.core import Annotation, Assignment, Item
 from labelcrew.db.models.guidelines import GuidelineLink, Relabel, RelabelItem
 from labelcrew.errors import ValidationFailed
-from labelcrew.services import feedback_tables
 from labelcrew.services.accounts.users import Actor
 from labelcrew.services.guidelines import versions as guidelines
 from labelcrew.services.platform.events import audit, emit
 from labelcrew.services.projects.projects import load_project
 from labelcrew.services.quality.measures import primary_field_of
+from labelcrew.services.review import lookups as review_lookups
 from labelcrew.services.uow import Database, UnitOfWork
 
 CHUNK = 500
@@ -117,8 +117,8 @@ def _touched(
     if relabel["rules"]:
         rules = set(relabel["rules"])
         for item_id in sorted(
-            feedback_tables.review_items_for_rules(uow, project_id, rules)
-            | feedback_tables.escalation_items_for_rules(uow, project_id, rules)
+            review_lookups.review_items_for_rules(uow, project_id, rules)
+            | review_lookups.escalation_items_for_rules(uow, project_id, rules)
         ):
             add(item_id, "rules:" + ",".join(relabel["rules"]))
     if relabel["labels"]:
@@ -203,17 +203,14 @@ def publish_revision(
         _check_items(uow, pid, spec["links"]["items"], "links.items")
         _check_items(uow, pid, spec["relabel"]["items"], "relabel.items")
         escalation_ids = spec["links"]["escalations"]
-        rulings = feedback_tables.escalation_items(uow, pid, escalation_ids)
-        if feedback_tables.escalations_available(uow):
-            missing = [e for e in escalation_ids if e not in rulings]
-            if missing:
-                raise ValidationFailed(
-                    f"links.escalations: no escalation {missing[0]} in this project",
-                    field="links.escalations",
-                    code="unknown_escalation",
-                )
-        elif escalation_ids:
-            warnings.append("escalation ids stored unchecked: no escalations table yet")
+        rulings = review_lookups.escalation_items(uow, pid, escalation_ids)
+        missing = [e for e in escalation_ids if e not in rulings]
+        if missing:
+            raise ValidationFailed(
+                f"links.escalations: no escalation {missing[0]} in this project",
+                field="links.escalations",
+                code="unknown_escalation",
+            )
         if spec["relabel"]["from_rulings"] and not rulings:
             warnings.append("from_rulings found no items: link the escalations with rulings")
         published = guidelines.publish_in(uow, actor, project, version=version, changelog=changelog)

@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy import func, select
 
 from labelcrew.db.models.core import Annotation, Item
-from labelcrew.services import feedback_tables
 from labelcrew.services.guidelines.relabel import SHOWN_ITEM_IDS, _chunks, _touched, clean_spec
 from labelcrew.services.projects.projects import load_project
+from labelcrew.services.review import lookups as review_lookups
 from labelcrew.services.uow import Database
 
 
@@ -36,7 +36,7 @@ def preview_relabel(
     spec = clean_spec(links, relabel)
     with db.uow(read_only=True) as uow:
         pid = load_project(uow, project_id).id
-        rulings = feedback_tables.escalation_items(uow, pid, spec["links"]["escalations"])
+        rulings = review_lookups.escalation_items(uow, pid, spec["links"]["escalations"])
         reasons = _touched(uow, pid, spec, rulings)
         gold: set[int] = set()
         for chunk in _chunks(sorted(reasons)):

@@ -5,14 +5,15 @@ is not installed."""
 
 from __future__ import annotations
 
-import importlib
 from datetime import datetime
 from statistics import median
 from typing import Any
 
 from sqlalchemy import select
 
+from labelcrew.db.models.feedback import Escalation
 from labelcrew.domain.metrics.calc import pareto, rate
+from labelcrew.services.review import reviews
 from labelcrew.services.uow import Database, UnitOfWork
 
 PARETO_KEYS = ("by_tag", "by_rule", "by_label", "by_member")
@@ -23,17 +24,7 @@ def review_figures(
 ) -> dict[str, Any]:
     """`labelcrew.services.review.reviews.feedback_stats` for the period, with a Pareto table for
     every count breakdown it returns, and the correction rate (corrected reviews / reviews)."""
-    try:
-        review = importlib.import_module("labelcrew.services.review.reviews")
-    except ModuleNotFoundError:
-        return {"available": False, "reason": "the review capability is not installed"}
-    stats_fn = getattr(review, "feedback_stats", None)
-    if stats_fn is None:
-        return {
-            "available": False,
-            "reason": "labelcrew.services.review.reviews has no feedback_stats",
-        }
-    stats: dict[str, Any] = dict(stats_fn(db, project_id, since=since, until=until))
+    stats: dict[str, Any] = dict(reviews.feedback_stats(db, project_id, since=since, until=until))
     out: dict[str, Any] = {"available": True, "stats": stats}
     reviewed = stats.get("reviews", stats.get("reviewed"))
     corrected = stats.get("corrected", stats.get("corrections"))
@@ -52,20 +43,10 @@ def review_figures(
 
 def escalations(uow: UnitOfWork, project_id: int) -> dict[str, Any]:
     """Per level: open, overdue (past their SLA due time) and the median hours from opening
-    to the answer. An escalation is settled once it has an answer time (`answered_at`, or
-    `resolved_at` in other shapes of the table)."""
-    from labelcrew.services import feedback_tables
-
-    table = feedback_tables.table(uow, "escalations")
-    cols = table.c if table is not None else None
-    settled = next(
-        (c for c in ("answered_at", "resolved_at") if cols is not None and c in cols), None
-    )
-    if cols is None or settled is None or not {"level", "created_at", "due_at"} <= set(cols.keys()):
-        return {"available": False, "reason": "the escalations table is not installed"}
-    query = select(cols.level, cols.created_at, cols.due_at, cols[settled])
-    if "project_id" in cols:
-        query = query.where(cols.project_id == project_id)
+    to the answer. An escalation is settled once it has an answer time (`answered_at`)."""
+    query = select(
+        Escalation.level, Escalation.created_at, Escalation.due_at, Escalation.answered_at
+    ).where(Escalation.project_id == project_id)
     now = uow.now
     levels: dict[str, dict[str, Any]] = {}
     hours: dict[str, list[float]] = {}
@@ -79,8 +60,8 @@ def escalations(uow: UnitOfWork, project_id: int) -> dict[str, Any]:
         else:
             entry["open"] += 1
             entry["overdue"] += int(due is not None and _aware(due) < now)
-    for level, entry in levels.items():
-        spent = hours.get(level)
+    for key, entry in levels.items():
+        spent = hours.get(key)
         entry["median_hours_to_resolve"] = round(median(spent), 2) if spent else None
     return {"available": True, "levels": dict(sorted(levels.items()))}
 
