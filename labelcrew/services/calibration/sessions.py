@@ -26,10 +26,10 @@ from labelcrew.services.accounts.users import Actor
 from labelcrew.services.calibration.picks import PICKS, pick_hard_items, results
 from labelcrew.services.platform.events import audit, emit
 from labelcrew.services.projects.projects import load_project
+from labelcrew.services.projects.schemas import schema_for
 from labelcrew.services.quality.measures import primary_field_of
 from labelcrew.services.teamops import privacy
 from labelcrew.services.uow import Database, UnitOfWork
-from labelcrew.services.work.submission import schema_for
 
 MIN_ITEMS, MAX_ITEMS = 20, 50
 

@@ -43,9 +43,9 @@ from labelcrew.services.importing.streams import CountingReader, LineLog, rows_o
 from labelcrew.services.importing.writers import ROW_COLUMNS, Writer, make_writer
 from labelcrew.services.platform.events import audit, emit
 from labelcrew.services.projects.projects import load_project
+from labelcrew.services.projects.schemas import schema_for
 from labelcrew.services.teamops import privacy
 from labelcrew.services.uow import Database, UnitOfWork
-from labelcrew.services.work.submission import schema_for
 
 # Rows per chunk: the writer thread takes the GIL back once per chunk, so chunks are large.
 CHUNK_ROWS = 10_000

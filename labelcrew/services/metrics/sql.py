@@ -15,8 +15,8 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from labelcrew.db.models.core import Annotation, Item
 from labelcrew.errors import Conflict
+from labelcrew.services.projects.schemas import schema_for
 from labelcrew.services.uow import UnitOfWork
-from labelcrew.services.work.submission import schema_for
 
 HOUR_MS = 3_600_000
 

@@ -11,9 +11,9 @@ from labelcrew.errors import NotFound, ValidationFailed
 from labelcrew.services.accounts.users import Actor
 from labelcrew.services.platform.events import audit
 from labelcrew.services.projects.projects import load_project
+from labelcrew.services.projects.schemas import schema_for
 from labelcrew.services.teamops import privacy
 from labelcrew.services.uow import Database, UnitOfWork
-from labelcrew.services.work.submission import schema_for
 
 ITEM_STATES = ("open", "done")
 

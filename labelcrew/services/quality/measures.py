@@ -18,10 +18,10 @@ from labelcrew.domain.quality.agreement.summary import summarize
 from labelcrew.domain.quality.agreement.thresholds import AgreementThresholds, crossing
 from labelcrew.errors import Conflict
 from labelcrew.services.projects.projects import load_project
+from labelcrew.services.projects.schemas import schema_for
 from labelcrew.services.quality import drift_scan
 from labelcrew.services.quality.alerts import raise_alert
 from labelcrew.services.uow import Database, UnitOfWork
-from labelcrew.services.work.submission import schema_for
 
 
 def thresholds_of(project: Project) -> AgreementThresholds:

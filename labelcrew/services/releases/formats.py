@@ -32,10 +32,10 @@ from labelcrew.errors import ValidationFailed
 from labelcrew.services.accounts.users import Actor
 from labelcrew.services.platform.events import audit
 from labelcrew.services.projects.projects import load_project
+from labelcrew.services.projects.schemas import schema_for
 from labelcrew.services.releases.publish import load_release, release_rows
 from labelcrew.services.teamops import privacy
 from labelcrew.services.uow import Database
-from labelcrew.services.work.submission import schema_for
 
 FORMATS = {
     "jsonl": ("application/x-ndjson", "jsonl"),

@@ -16,8 +16,8 @@ from labelcrew.db.models.releases import Release
 from labelcrew.domain.quality.agreement.summary import summarize
 from labelcrew.domain.releases.rows import ReleaseInput, StoredLabel
 from labelcrew.errors import Conflict
+from labelcrew.services.projects.schemas import schema_for
 from labelcrew.services.uow import UnitOfWork
-from labelcrew.services.work.submission import schema_for
 
 MANIFEST_FORMAT = 1
 

@@ -27,9 +27,9 @@ from labelcrew.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from labelcrew.services.accounts.users import Actor
 from labelcrew.services.platform.events import audit, emit
 from labelcrew.services.projects.projects import load_project
+from labelcrew.services.projects.schemas import schema_for
 from labelcrew.services.review.feedback_settings import held, load_item, member_of, review_policy
 from labelcrew.services.uow import Database, UnitOfWork
-from labelcrew.services.work import submission  # submission calls back into us
 from labelcrew.services.work.rows import AnnotationRow, ItemRow, ProjectRow
 
 PRIORITY = {"flag": 3, "gold_miss": 3, "disagreement": 2, "audit": 1}
@@ -229,7 +229,7 @@ def sample_backlog(
         project = load_project(uow, project_id)
         if project.schema_version is None:  # no schema, no labels
             return {"items_considered": 0, "queued": {}, "open_tasks": 0}
-        schema = submission.schema_for(uow, project.id, project.schema_version)
+        schema = schema_for(uow, project.id, project.schema_version)
         policy = review_policy(project)
         if not audit_sample:
             policy = {**policy, "audit_rate": 0.0, "probation_audit_rate": 0.0}

@@ -24,12 +24,12 @@ from labelcrew.errors import Conflict, Forbidden, ValidationFailed
 from labelcrew.services.accounts.users import Actor
 from labelcrew.services.platform.events import audit, emit
 from labelcrew.services.projects.projects import load_project
+from labelcrew.services.projects.schemas import schema_for
 from labelcrew.services.review.feedback_settings import aware, load_item
 from labelcrew.services.review.queue import open_task
 from labelcrew.services.review.stats import feedback_stats  # noqa: F401  (its public home)
 from labelcrew.services.review.taxonomy import check_tags, tag_names
 from labelcrew.services.uow import Database, UnitOfWork
-from labelcrew.services.work import submission
 
 VERDICTS = ("accept", "correct", "reject")
 RULE_MENTION = re.compile(r"\brules?\s+(\d+(?:\.\d+)*)", re.IGNORECASE)
@@ -191,7 +191,7 @@ def record_review(
         clean_value = None
         if corrected_value is not None:
             assert project.schema_version is not None
-            schema = submission.schema_for(uow, project.id, project.schema_version)
+            schema = schema_for(uow, project.id, project.schema_version)
             clean_value = schema.validate(corrected_value, item.payload)
             if clean_value == target.value:
                 raise ValidationFailed(

@@ -12,9 +12,9 @@ from sqlalchemy import select
 from labelcrew.db.models.core import Annotation, User
 from labelcrew.db.models.feedback import Review
 from labelcrew.services.projects.projects import load_project
+from labelcrew.services.projects.schemas import schema_for
 from labelcrew.services.review.feedback_settings import aware
 from labelcrew.services.uow import Database
-from labelcrew.services.work import submission
 
 Rows = list[tuple[str, list[str]]]
 
@@ -54,7 +54,7 @@ def feedback_stats(
         project = load_project(uow, project_id)
         primary = None
         if project.schema_version is not None:
-            field = submission.schema_for(uow, project.id, project.schema_version).primary_field
+            field = schema_for(uow, project.id, project.schema_version).primary_field
             primary = field.name if field else None
         query = (
             select(Review.verdict, Review.error_tags, Review.rule_refs, Review.annotator_id)

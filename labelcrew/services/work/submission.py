@@ -9,40 +9,24 @@ survives a crash.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
-import orjson
-from sqlalchemy import Row, select
+from sqlalchemy import Row
 
-from labelcrew.db.models.core import Annotation, LabelSchemaVersion
-from labelcrew.domain.schema.label_schema import LabelSchema
+from labelcrew.db.models.core import Annotation
 from labelcrew.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from labelcrew.services.accounts.users import Actor
 from labelcrew.services.platform.events import audit, emit
+from labelcrew.services.projects.schemas import parsed_definition
 from labelcrew.services.quality import hooks as quality_hooks
 from labelcrew.services.review import queue as review_queue
-from labelcrew.services.uow import Database, UnitOfWork
+from labelcrew.services.uow import Database
 from labelcrew.services.work import difficulty_hooks as routing
 from labelcrew.services.work import rows as work_rows
 from labelcrew.services.work import selfcheck
 from labelcrew.services.work import writes as work_writes
 from labelcrew.services.work.candidates import has_free_slot
 from labelcrew.services.work.rows import AnnotationRow
-
-
-@lru_cache(maxsize=256)
-def _parsed(definition_json: bytes) -> LabelSchema:
-    return LabelSchema.parse(orjson.loads(definition_json))
-
-
-def schema_for(uow: UnitOfWork, project_id: int, version: int) -> LabelSchema:
-    definition = uow.session.scalar(
-        select(LabelSchemaVersion.definition).where(
-            LabelSchemaVersion.project_id == project_id, LabelSchemaVersion.version == version
-        )
-    )
-    return _parsed_definition(definition, version)
 
 
 def annotation_dict(a: Annotation | Row[Any], *, created: bool) -> dict[str, Any]:
@@ -57,12 +41,6 @@ def annotation_dict(a: Annotation | Row[Any], *, created: bool) -> dict[str, Any
         "created_at": a.created_at.isoformat(),
         "created": created,
     }
-
-
-def _parsed_definition(definition: dict[str, Any] | None, version: int) -> LabelSchema:
-    if definition is None:
-        raise NotFound(f"schema version {version} is missing", code="schema_not_found")
-    return _parsed(orjson.dumps(definition, option=orjson.OPT_SORT_KEYS))
 
 
 def submit(
@@ -124,7 +102,7 @@ def submit(
                 field="item_id",
             )
         assert project.schema_version is not None
-        schema = _parsed_definition(definition, project.schema_version)
+        schema = parsed_definition(definition, project.schema_version)
         clean = schema.validate(value, item.payload)
         selfcheck.before_submit(project, clean, checklist)
         gold_correct = None
