@@ -22,10 +22,11 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import Any, BinaryIO
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from labelcrew.config import get_settings
 from labelcrew.db.models.core import Batch, Project
@@ -39,8 +40,9 @@ from labelcrew.domain.schema.label_schema import LabelSchema
 from labelcrew.domain.text_rules import NUL_JSON, NUL_MESSAGE, find_nul
 from labelcrew.errors import ValidationFailed
 from labelcrew.services.accounts.users import Actor
+from labelcrew.services.importing.pg_copy import PostgresWriter
 from labelcrew.services.importing.streams import CountingReader, LineLog, rows_of
-from labelcrew.services.importing.writers import ROW_COLUMNS, Writer, make_writer
+from labelcrew.services.importing.writers import ROW_COLUMNS, SqliteWriter, Writer
 from labelcrew.services.platform.events import audit, emit
 from labelcrew.services.projects.projects import load_project
 from labelcrew.services.projects.schemas import schema_for
@@ -383,3 +385,12 @@ def _refusal(report: ImportReport) -> ValidationFailed:
             "format": report.format,
         },
     )
+
+
+def make_writer(
+    conn: Connection, project_id: int, overlap: int, now: datetime, created_by: int | None
+) -> Writer:
+    """The bulk writer for the connection's database (COPY on PostgreSQL)."""
+    if conn.dialect.name == "sqlite":
+        return SqliteWriter(conn, project_id, overlap, now, created_by)
+    return PostgresWriter(conn, project_id, overlap, now, created_by)

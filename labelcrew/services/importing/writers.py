@@ -261,13 +261,3 @@ class SqliteWriter:
         # 2 KB per row (20 MB for 10,000): the connection goes rather than back to the pool
         # holding them, and the import's cache_size goes with it.
         self._conn.invalidate()
-
-
-def make_writer(
-    conn: Connection, project_id: int, overlap: int, now: datetime, created_by: int | None
-) -> Writer:
-    if conn.dialect.name == "sqlite":
-        return SqliteWriter(conn, project_id, overlap, now, created_by)
-    from labelcrew.services.importing.pg_copy import PostgresWriter
-
-    return PostgresWriter(conn, project_id, overlap, now, created_by)
