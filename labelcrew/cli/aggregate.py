@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from labelcrew.cli.common import fail
 from labelcrew.domain.aggregation.methods import (
     DEFAULT_METHOD,
     EncodedAnswers,
@@ -137,8 +138,7 @@ def aggregate_command(
         fitted = make_aggregator(name).fit(codes.item, codes.worker, codes.label, **fit_options)
         scored = read_truth(truth, codes) if truth is not None else None
     except LabelcrewError as exc:
-        console.print(f"[red]error[/red] {exc.code} ({exc.field}): {exc.message}")
-        raise typer.Exit(1) from exc
+        fail(exc)
     with out.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["question", "label", "confidence"])

@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from labelcrew.cli.common import fail
 from labelcrew.domain.quality.agreement.summary import LEVELS, summarize
 from labelcrew.errors import LabelcrewError, ValidationFailed
 
@@ -140,9 +141,7 @@ def agreement(
         questions, workers, values = read_answers(answers)
         summary = summarize(questions, workers, values, level=level)
     except LabelcrewError as exc:
-        where = f" ({exc.field})" if exc.field else ""
-        console.print(f"[red]error[/red] {exc.code}{where}: {exc.message}")
-        raise typer.Exit(1) from None
+        fail(exc)
     if as_json:
         typer.echo(json.dumps(summary, allow_nan=False))
     else:

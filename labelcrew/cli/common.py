@@ -1,16 +1,23 @@
-"""What every CLI command needs: the database (migrated) and the local administrator."""
+"""What every CLI command needs: the database (migrated), the local administrator, and the
+one way a refused command ends (`fail`)."""
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 import typer
+from rich.console import Console
 from sqlalchemy import select
 
 from labelcrew.config import get_settings
 from labelcrew.db.engine import make_engine
 from labelcrew.db.migrate import upgrade
 from labelcrew.db.models.core import User
+from labelcrew.errors import LabelcrewError
 from labelcrew.services.accounts.users import Actor
 from labelcrew.services.uow import Database
+
+_errors = Console(stderr=False)
 
 
 def get_db(*, migrate: bool = True) -> Database:
@@ -28,3 +35,11 @@ def system_actor(db: Database) -> Actor:
         if admin is None:
             raise typer.BadParameter("no administrator yet: run `labelcrew init` first")
         return Actor(admin.id, admin.username, True)
+
+
+def fail(exc: LabelcrewError) -> NoReturn:
+    """End a command that the services refused: one red line naming the code and the field,
+    exit status 1 (no traceback: the message says what to fix)."""
+    where = f" ({exc.field})" if exc.field else ""
+    _errors.print(f"[red]error[/red] {exc.code}{where}: {exc.message}")
+    raise typer.Exit(1)

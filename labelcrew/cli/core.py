@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from labelcrew.cli.common import get_db, system_actor
+from labelcrew.cli.common import fail, get_db, system_actor
 from labelcrew.errors import LabelcrewError
 from labelcrew.services.accounts import users as accounts
 from labelcrew.services.projects import projects
@@ -22,12 +22,6 @@ db_app = typer.Typer(help="Database schema: upgrade and inspect migrations.", no
 user_app = typer.Typer(help="User accounts and API tokens.", no_args_is_help=True)
 project_app = typer.Typer(help="Create and inspect projects.", no_args_is_help=True)
 member_app = typer.Typer(help="Project members and their roles.", no_args_is_help=True)
-
-
-def fail(exc: LabelcrewError) -> None:
-    where = f" ({exc.field})" if exc.field else ""
-    console.print(f"[red]error[/red] {exc.code}{where}: {exc.message}")
-    raise typer.Exit(1)
 
 
 def _password(value: str | None) -> str:

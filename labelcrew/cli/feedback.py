@@ -10,8 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from labelcrew.cli.common import get_db, system_actor
-from labelcrew.cli.core import fail
+from labelcrew.cli.common import fail, get_db, system_actor
 from labelcrew.errors import LabelcrewError
 from labelcrew.services.escalations import tickets as escalations
 from labelcrew.services.projects import projects

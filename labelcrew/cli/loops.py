@@ -8,8 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from labelcrew.cli.common import get_db, system_actor
-from labelcrew.cli.core import fail
+from labelcrew.cli.common import fail, get_db, system_actor
 from labelcrew.errors import LabelcrewError
 from labelcrew.services.calibration import results as calibration_review
 from labelcrew.services.calibration import sessions as calibration

@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from labelcrew.cli.common import get_db, system_actor
+from labelcrew.cli.common import fail, get_db, system_actor
 from labelcrew.errors import LabelcrewError
 from labelcrew.services.releases import formats as releases_export
 from labelcrew.services.releases import publish as releases
@@ -30,12 +30,6 @@ def _database() -> Iterator[Database]:
         yield db
     finally:
         db.engine.dispose()
-
-
-def _fail(exc: LabelcrewError) -> None:
-    where = f" ({exc.field})" if exc.field else ""
-    console.print(f"[red]error[/red] {exc.code}{where}: {exc.message}")
-    raise typer.Exit(1)
 
 
 def create(
@@ -58,7 +52,7 @@ def create(
                 min_confidence=min_confidence,
             )
     except LabelcrewError as exc:
-        _fail(exc)
+        fail(exc)
     counts = out["manifest"]["counts"]
     console.print(
         f"release [bold]{out['name']}[/bold] (#{out['number']}, {out['method']}): "
@@ -74,7 +68,7 @@ def list_cmd(project: str) -> None:
         with _database() as db:
             rows = releases.list_releases(db, project)
     except LabelcrewError as exc:
-        _fail(exc)
+        fail(exc)
     table = Table("#", "name", "method", "in", "out", "created", "sha256")
     for r in rows:
         table.add_row(
@@ -95,7 +89,7 @@ def show(project: str, name: str) -> None:
         with _database() as db:
             out = releases.get_release(db, project, name)
     except LabelcrewError as exc:
-        _fail(exc)
+        fail(exc)
     sys.stdout.write(json.dumps(out, indent=2) + "\n")
 
 
@@ -105,7 +99,7 @@ def verify(project: str, name: str) -> None:
         with _database() as db:
             out = releases.verify_release(db, project, name)
     except LabelcrewError as exc:
-        _fail(exc)
+        fail(exc)
     status = "[green]ok[/green]" if out["ok"] else "[red]MISMATCH[/red]"
     console.print(f"{name}: {status} sha256 {out['recomputed']}")
     if not out["ok"]:
@@ -123,7 +117,7 @@ def diff(
         with _database() as db:
             out = releases.diff_releases(db, project, old, new)
     except LabelcrewError as exc:
-        _fail(exc)
+        fail(exc)
     if as_json:
         sys.stdout.write(json.dumps(out, indent=2) + "\n")
         return
@@ -154,7 +148,7 @@ def export(
         with _database() as db:
             file = releases_export.export_release(db, system_actor(db), project, name, format)
     except LabelcrewError as exc:
-        _fail(exc)
+        fail(exc)
     if out is None:
         sys.stdout.buffer.write(file.content)
         return

@@ -8,17 +8,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from labelcrew.cli.common import get_db
+from labelcrew.cli.common import fail, get_db
 from labelcrew.errors import LabelcrewError
 
 console = Console()
 report_app = typer.Typer(help="Metrics and the weekly snapshot.", no_args_is_help=True)
-
-
-def _fail(exc: LabelcrewError) -> None:
-    where = f" ({exc.field})" if exc.field else ""
-    console.print(f"[red]error[/red] {exc.code}{where}: {exc.message}")
-    raise typer.Exit(1)
 
 
 def _project_id(db: object, ref: str) -> int:
@@ -48,7 +42,7 @@ def metrics_command(
             db, _project_id(db, project), date_from=date_from, date_to=date_to, group_by=group_by
         )
     except LabelcrewError as exc:
-        _fail(exc)
+        fail(exc)
     if as_json:
         typer.echo(json.dumps(result, indent=2, default=str))
         return
@@ -96,7 +90,7 @@ def weekly_command(
     try:
         snapshot = weekly.weekly_snapshot(db, _project_id(db, project), week)
     except LabelcrewError as exc:
-        _fail(exc)
+        fail(exc)
     if fmt == "json":
         typer.echo(json.dumps(snapshot, indent=2, default=str))
     else:
@@ -114,7 +108,7 @@ def publish_command(
     try:
         out = weekly.publish_weekly(db, _project_id(db, project), week)
     except LabelcrewError as exc:
-        _fail(exc)
+        fail(exc)
     console.print(f"weekly report {out['week']} {'published' if out['created'] else 'exists'}")
 
 

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
-from labelcrew.cli.common import get_db, system_actor
+from labelcrew.cli.common import fail, get_db, system_actor
 from labelcrew.cli.report import report_app
 from labelcrew.db.models.core import Batch, User
 from labelcrew.errors import LabelcrewError, NotFound, ValidationFailed
@@ -23,12 +23,6 @@ from labelcrew.services.uow import Database
 
 console = Console()
 priorities_app = typer.Typer(help="Publish and read the team's priorities.", no_args_is_help=True)
-
-
-def _fail(exc: LabelcrewError) -> None:
-    where = f" ({exc.field})" if exc.field else ""
-    console.print(f"[red]error[/red] {exc.code}{where}: {exc.message}")
-    raise typer.Exit(1)
 
 
 def _project_id(db: Database, ref: str) -> int:
@@ -69,7 +63,7 @@ def plan_command(
     try:
         result = capacity_forecast.plan(db, _project_id(db, project))
     except LabelcrewError as exc:
-        _fail(exc)
+        fail(exc)
     if as_json:
         typer.echo(json.dumps(result))
         return
@@ -112,7 +106,7 @@ def cost_command(
     try:
         result = cost.cost_report(db, _project_id(db, project))
     except LabelcrewError as exc:
-        _fail(exc)
+        fail(exc)
     if as_json:
         typer.echo(json.dumps(result))
         return
@@ -144,7 +138,7 @@ def load_command(
     try:
         result = capacity_forecast.team_load(db, _project_id(db, project))
     except LabelcrewError as exc:
-        _fail(exc)
+        fail(exc)
     if as_json:
         typer.echo(json.dumps(result))
         return
@@ -191,7 +185,7 @@ def redistribute_command(
                 max_items=max_items,
             )
     except LabelcrewError as exc:
-        _fail(exc)
+        fail(exc)
     typer.echo(json.dumps(result, indent=2))
 
 
@@ -201,7 +195,7 @@ def show_priorities(project: str = typer.Argument(..., help="Project slug or id.
     try:
         result = priorities.current(db, _project_id(db, project))
     except LabelcrewError as exc:
-        _fail(exc)
+        fail(exc)
     now = result["current"]
     if now is None:
         console.print("no priorities published yet")
@@ -233,7 +227,7 @@ def publish_priorities(
             )
         result = priorities.publish(db, system_actor(db), pid, entries=entries, reason=reason)
     except LabelcrewError as exc:
-        _fail(exc)
+        fail(exc)
     console.print(f"published; {result['items_updated']} open item(s) re-prioritised")
 
 
@@ -251,7 +245,7 @@ def handoff_command(
             db, system_actor(db), pid, _batch_id(db, pid, batch), to_owner=to, note=note
         )
     except LabelcrewError as exc:
-        _fail(exc)
+        fail(exc)
     console.print(f"batch {result['name']} now owned by {result['owner']} ({result['state']})")
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from labelcrew.cli.common import get_db, system_actor
-from labelcrew.cli.core import console, fail, user_app
+from labelcrew.cli.common import fail, get_db, system_actor
+from labelcrew.cli.core import console, user_app
 from labelcrew.errors import LabelcrewError
 from labelcrew.services.accounts import admin as account_admin
 from labelcrew.services.accounts import users as accounts
