@@ -28,7 +28,7 @@ class InviteIn(RequestModel):
     usernames: list[str]
 
 
-class AnswerIn(RequestModel):
+class CalibrationAnswerIn(RequestModel):
     value: dict[str, Any]
 
 
@@ -102,7 +102,7 @@ def answer(
     project_id: int,
     session_id: int,
     item_id: int,
-    body: AnswerIn,
+    body: CalibrationAnswerIn,
     request: Request,
     ctx: Ctx = Depends(require(Action.CALIBRATION_TAKE)),
 ) -> Any:

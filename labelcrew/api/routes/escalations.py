@@ -21,7 +21,7 @@ class QuestionIn(RequestModel):
     rule_number: str | None = None
 
 
-class AnswerIn(RequestModel):
+class EscalationAnswerIn(RequestModel):
     answer: str
 
 
@@ -94,7 +94,7 @@ def claim(
 def answer(
     project_id: int,
     escalation_id: int,
-    body: AnswerIn,
+    body: EscalationAnswerIn,
     request: Request,
     ctx: Ctx = Depends(require(Action.ESCALATION_HANDLE)),
 ) -> Any:
