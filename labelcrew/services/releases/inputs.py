@@ -9,9 +9,10 @@ from statistics import mean, median
 from typing import Any
 
 import orjson
-from sqlalchemy import MetaData, Table, inspect, select
+from sqlalchemy import select
 
-from labelcrew.db.models.core import Annotation, Base, GoldAnswer, GuidelineVersion, Item, Project
+from labelcrew.db.models.core import Annotation, GoldAnswer, GuidelineVersion, Item, Project
+from labelcrew.db.models.feedback import Review
 from labelcrew.db.models.releases import Release
 from labelcrew.domain.quality.agreement.summary import summarize
 from labelcrew.domain.releases.rows import ReleaseInput, StoredLabel
@@ -23,32 +24,20 @@ MANIFEST_FORMAT = 1
 
 
 def corrections(uow: UnitOfWork, project_id: int) -> dict[int, dict[str, Any]]:
-    """Latest corrected value per item from the reviews table, when that capability is
-    installed: rows with ``verdict = 'correct'`` and a corrected value in ``corrected_value``
-    (or ``correction`` / ``value``). A correction of an annotation that a relabel has since
-    superseded no longer counts: the labels given under the newer guideline decide. Read by
-    reflection so releases do not depend on the review capability's modules."""
-    table = Base.metadata.tables.get("reviews")
-    if table is None:
-        connection = uow.session.connection()
-        if not inspect(connection).has_table("reviews"):
-            return {}
-        table = Table("reviews", MetaData(), autoload_with=connection, resolve_fks=False)
-    columns = table.c
-    corrected = next(
-        (columns[n] for n in ("corrected_value", "correction", "value") if n in columns), None
-    )
-    if corrected is None or "verdict" not in columns or "item_id" not in columns:
-        return {}
+    """Latest corrected value per item: reviews with ``verdict = 'correct'`` and a corrected
+    value. A correction of an annotation that a relabel has since superseded no longer
+    counts: the labels given under the newer guideline decide."""
+    live = select(Annotation.id).where(Annotation.superseded_at.is_(None))
     query = (
-        select(columns.item_id, corrected)
-        .join(Item, Item.id == columns.item_id)
-        .where(Item.project_id == project_id, columns.verdict == "correct")
-        .order_by(*(columns[n] for n in ("created_at", "id") if n in columns))
+        select(Review.item_id, Review.corrected_value)
+        .join(Item, Item.id == Review.item_id)
+        .where(
+            Item.project_id == project_id,
+            Review.verdict == "correct",
+            Review.annotation_id.in_(live),
+        )
+        .order_by(Review.created_at, Review.id)
     )
-    if "annotation_id" in columns:
-        live = select(Annotation.id).where(Annotation.superseded_at.is_(None))
-        query = query.where(columns.annotation_id.in_(live))
     found: dict[int, dict[str, Any]] = {}
     for item_id, value in uow.session.execute(query):
         if isinstance(value, str | bytes):
