@@ -128,6 +128,9 @@ def _setup(
         actors.append(actor)
     truth = np.random.default_rng(cfg.seed).integers(0, cfg.classes, cfg.items)
     n_gold = max(1, int(cfg.items * cfg.gold_share))
+    # Gold lies among the other items, as a lead marks it: it is served where it lies (issue 14).
+    spread = np.random.default_rng(cfg.seed + 1).choice(cfg.items, n_gold, replace=False)
+    gold_at = {int(i) for i in spread}
     with db.uow() as uow:
         uow.session.execute(
             insert(Item),
@@ -138,7 +141,7 @@ def _setup(
                     "payload": {"text": f"item {i}"},
                     "priority": 0,
                     "required_skills": [],
-                    "is_gold": i < n_gold,
+                    "is_gold": i in gold_at,
                     "overlap_target": 1 if cfg.dynamic else cfg.overlap,
                     "created_at": uow.now,
                 }
@@ -157,7 +160,7 @@ def _setup(
                     "rule_number": "1.1",
                     "created_at": uow.now,
                 }
-                for i in range(n_gold)
+                for i in sorted(gold_at)
             ],
         )
         uow.commit()

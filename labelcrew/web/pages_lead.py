@@ -24,6 +24,7 @@ from labelcrew.services.platform import webhooks
 from labelcrew.services.projects import batches, items, projects
 from labelcrew.services.quality import alerts
 from labelcrew.services.quality import measures as quality
+from labelcrew.services.quality.gold_supply import gold_supply
 from labelcrew.web.render import Page, PageRoute, project_page, redirect, render, signed_in
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -43,6 +44,7 @@ def dashboard_data(request: Request, project_id: int, page: Page) -> dict[str, A
         data["gold"] = quality.gold_report(db, project_id)
     except Conflict as exc:  # no schema or no single-choice field: nothing to score
         data["gold_unavailable"] = exc.message
+    data["gold_supply"] = gold_supply(db, project_id)
     data["metrics"] = metrics.project_metrics(db, project_id, group_by="day")
     # The same view of the snapshot as GET .../reports/weekly gives this caller.
     data["weekly"] = weekly.for_viewer(
@@ -106,6 +108,7 @@ def _settings(
         roles=[r.value for r in Role],
         saved=saved,
         show_gold=page.can(Action.GOLD_MANAGE),
+        supply=gold_supply(db, project_id) if page.can(Action.GOLD_MANAGE) else None,
         hooks=hooks,
         new_secret=new_secret,
     )

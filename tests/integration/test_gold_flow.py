@@ -84,8 +84,9 @@ def test_onboarding_qualification_then_probation(db):
 
 def test_random_clicker_on_probation_is_paused_within_ten_gold_answers(db):
     team = build(db, annotators=1, items=0)
-    add_items(db, team.project_id, 30, start=0)
-    for item_id in range(1, 31):
+    add_items(db, team.project_id, 60, start=0)
+    gold_ids = set(range(1, 61, 2))  # gold is served where it lies, so it sits among the rest
+    for item_id in gold_ids:
         items.set_gold(
             db, team.admin, team.project_id, item_id, value={"sentiment": "positive"}, rule="1.1"
         )
@@ -100,7 +101,7 @@ def test_random_clicker_on_probation_is_paused_within_ten_gold_answers(db):
     )
     projects.update_project(db, team.admin, team.project_id, {"probation_gold_rate": 1.0})
     answered = 0
-    for _ in range(10):
+    for _ in range(30):
         lease = assignment.next_item(db, a, team.project_id)
         submission.submit(
             db,
@@ -110,7 +111,7 @@ def test_random_clicker_on_probation_is_paused_within_ten_gold_answers(db):
             {"sentiment": "negative"},
             idempotency_key=None,
         )
-        answered += 1
+        answered += lease["item"]["id"] in gold_ids
         with db.uow(read_only=True) as uow:
             if (
                 uow.session.scalar(select(Member.status).where(Member.user_id == a.user_id))

@@ -19,9 +19,9 @@ from labelcrew.services.quality import measures as quality
 from labelcrew.services.work import assignment, submission
 from tests.integration.team import add_items, build
 
-ANSWERS = {
-    0: {4: "positive", 5: "positive", 1: "positive", 2: "positive", 3: "positive"},
-    1: {4: "positive", 5: "negative", 1: "positive", 2: "negative", 3: "positive"},
+ANSWERS = {  # items 1 and 2 are gold (positive, negative); 3-5 are the batch
+    0: {1: "positive", 2: "positive", 3: "positive", 4: "positive", 5: "positive"},
+    1: {1: "positive", 2: "negative", 3: "positive", 4: "negative", 5: "positive"},
 }
 
 
@@ -43,14 +43,15 @@ def scenario(db, clock):
     team = build(db, annotators=2, items=0, overlap=2)
     pid = team.project_id
     batch = batches.create_batch(db, team.admin, pid, name="b1")
-    add_items(db, pid, 3, overlap=2, batch_id=batch["id"])
     add_items(db, pid, 2, overlap=2, start=10)
-    items.set_gold(db, team.admin, pid, 4, value={"sentiment": "positive"}, rule="1.1")
-    items.set_gold(db, team.admin, pid, 5, value={"sentiment": "negative"}, rule="1.1")
+    add_items(db, pid, 3, overlap=2, batch_id=batch["id"])
+    items.set_gold(db, team.admin, pid, 1, value={"sentiment": "positive"}, rule="1.1")
+    items.set_gold(db, team.admin, pid, 2, value={"sentiment": "negative"}, rule="1.1")
     projects.update_project(db, team.admin, pid, {"gold_rate": 1.0})
     served0 = label(db, clock, team.annotators[0], pid, ANSWERS[0], [10, 20, 30, 40, 50])
     served1 = label(db, clock, team.annotators[1], pid, ANSWERS[1], [60, 70, 80, 90, 100])
-    assert served0 == served1 == [4, 5, 1, 2, 3]
+    # gold is served where it lies in the queue: here, before the batch
+    assert served0 == served1 == [1, 2, 3, 4, 5]
     return team, batch["id"]
 
 

@@ -191,7 +191,7 @@ def test_flag_answers_with_the_callers_flag_only(db):
     team = feedback_team(db, annotators=2, items=0, overlap=1)
     pid = team.project_id
     a0, a1 = team.annotators
-    add_items(db, pid, 1)
+    add_items(db, pid, 2)  # gold is served where it lies: before an ordinary item
     items.set_gold(db, team.admin, pid, 1, value={"sentiment": "negative"}, rule="1.1")
     projects.update_project(db, team.admin, pid, {"gold_rate": 1.0})
     assert label(db, a0, pid, "positive") == 1  # a gold miss: the item is queued for review
@@ -208,7 +208,7 @@ def test_an_expired_gold_lease_comes_back_like_an_ordinary_one(db, clock):
     team = feedback_team(db, annotators=3, items=0, overlap=1)
     pid = team.project_id
     a0, a1, a2 = team.annotators
-    add_items(db, pid, 1)
+    add_items(db, pid, 2)  # gold is served where it lies: before an ordinary item
     items.set_gold(db, team.admin, pid, 1, value={"sentiment": "negative"}, rule="1.1")
     projects.update_project(db, team.admin, pid, {"gold_rate": 1.0})
     assert label(db, a1, pid, "negative") == 1  # gold's label count now meets its target

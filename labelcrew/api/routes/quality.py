@@ -10,6 +10,7 @@ from labelcrew.api.security import Ctx, db_of, require
 from labelcrew.domain.permissions import Action
 from labelcrew.services.quality import alerts
 from labelcrew.services.quality import measures as quality
+from labelcrew.services.quality.gold_supply import gold_supply
 
 router = APIRouter(prefix="/api/v1/projects/{project_id}", tags=["quality"])
 
@@ -36,6 +37,15 @@ def gold_accuracy(
     ctx: Ctx = Depends(require(Action.QUALITY_READ)),
 ) -> Any:
     return quality.gold_report(db_of(request), project_id, window=window)
+
+
+@router.get("/quality/gold/supply")
+def gold_supply_route(
+    project_id: int, request: Request, ctx: Ctx = Depends(require(Action.QUALITY_READ))
+) -> Any:
+    """Open ordinary and gold items and the gold rates the queue's gold share falls short of:
+    gold is served only where it lies in the queue, so no more gold than that reaches anyone."""
+    return gold_supply(db_of(request), project_id)
 
 
 @router.post("/quality/scan")

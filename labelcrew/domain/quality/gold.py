@@ -111,11 +111,11 @@ def gold_due(
     sits between the member's last item and the ordinary item they would get now, so the ids
     served keep one order whatever their kind. Such a gold item is there on about half the
     requests when the gold share of a batch is near the rate, so "may" is drawn at twice the
-    rate; "must" (the cap reached, or a rate of 1) serves the nearest gold even when none lies
-    there, which keeps the cap at the price of an out-of-order id. So the realised rate is about
-    ``rate`` when a batch's gold share is at least the rate, and never below ``1 / cap`` (about
-    half the rate) when it is lower: serving more gold than the batch holds, in order, is not
-    possible, and every gold item served out of order is one an annotator could spot.
+    rate. "must" (the cap reached, or a rate of 1) takes the next gold item that lies in the
+    queue; it is never served out of order, so when none lies in this step the ordinary item
+    comes and gold stays due. So the realised rate is about ``rate`` when the queue's gold
+    share is at least the rate, and the queue's gold share when it is lower (serving more gold
+    than the queue holds, in order, is not possible; the lead's gold-share warning says so).
     """
     if rate <= 0.0:
         return None

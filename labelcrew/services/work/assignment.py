@@ -231,7 +231,9 @@ def _gold_due(uow: UnitOfWork, project: ProjectRow, member: MemberRow) -> str | 
 
 def _choose(uow: UnitOfWork, project: ProjectRow, member: MemberRow) -> int | None:
     """The ordinary candidate (claimed batches, then the pool), or the gold item due in its
-    place; when gold must come and none lies there, the first gold item of the project."""
+    place. Gold is never served out of the queue's order, nor once no ordinary item is left:
+    either would tell an annotator which item was gold (issue 14). So when gold is due and none
+    lies in the step, the ordinary item comes and gold stays due for the next request."""
     due = _gold_due(uow, project, member)
     if member.status == "onboarding":
         found = _pick(uow, project, member, gold=True, batch_ids=None)
@@ -245,15 +247,10 @@ def _choose(uow: UnitOfWork, project: ProjectRow, member: MemberRow) -> int | No
         ordinary = _pick(uow, project, member, gold=False, batch_ids=None)
     if due is None:
         return None if ordinary is None else ordinary[0]
-    if ordinary is not None:
-        gold_id = _gold_in_step(uow, project, member, ordinary, scope)
-        if gold_id is not None:
-            return gold_id
-    if due == "must" or ordinary is None:
-        found = _pick(uow, project, member, gold=True, batch_ids=None)
-        if found is not None:
-            return found[0]
-    return None if ordinary is None else ordinary[0]
+    if ordinary is None:
+        return None
+    gold_id = _gold_in_step(uow, project, member, ordinary, scope)
+    return ordinary[0] if gold_id is None else gold_id
 
 
 def next_item(

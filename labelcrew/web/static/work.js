@@ -103,12 +103,15 @@
 
   // ---- rules search ----
   const search = document.getElementById("rule-search");
-  search.addEventListener("input", () => {
+  function filterRules() {
     const needle = search.value.trim().toLowerCase();
     document.querySelectorAll("#rules li").forEach((li) => {
       li.hidden = needle !== "" && !li.textContent.toLowerCase().includes(needle);
     });
-  });
+  }
+  search.addEventListener("input", filterRules);
+  // text typed before this script ran (or restored by the browser on back) is filtered too
+  filterRules();
 
   function toggleHelp(show) {
     help.hidden = show === undefined ? !help.hidden : !show;
