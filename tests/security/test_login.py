@@ -147,6 +147,26 @@ def test_failures_from_one_address_lock_it_for_every_account(db: Any) -> None:
     assert _sign_in(attacker, "ann0", PASSWORD).status_code == 429
 
 
+def test_an_attacker_cannot_lock_a_colleague_out_from_one_address(db: Any, clock: Any) -> None:
+    build(db, annotators=1, items=0, guideline=False)
+    app = create_app(db=db)
+    attacker = TestClient(app, client=("203.0.113.9", 4000))
+    for _ in range(login_guard.ACCOUNT_LIMIT):
+        assert _sign_in(attacker, "ann0", "wrong-password").status_code == 401
+    assert _sign_in(attacker, "ann0", PASSWORD).status_code == 429  # the attacker waits
+    colleague = TestClient(app, client=("198.51.100.7", 4000))
+    assert _sign_in(colleague, "ann0", PASSWORD).status_code == 200  # ann0 does not
+    assert _sign_in(attacker, "ann0", PASSWORD).status_code == 429
+    # Guessing one name from many addresses meets the lock on the account everywhere.
+    for i in range(login_guard.EVERYWHERE_LIMIT):
+        botnet = TestClient(app, client=(f"192.0.2.{i % 200}", 4000))
+        assert _sign_in(botnet, "ann0", f"guess-{i}").status_code in (401, 429)
+    refused = _sign_in(colleague, "ann0", PASSWORD)
+    assert refused.status_code == 429 and refused.json()["code"] == "login_throttled"
+    clock.advance(int(refused.headers["retry-after"]))
+    assert _sign_in(colleague, "ann0", PASSWORD).status_code == 200
+
+
 def test_the_count_holds_across_workers_and_restarts(db: Any) -> None:
     build(db, annotators=1, items=0, guideline=False)
     first = TestClient(create_app(db=db))
@@ -156,7 +176,7 @@ def test_the_count_holds_across_workers_and_restarts(db: Any) -> None:
     assert _sign_in(second, "ann0", PASSWORD).status_code == 429
     with db.uow(read_only=True) as uow:
         kinds = sorted(uow.session.scalars(select(LoginThrottle.kind)))
-    assert kinds == ["account", "address"]
+    assert kinds == ["account", "address", "everywhere"]
 
 
 def test_the_web_sign_in_is_throttled_too(db: Any) -> None:

@@ -2,13 +2,18 @@
 
 Failed attempts are counted per account name (whether or not the account exists, so the
 throttle does not tell which do) and per client address, in the `login_throttles` table (it
-holds across worker processes and restarts). At the `ACCOUNT_LIMIT`-th failure of an account
-(`ADDRESS_LIMIT`-th of an address) the key is locked for 2 seconds, and each further failure
-doubles that, up to `MAX_LOCK_SECONDS`: 2, 4, 8, ... 512, then 900 s. While a key is locked,
-sign-in answers 429 `login_throttled` with Retry-After, without checking the password (a
-locked attempt costs no hashing). The count starts again after `WINDOW` without a failure
-(counted from the end of the last lock); a successful sign-in clears the account's count but
-not the address's (or signing in to one's own account would reset an attacker's address).
+holds across worker processes and restarts). Three counters: an account from one address
+("account", `ACCOUNT_LIMIT`), an account from every address together ("everywhere",
+`EVERYWHERE_LIMIT`), and an address over every account ("address", `ADDRESS_LIMIT`). So one
+attacker who fails five times on a colleague's name locks only themselves out of it, not the
+colleague (who signs in from another address); a guess spread over many addresses still meets
+the "everywhere" lock, and one address guessing many names meets its own. At a counter's
+limit-th failure its key is locked for 2 seconds, and each further failure doubles that, up to
+`MAX_LOCK_SECONDS`: 2, 4, 8, ... 512, then 900 s. While a key is locked, sign-in answers 429
+`login_throttled` with Retry-After, without checking the password (a locked attempt costs no
+hashing). The count starts again after `WINDOW` without a failure (counted from the end of the
+last lock); a successful sign-in clears the account's counts but not the address's (or signing
+in to one's own account would reset an attacker's address).
 
 The password check itself is `accounts.check_password`: unknown and inactive users are
 checked against a dummy hash (same time), and every hash goes through `hash_gate`.
@@ -30,13 +35,14 @@ from labelcrew.services.accounts.users import Actor
 from labelcrew.services.uow import Database, UnitOfWork
 
 ACCOUNT_LIMIT = 5
+EVERYWHERE_LIMIT = 50
 ADDRESS_LIMIT = 20
 WINDOW = timedelta(minutes=15)
 MAX_LOCK_SECONDS = 900
 # Longer than any password the policy accepts (128) with room for older ones; a longer one
 # is refused before any hashing (it cannot be right, and hashing it would cost).
 MAX_SIGN_IN_PASSWORD = 1024
-LIMITS = {"account": ACCOUNT_LIMIT, "address": ADDRESS_LIMIT}
+LIMITS = {"account": ACCOUNT_LIMIT, "everywhere": EVERYWHERE_LIMIT, "address": ADDRESS_LIMIT}
 
 
 def _key(value: str) -> str:
@@ -44,7 +50,9 @@ def _key(value: str) -> str:
 
 
 def _keys(username: str, address: str | None) -> list[tuple[str, str]]:
-    keys = [("account", _key(username.strip().lower()))]
+    """The counters of one attempt; the account's come first (a success clears those)."""
+    name = username.strip().lower()
+    keys = [("account", _key(f"{name}\x00{address or ''}")), ("everywhere", _key(name))]
     if address:
         keys.append(("address", _key(address)))
     return keys
@@ -72,8 +80,9 @@ def sign_in(db: Database, username: str, password: str, *, address: str | None) 
     except Unauthenticated:
         _record_failure(db, keys)
         raise
-    if ("account", keys[0][1]) in known:
-        _clear(db, keys[0])
+    for key in keys[:2]:
+        if key in known:
+            _clear(db, key)
     return actor
 
 
