@@ -137,6 +137,7 @@ EVERY_JOB = {
     "escalations.overdue",
     "teamops.redistribute",
     "teamops.cadence",
+    "accounts.prune",
 }
 
 

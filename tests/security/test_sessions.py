@@ -238,3 +238,34 @@ def test_the_web_account_page_changes_the_password(db):
     assert done.status_code == 200 and "1 other session(s) ended" in done.text
     assert client.get("/api/v1/me").status_code == 200
     assert replay(app, other).get("/api/v1/me").status_code == 401
+
+
+def test_the_prune_job_removes_ended_sessions_and_quiet_sign_in_counters(db, clock):
+    from labelcrew.db.models.login import LoginThrottle
+    from labelcrew.services.platform import jobs
+
+    build(db, annotators=2, items=0)
+    app = create_app(db=db)
+    ended = sign_in(app, "ann0")
+    assert ended.delete("/api/v1/session").status_code == 204
+    live = sign_in(app, "ann1")
+    assert (
+        TestClient(app)
+        .post("/api/v1/session", json={"username": "ann1", "password": "wrong-password"})
+        .status_code
+        == 401
+    )
+    assert [j.name for j in jobs.PERIODIC_JOBS].count("accounts.prune") == 1
+    jobs.prune_accounts(db)  # nothing is old enough yet
+    with db.uow(read_only=True) as uow:
+        assert len(uow.session.scalars(select(UserSession)).all()) == 2
+        assert len(uow.session.scalars(select(LoginThrottle)).all()) == 3
+    clock.advance(31 * 86400)
+    live.cookies.clear()
+    fresh = sign_in(app, "ann1")
+    jobs.prune_accounts(db)
+    with db.uow(read_only=True) as uow:
+        kept = uow.session.scalars(select(UserSession)).all()
+        assert len(kept) == 1 and kept[0].revoked_at is None
+        assert uow.session.scalars(select(LoginThrottle)).all() == []
+    assert fresh.get("/api/v1/me").status_code == 200

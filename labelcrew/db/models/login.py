@@ -21,7 +21,9 @@ class LoginThrottle(Base):
     and megabyte names included, fits and nothing attacker-chosen is stored in clear)."""
 
     __tablename__ = "login_throttles"
-    kind: Mapped[str] = mapped_column(String(10), primary_key=True)  # "account" | "everywhere" | "address"
+    kind: Mapped[str] = mapped_column(
+        String(10), primary_key=True
+    )  # "account" | "everywhere" | "address"
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)
     last_failure_at: Mapped[datetime]

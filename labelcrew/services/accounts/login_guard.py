@@ -142,3 +142,17 @@ def _clear(db: Database, key: tuple[str, str]) -> None:
             delete(LoginThrottle).where(LoginThrottle.kind == key[0], LoginThrottle.key == key[1])
         )
         uow.commit()
+
+
+def prune(db: Database) -> int:
+    """Delete counters quiet for over `WINDOW` (their count would start afresh anyway)."""
+    with db.uow() as uow:
+        cutoff = uow.now - WINDOW
+        result = uow.session.execute(
+            delete(LoginThrottle).where(
+                LoginThrottle.last_failure_at < cutoff,
+                LoginThrottle.locked_until.is_(None) | (LoginThrottle.locked_until < cutoff),
+            )
+        )
+        uow.commit()
+    return int(getattr(result, "rowcount", 0) or 0)

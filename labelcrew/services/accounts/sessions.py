@@ -145,3 +145,21 @@ def active_count(db: Database, user_id: int, *, idle_minutes: int) -> int:
         )
         idle = timedelta(minutes=idle_minutes)
         return sum(1 for exp, seen in rows if uow.now < exp and uow.now - seen < idle)
+
+
+# Rows older than this past their end are deleted by the "accounts.prune" job: long enough to
+# read in the audit of a session that ended, short enough that the table stays small.
+KEEP_ENDED = timedelta(days=30)
+
+
+def prune(db: Database) -> int:
+    """Delete sessions that expired, or were revoked, over `KEEP_ENDED` ago; how many went."""
+    with db.uow() as uow:
+        cutoff = uow.now - KEEP_ENDED
+        result = uow.session.execute(
+            delete(UserSession).where(
+                (UserSession.expires_at < cutoff) | (UserSession.revoked_at < cutoff)
+            )
+        )
+        uow.commit()
+    return int(getattr(result, "rowcount", 0) or 0)

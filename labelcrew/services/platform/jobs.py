@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from labelcrew.db.models.core import Project
 from labelcrew.errors import LabelcrewError
+from labelcrew.services.accounts import login_guard, sessions
 from labelcrew.services.escalations import tickets as escalations
 from labelcrew.services.metrics.weekly import snapshot as weekly
 from labelcrew.services.platform.worker import PeriodicJob
@@ -38,6 +39,12 @@ def scan_quality(db: Database) -> None:
             log.info("quality scan skipped project %s: %s", project_id, exc.message)
 
 
+def prune_accounts(db: Database) -> None:
+    """Ended sessions and quiet sign-in counters go, so neither table grows without end."""
+    gone = sessions.prune(db), login_guard.prune(db)
+    log.info("pruned %s ended sessions and %s quiet sign-in counters", *gone)
+
+
 def check_escalations(db: Database) -> None:
     """Raise an alert for each escalation past its SLA (idempotent per ticket and level)."""
     with db.uow(read_only=True) as uow:
@@ -59,5 +66,6 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
         redistribution.AUTO_EVERY_SECONDS,
         redistribution.run_auto_redistribution,
     ),
+    PeriodicJob("accounts.prune", 3600.0, prune_accounts),
     PeriodicJob("teamops.cadence", priorities.CADENCE_EVERY_SECONDS, priorities.run_due_cadences),
 )
