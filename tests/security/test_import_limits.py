@@ -216,3 +216,34 @@ def test_schemas_past_the_size_limits_are_refused_naming_the_field(
     assert (body["code"], body["field"]) == ("invalid_schema", field)
     assert words in body["message"] and body["message"].startswith(field)
     assert client.get(f"/api/v1/projects/{team.project_id}/schema").json() == before
+
+
+def test_a_jsonl_line_over_the_limit_is_refused_by_number_without_being_held(db, lead_client):
+    team, client = lead_client  # the line limit is twice the row limit: 6,000 bytes here
+    huge = orjson.dumps({"id": "huge", "data": {"t": "x" * 200_000}}) + b"\n"
+    data = jsonl({"id": "a", "data": {"t": "one"}}) + huge + jsonl({"id": "b", "data": {"t": "2"}})
+    errors = refused(upload(client, team.project_id, "items.jsonl", data))
+    assert [e["line"] for e in errors] == [2]
+    assert f"{len(huge):,} bytes long; at most 6,000" in errors[0]["message"]
+    assert items_in(db, team.project_id) == 0
+    kept = upload(client, team.project_id, "items.jsonl", data, skip_invalid="true")
+    assert kept.status_code == 200 and kept.json()["created"] == 2, kept.text
+
+
+def test_the_line_reader_keeps_memory_bounded_by_the_limit():
+    import io
+    import tracemalloc
+
+    from labelcrew.domain.importing.parsers import OverlongLine
+    from labelcrew.services.importing.streams import bounded_lines
+
+    source = io.BytesIO(b'{"id": 1}\n' + b"y" * (60 << 20) + b"\n" + b'{"id": 2}')
+    tracemalloc.start()
+    try:
+        lines = list(bounded_lines(io.BufferedReader(source), 1 << 16))  # type: ignore[arg-type]
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert lines[0] == b'{"id": 1}\n' and lines[2] == b'{"id": 2}'
+    assert type(lines[1]) is OverlongLine and lines[1].size == (60 << 20) + 1
+    assert peak < 4 << 20, peak  # a 60 MB line, read through in 1 MiB pieces

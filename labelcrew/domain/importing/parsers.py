@@ -57,6 +57,7 @@ __all__ = [
     "MAX_ID_LENGTH",
     "PRIORITY_RANGE",
     "ItemRow",
+    "OverlongLine",
     "RowError",
     "detect_format",
     "parse_csv_lines",
@@ -71,11 +72,31 @@ BOM = b"\xef\xbb\xbf"
 HEAD_BYTES = 65536
 
 
+class OverlongLine(bytes):
+    """Stands for a line longer than the reader's limit, which it skipped without keeping:
+    empty bytes, with the line's length in `size` and the limit in `limit`."""
+
+    size: int
+    limit: int
+
+    @classmethod
+    def of(cls, size: int, limit: int) -> OverlongLine:
+        made = cls()
+        made.size, made.limit = size, limit
+        return made
+
+
 def parse_jsonl_lines(lines: Iterable[bytes | str]) -> Iterator[ItemRow | RowError]:
-    """JSONL rows from an iterable of lines (bytes or str); blank lines are skipped."""
+    """JSONL rows from an iterable of lines (bytes or str); blank lines are skipped, and an
+    `OverlongLine` is an error naming its length."""
     seen: dict[str, int] = {}
     loads = orjson.loads
     for line, raw in enumerate(lines, 1):
+        if type(raw) is OverlongLine:
+            yield RowError(
+                line, None, f"the line is {raw.size:,} bytes long; at most {raw.limit:,}"
+            )
+            continue
         if line == 1:
             raw = raw.removeprefix(BOM) if isinstance(raw, bytes) else raw.removeprefix("\ufeff")
         try:

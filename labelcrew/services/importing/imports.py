@@ -321,7 +321,13 @@ def import_items(
     counter = CountingReader(head, fp)
     stream = io.BufferedReader(counter, READ_BUFFER)
     report = ImportReport(format=chosen, filename=filename)
-    rows, log = rows_of(stream, chosen, want_raw=skip_invalid and rejects is not None)
+    # A line holds the row's data plus its id, gold and the rest: twice the data limit.
+    rows, log = rows_of(
+        stream,
+        chosen,
+        want_raw=skip_invalid and rejects is not None,
+        line_limit=2 * max_row_bytes,
+    )
     with db.uow() as uow:
         project = load_project(uow, project_ref)
         schema = (

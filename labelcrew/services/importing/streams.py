@@ -9,11 +9,34 @@ from typing import Any, BinaryIO
 
 from labelcrew.domain.importing.parsers import (
     ItemRow,
+    OverlongLine,
     RowError,
     parse_csv_lines,
     parse_jsonl_lines,
     parse_rows,
 )
+
+SKIP_CHUNK = 1 << 20
+
+
+def bounded_lines(stream: BinaryIO, limit: int) -> Iterator[bytes]:
+    """The stream's lines, none held longer than `limit` bytes: a longer line is read through
+    in 1 MiB pieces and dropped, and an `OverlongLine` with its length stands in its place
+    (so a 60 MB JSONL line costs 1 MiB of memory, not 60, before it is refused)."""
+    while True:
+        line = stream.readline(limit + 1)
+        if not line:
+            return
+        if len(line) <= limit or line.endswith(b"\n"):
+            yield line
+            continue
+        size = len(line)
+        while not line.endswith(b"\n"):
+            line = stream.readline(SKIP_CHUNK)
+            if not line:
+                break
+            size += len(line)
+        yield OverlongLine.of(size, limit)
 
 
 class CountingReader(io.RawIOBase):
@@ -60,10 +83,17 @@ class LineLog:
 
 
 def rows_of(
-    stream: BinaryIO, fmt: str, want_raw: bool
+    stream: BinaryIO, fmt: str, want_raw: bool, *, line_limit: int
 ) -> tuple[Iterator[ItemRow | RowError], LineLog | None]:
-    if want_raw and fmt in ("jsonl", "csv"):
+    """The rows of the stream and, when rejected rows are to be quoted, the log of their lines.
+    A JSONL line over `line_limit` bytes is never held whole (`bounded_lines`)."""
+    if fmt == "jsonl":
+        lines: Iterable[bytes] = bounded_lines(stream, line_limit)
+        if want_raw:
+            log = LineLog(lines)
+            return parse_jsonl_lines(log), log
+        return parse_jsonl_lines(lines), None
+    if want_raw and fmt == "csv":
         log = LineLog(stream)
-        parse = parse_jsonl_lines if fmt == "jsonl" else parse_csv_lines
-        return parse(log), log
+        return parse_csv_lines(log), log
     return parse_rows(stream, fmt), None
