@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from labelcrew.api.app import create_app
 from labelcrew.db.models.core import Item
@@ -150,6 +150,11 @@ def test_calibration_over_http_respects_roles(db):
     assert client.post(base, json=body, headers=as_(team.annotators[0])).status_code == 403
     short = client.post(base, json={"items": [1, 2]}, headers=as_(qa))
     assert short.status_code == 422 and short.json()["field"] == "items"
+    unfinished = client.post(base, json=body, headers=as_(qa))  # nothing is labelled yet
+    assert unfinished.status_code == 422 and unfinished.json()["code"] == "item_not_finished"
+    with db.uow() as uow:
+        uow.session.execute(update(Item).where(Item.id <= 20).values(state="done"))
+        uow.commit()
     made = client.post(base, json=body, headers=as_(qa))
     assert made.status_code == 201, made.text
     sid = made.json()["id"]

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 
 from labelcrew.api.app import create_app
+from labelcrew.db.models.core import Item
 from labelcrew.domain.permissions import PERMISSIONS, Action, Role
 from labelcrew.errors import ValidationFailed
 from labelcrew.services.accounts import users as accounts
@@ -122,6 +124,9 @@ def test_decisions_to_draft_follow_the_permission_table(db):
         projects.set_member(db, team.admin, pid, username=who.username, roles=[role.value])
         callers[role] = who
     callers_admin = team.admin  # not a member: the table lets admins in
+    with db.uow() as uow:  # a session takes finished items only
+        uow.session.execute(update(Item).where(Item.id <= 20).values(state="done"))
+        uow.commit()
     made = calibration.create_session(db, team.lead, pid, item_ids=list(range(1, 21)))
     sid = made["id"]
     client = TestClient(create_app(db=db))

@@ -82,8 +82,17 @@ def _project(db):
     _label(db, ann0, pid, LABELLED, lambda i: "positive")
     _label(db, ann1, pid, LABELLED, lambda i: "negative" if i % 3 == 0 else "positive")
     assignment.next_item(db, ann0, pid)  # an open lease for the workspace
+    with db.uow(read_only=True) as uow:  # a session takes finished items only
+        done = list(
+            uow.session.scalars(
+                select(Item.id)
+                .where(Item.project_id == pid, Item.state == "done")
+                .order_by(Item.id)
+            )
+        )
+    assert done[:3] == [1, 2, 3] and len(done) >= 10
     made = calibration.create_session(
-        db, lead, pid, title="wk", item_ids=list(range(1, 21)), invite=["ann0", "reviewer"]
+        db, lead, pid, title="wk", item_ids=done[:20], invite=["ann0", "reviewer"]
     )
     sid = made["id"]
     for item_id in range(1, 4):

@@ -103,14 +103,14 @@ def create_session(
         field, _ = primary_field_of(uow, project)
         if item_ids:
             chosen = [(i, "manual") for i in dict.fromkeys(item_ids)]
-            found = set(
-                uow.session.scalars(
-                    select(Item.id).where(
+            found = dict(
+                uow.session.execute(
+                    select(Item.id, Item.state).where(
                         Item.project_id == project.id,
                         Item.id.in_(item_ids),
                         Item.is_gold.is_(False),
                     )
-                )
+                ).all()
             )
             missing = [i for i, _ in chosen if i not in found]
             if missing:
@@ -118,6 +118,16 @@ def create_session(
                     f"item {missing[0]} is not a (non-gold) item of this project",
                     field="items",
                     code="unknown_item",
+                )
+            # As the automatic picks: an open item in a session would be known as not gold to
+            # every invitee who may still be served it (issue 14).
+            still_open = [i for i, _ in chosen if found[i] != "done"]
+            if still_open:
+                raise ValidationFailed(
+                    f"item {still_open[0]} still needs labels; a calibration session takes "
+                    "finished items only (an open one would be known as not gold)",
+                    field="items",
+                    code="item_not_finished",
                 )
         else:
             chosen = pick_hard_items(uow, project.id, field, size=size, pick=pick)
