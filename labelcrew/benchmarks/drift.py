@@ -79,10 +79,11 @@ def _draw(cumulative: NDArray[np.float64], rng: np.random.Generator) -> NDArray[
     """One class per row of a (n, K) cumulative distribution."""
     draws = np.asarray(rng.random(cumulative.shape[0]))
     picked = (draws[:, None] >= cumulative).sum(axis=1)
-    return np.minimum(picked, cumulative.shape[1] - 1).astype(np.int64)
+    chosen: NDArray[np.int64] = np.minimum(picked, cumulative.shape[1] - 1).astype(np.int64)
+    return chosen
 
 
-def _team(cfg: DriftBenchConfig) -> tuple[NDArray, NDArray, float]:
+def _team(cfg: DriftBenchConfig) -> tuple[NDArray[Any], NDArray[Any], float]:
     """Cumulative confusion (member, drifted?, truth, K), drift onset and mean accuracy."""
     team = make_team(cfg.team, cfg.team_drifters, 0, cfg.classes, np.random.default_rng(cfg.seed))
     cum = np.stack(
@@ -97,11 +98,11 @@ def _team(cfg: DriftBenchConfig) -> tuple[NDArray, NDArray, float]:
 
 def _member(
     member: SimAnnotator,
-    team: tuple[NDArray, NDArray, float],
+    team: tuple[NDArray[Any], NDArray[Any], float],
     n: int,
     cfg: DriftBenchConfig,
     rng: np.random.Generator,
-) -> tuple[NDArray, NDArray, NDArray, NDArray]:
+) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any], NDArray[Any]]:
     """(kind, success, at) of one member's observations in chart order, and gold positions."""
     team_cum, team_onset, _ = team
     gold = rng.random(n) < cfg.gold_rate
@@ -173,14 +174,14 @@ def _alarm_at(obs: Observations, plan: ChartPlan) -> list[NDArray[np.int64]]:
     return [obs.at[m][alarms[m]] for m in range(alarms.shape[0])]
 
 
-def _quantile(delay: NDArray, q: float) -> float | None:
+def _quantile(delay: NDArray[Any], q: float) -> float | None:
     """An observed delay (no interpolation, so a missed member counts as the longest); ``None``
     when that quantile was missed."""
     found = float(np.quantile(delay, q, method="inverted_cdf"))
     return found if np.isfinite(found) else None
 
 
-def _delays(obs: Observations, alarm_at: list[NDArray], change: int) -> dict[str, Any]:
+def _delays(obs: Observations, alarm_at: list[NDArray[Any]], change: int) -> dict[str, Any]:
     clean = np.array([not (a < change).any() for a in alarm_at])
     delay = np.full(len(alarm_at), np.inf)
     for m, (alarms, gold) in enumerate(zip(alarm_at, obs.gold_positions, strict=True)):
@@ -197,7 +198,7 @@ def _delays(obs: Observations, alarm_at: list[NDArray], change: int) -> dict[str
     }
 
 
-def _false_alarms(obs: Observations, alarm_at: list[NDArray]) -> dict[str, Any]:
+def _false_alarms(obs: Observations, alarm_at: list[NDArray[Any]]) -> dict[str, Any]:
     gold = sum(int(g.size) for g in obs.gold_positions)
     alarms = sum(int(a.size) for a in alarm_at)
     return {

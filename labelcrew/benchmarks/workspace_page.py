@@ -57,7 +57,7 @@ def seed(db: Database, n_items: int, labelled: int = 0) -> int:
     project = projects.create_project(
         db, admin, slug="bench", name="Bench", schema=schema, gold_rate=0.0, overlap=1
     )
-    pid = project["id"]
+    pid: int = project["id"]
     projects.set_member(db, admin, pid, username="ann", roles=["annotator"])
     projects.set_member(db, admin, pid, username="admin", roles=["lead", "guideline_owner"])
     rules = [

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -24,7 +25,7 @@ from labelcrew.errors import ValidationFailed
 PATTERNS = ("uniform", "adjacent", "next")
 
 
-def confusion_matrix(n_classes: int, accuracy: float, pattern: str = "uniform") -> NDArray:
+def confusion_matrix(n_classes: int, accuracy: float, pattern: str = "uniform") -> NDArray[Any]:
     """Row-stochastic ``K x K`` matrix with ``accuracy`` on the diagonal.
 
     Errors go: ``uniform``, evenly to the other classes; ``adjacent``, to the neighbouring
@@ -58,11 +59,11 @@ def confusion_matrix(n_classes: int, accuracy: float, pattern: str = "uniform") 
     return accuracy * np.eye(k) + (1.0 - accuracy) * errors
 
 
-def random_clicker(n_classes: int) -> NDArray:
+def random_clicker(n_classes: int) -> NDArray[Any]:
     return np.full((n_classes, n_classes), 1.0 / n_classes)
 
 
-def constant_labeler(n_classes: int, label: int) -> NDArray:
+def constant_labeler(n_classes: int, label: int) -> NDArray[Any]:
     matrix = np.zeros((n_classes, n_classes))
     matrix[:, label] = 1.0
     return matrix
@@ -73,11 +74,11 @@ class SimAnnotator:
     """One simulated member. ``kind`` is ``honest``, ``drifter``, ``random`` or ``constant``."""
 
     name: str
-    confusion: NDArray
+    confusion: NDArray[Any]
     seconds_median: float = 20.0
     seconds_sigma: float = 0.5
     drift_at: int | None = None
-    drift_confusion: NDArray | None = None
+    drift_confusion: NDArray[Any] | None = None
     kind: str = "honest"
     answered: int = field(default=0)
 
@@ -85,7 +86,7 @@ class SimAnnotator:
     def n_classes(self) -> int:
         return int(self.confusion.shape[0])
 
-    def confusion_at(self, index: int) -> NDArray:
+    def confusion_at(self, index: int) -> NDArray[Any]:
         """The matrix in force for the member's ``index``-th answer (0-based)."""
         drifting = self.drift_at is not None and index >= self.drift_at
         if drifting and self.drift_confusion is not None:
@@ -115,7 +116,8 @@ class SimAnnotator:
         draws = rng.random(truths.size)[:, None]
         self.answered += truths.size
         picked = (draws >= cumulative).sum(axis=1)
-        return np.minimum(picked, self.n_classes - 1).astype(np.int64)
+        chosen: NDArray[np.int64] = np.minimum(picked, self.n_classes - 1).astype(np.int64)
+        return chosen
 
     def seconds(self, rng: np.random.Generator) -> float:
         """Time spent on one item, lognormal around ``seconds_median``."""

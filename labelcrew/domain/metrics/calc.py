@@ -65,7 +65,7 @@ def iso_week(day: date) -> str:
 
 def group_key(group_by: str, row: Any) -> str:
     if group_by == "day":
-        return row.day.isoformat()
+        return str(row.day.isoformat())
     if group_by == "week":
         return iso_week(row.day)
     if group_by == "member":

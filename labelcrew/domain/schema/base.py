@@ -12,7 +12,7 @@ import math
 import re
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from labelcrew.errors import ValidationFailed
 
@@ -119,7 +119,7 @@ class Definition:
             return default
         if not is_number(value):
             raise schema_error(self.at(key), f"must be a finite number, not {value!r}")
-        return value
+        return cast("float | int", value)
 
     def text(self, key: str, default: str | None) -> str | None:
         value = self.get(key, default)

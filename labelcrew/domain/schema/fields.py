@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from labelcrew.domain.schema.base import (
     MAX_CANDIDATES,
@@ -86,7 +86,7 @@ class SingleChoice(Field):
         return value
 
     def agreement_value(self, value: Any) -> Hashable:
-        return value
+        return cast(Hashable, value)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -192,7 +192,7 @@ class Rating(Field):
         if value < self.min or value > self.max:
             raise value_error(path, f"{value} is outside [{self.min}, {self.max}]")
         if self.step is None:
-            return value
+            return cast("float | int", value)
         k = (value - self.min) / self.step
         if abs(k - round(k)) > GRID_TOLERANCE * max(1.0, abs(k)):
             raise value_error(
@@ -205,7 +205,7 @@ class Rating(Field):
 
     def agreement_value(self, value: Any) -> Hashable:
         if self.integral:
-            return round(value)
+            return round(float(value))
         # Round away float noise so 0.1 + 0.2 and 0.3 agree.
         return round(float(value), 9)
 

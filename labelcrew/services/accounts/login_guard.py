@@ -62,7 +62,7 @@ def lock_seconds(failures: int, limit: int) -> int:
     """How long a key is locked after its `failures`-th failure (0: not locked)."""
     if failures < limit:
         return 0
-    return min(2 ** min(failures - limit + 1, 20), MAX_LOCK_SECONDS)
+    return min(int(2 ** min(failures - limit + 1, 20)), MAX_LOCK_SECONDS)
 
 
 def sign_in(db: Database, username: str, password: str, *, address: str | None) -> Actor:

@@ -71,4 +71,5 @@ def _aware(value: Any) -> datetime:
 
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    moment: datetime = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return moment

@@ -57,7 +57,8 @@ def primary_field(uow: UnitOfWork, project: Any) -> str | None:
 
 
 def primary_value(field: str) -> ColumnElement[Any]:
-    return Annotation.value[field].as_string()
+    value: ColumnElement[Any] = Annotation.value[field].as_string()
+    return value
 
 
 def period_bounds(start: date, end: date) -> tuple[datetime, datetime]:

@@ -4,6 +4,8 @@ Revision ID: 0004_loops
 Revises: 0002_alerts
 """
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
@@ -19,7 +21,7 @@ JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgres
 WHEN = labelcrew.db.models.core.UTCDateTime(timezone=True)
 
 
-def _fk(target, **kw):
+def _fk(target: str, **kw: Any) -> sa.ForeignKey:
     return sa.ForeignKey(target, ondelete="CASCADE", **kw)
 
 

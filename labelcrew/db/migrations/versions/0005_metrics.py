@@ -19,7 +19,7 @@ JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgres
 WHEN = labelcrew.db.models.core.UTCDateTime(timezone=True)
 
 
-def _project() -> sa.Column:
+def _project() -> sa.Column[int]:
     return sa.Column("project_id", sa.Integer(),
                      sa.ForeignKey("projects.id", ondelete="CASCADE"), nullable=False)
 

@@ -171,7 +171,8 @@ class UnitValueTable:
     def squares_per_unit(self) -> FloatArray:
         """``sum_c n[u, c]^2`` for every unit u."""
         if self._dense is not None:
-            return np.einsum("uc,uc->u", self._dense, self._dense)
+            squares: FloatArray = np.einsum("uc,uc->u", self._dense, self._dense)
+            return squares
         return np.asarray(self._sparse.multiply(self._sparse).sum(axis=1)).ravel()
 
     def weighted_value_sums(self, weights: FloatArray) -> FloatArray:

@@ -48,14 +48,16 @@ def set_distances(sets: Sequence[frozenset[Hashable]], distance: SetDistance) ->
     union = size[:, None] + size[None, :] - shared
     jaccard = np.divide(shared, union, out=np.ones_like(union), where=union > 0)
     if distance == "jaccard":
-        return 1.0 - jaccard
+        jaccard_distance: FloatArray = 1.0 - jaccard
+        return jaccard_distance
     if distance == "masi":
         equal = (shared == size[:, None]) & (shared == size[None, :])
         nested = (shared == size[:, None]) | (shared == size[None, :])
         monotonicity = np.where(
             equal, 1.0, np.where(nested, 2.0 / 3.0, np.where(shared > 0, 1.0 / 3.0, 0.0))
         )
-        return 1.0 - jaccard * monotonicity
+        masi: FloatArray = 1.0 - jaccard * monotonicity
+        return masi
     raise ValidationFailed(
         f"distance must be 'jaccard' or 'masi', got {distance!r}",
         code="agreement_bad_distance",

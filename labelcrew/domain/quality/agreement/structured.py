@@ -91,11 +91,12 @@ def _overlap_matrix(
     labels = {label: code for code, label in enumerate({s[2] for s in a + b})}
     labels_a = np.array([labels[s[2]] for s in a])
     labels_b = np.array([labels[s[2]] for s in b])
-    return (
+    overlaps: npt.NDArray[np.bool_] = (
         (starts_a[:, None] < ends_b[None, :])
         & (starts_b[None, :] < ends_a[:, None])
         & (labels_a[:, None] == labels_b[None, :])
     )
+    return overlaps
 
 
 def kendall_tau(x: npt.ArrayLike, y: npt.ArrayLike) -> float:

@@ -54,7 +54,9 @@ def week_start(week: str | None, today: date) -> date:
         raise ValidationFailed(f"no ISO week {week!r}", field="week", code="bad_week") from None
 
 
-def _change(name: str, label: str, now: Any, before: Any, better: str | None, unit: str) -> dict:
+def _change(
+    name: str, label: str, now: Any, before: Any, better: str | None, unit: str
+) -> dict[str, Any]:
     """One quality line: value now and last week, the arrow, and whether it moved the right
     way (`better` is 'up', 'down' or None when neither direction is good in itself)."""
     if now is None or before is None or now == before:
