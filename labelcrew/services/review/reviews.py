@@ -20,7 +20,8 @@ from sqlalchemy import select
 
 from labelcrew.db.models.core import Annotation, GuidelineRule, GuidelineVersion, User
 from labelcrew.db.models.feedback import Review
-from labelcrew.errors import Conflict, Forbidden, ValidationFailed
+from labelcrew.domain.review import verdicts
+from labelcrew.errors import Conflict, ValidationFailed
 from labelcrew.services.accounts.users import Actor
 from labelcrew.services.platform.events import audit, emit
 from labelcrew.services.projects.projects import load_project
@@ -31,7 +32,7 @@ from labelcrew.services.review.stats import feedback_stats as feedback_stats  # 
 from labelcrew.services.review.taxonomy import check_tags, tag_names
 from labelcrew.services.uow import Database, UnitOfWork
 
-VERDICTS = ("accept", "correct", "reject")
+VERDICTS = verdicts.VERDICTS
 RULE_MENTION = re.compile(r"\brules?\s+(\d+(?:\.\d+)*)", re.IGNORECASE)
 
 
@@ -153,52 +154,33 @@ def record_review(
     comment: str = "",
 ) -> dict[str, Any]:
     """Record one review; returns `{"review", "warnings", "task"}`."""
-    if verdict not in VERDICTS:
-        raise ValidationFailed(f"verdict must be one of {', '.join(VERDICTS)}", field="verdict")
-    if verdict == "correct" and corrected_value is None:
-        raise ValidationFailed("a correction needs corrected_value", field="corrected_value")
-    if verdict != "correct" and corrected_value is not None:
-        raise ValidationFailed(
-            f"corrected_value goes with verdict 'correct', not {verdict!r}", field="corrected_value"
-        )
-    if len(comment) > 10_000:
-        raise ValidationFailed("comment must have at most 10000 characters", field="comment")
+    verdicts.check_verdict(verdict, corrected_value, comment)
     with db.uow() as uow:
         project = load_project(uow, project_id)
         item = load_item(uow, project.id, item_id)
         task = open_task(uow, item.id)
-        if task is None or task.state != "leased" or task.reviewer_id != actor.user_id:
-            raise Conflict(
-                f"you hold no review lease on item {item_id}; call review/next first",
-                code="no_review_lease",
-                field="item_id",
-            )
+        verdicts.check_review_lease(
+            item_id=item_id,
+            task_state=None if task is None else task.state,
+            reviewer_id=None if task is None else task.reviewer_id,
+            actor_id=actor.user_id,
+        )
+        assert task is not None
         own = uow.session.scalar(
             select(Annotation.id).where(
                 Annotation.item_id == item.id, Annotation.annotator_id == actor.user_id
             )
         )
-        if own is not None:
-            raise Forbidden("nobody reviews an item they labeled", code="self_review")
+        verdicts.check_not_own(own is not None)
         target = _target(uow, item.id, task.id, annotation_id)
         tags = check_tags(uow, project.id, list(error_tags or []))
-        if verdict != "accept" and not tags:
-            raise ValidationFailed(
-                f"a {verdict!r} review needs at least one error tag",
-                code="error_tag_required",
-                field="error_tags",
-            )
+        verdicts.check_tags(verdict, tags)
         clean_value = None
         if corrected_value is not None:
             assert project.schema_version is not None
             schema = schema_for(uow, project.id, project.schema_version)
             clean_value = schema.validate(corrected_value, item.payload)
-            if clean_value == target.value:
-                raise ValidationFailed(
-                    "the correction equals the label; use verdict 'accept'",
-                    code="correction_unchanged",
-                    field="corrected_value",
-                )
+            verdicts.check_correction_changes(clean_value, target.value)
         rules = rules_of(uow, project.id, project.guideline_version)
         refs = check_rule_refs(
             rules, list(rule_refs or []), project.guideline_version, field="rule_refs"
@@ -221,18 +203,15 @@ def record_review(
         )
         uow.session.add(review)
         uow.session.flush()
-        reviewed = set(
-            uow.session.scalars(select(Review.annotation_id).where(Review.task_id == task.id))
+        reviewed = uow.session.scalars(
+            select(Review.annotation_id).where(Review.task_id == task.id)
         )
-        remaining = [
-            a
-            for a in uow.session.scalars(
-                select(Annotation.id).where(
-                    Annotation.item_id == item.id, Annotation.superseded_at.is_(None)
-                )
+        live = uow.session.scalars(
+            select(Annotation.id).where(
+                Annotation.item_id == item.id, Annotation.superseded_at.is_(None)
             )
-            if a not in reviewed
-        ]
+        )
+        remaining = verdicts.remaining(live, list(reviewed))
         if not remaining:
             task.state, task.done_at = "done", uow.now
         result: dict[str, Any] = {

@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy import Row
 
 from labelcrew.db.models.core import Annotation
-from labelcrew.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from labelcrew.domain.work import submit_rules as rules
+from labelcrew.errors import Forbidden, NotFound
 from labelcrew.services.accounts.users import Actor
 from labelcrew.services.platform.events import audit, emit
 from labelcrew.services.projects.schemas import parsed_definition
@@ -53,12 +54,8 @@ def submit(
     idempotency_key: str | None,
     checklist: list[str] | None = None,
 ) -> dict[str, Any]:
-    if idempotency_key is not None and not 1 <= len(idempotency_key) <= 200:
-        raise ValidationFailed(
-            "Idempotency-Key must have 1 to 200 characters", field="Idempotency-Key"
-        )
-    if not isinstance(value, dict):
-        raise ValidationFailed("value must be an object keyed by schema field", field="value")
+    rules.check_idempotency_key(idempotency_key)
+    value = rules.check_value_shape(value)
     with db.uow() as uow:
         conn = uow.conn
         found = work_rows.context(conn, project_id, actor.user_id, with_schema=True)
@@ -72,47 +69,33 @@ def submit(
         )
         if idempotency_key is not None and (found_item is None or found_item[2] is not None):
             earlier = work_rows.earlier_annotation(conn, actor.user_id, idempotency_key)
-            if earlier is not None:
-                if earlier.item_id != item_id or earlier.project_id != project_id:
-                    raise Conflict(
-                        "this Idempotency-Key was used for another item",
-                        code="idempotency_key_reused",
-                        field="Idempotency-Key",
-                    )
+            seen = None if earlier is None else (earlier.project_id, earlier.item_id)
+            if rules.is_replay(seen, project_id=project_id, item_id=item_id):
+                assert earlier is not None
                 return annotation_dict(earlier, created=False)
         if found_item is None:
             raise NotFound(
                 f"no item {item_id} in project {project_id}", code="item_not_found", field="item_id"
             )
         item, lease, _ = found_item
-        if lease is None or lease.state != "leased":
-            raise Conflict(
-                f"you hold no lease on item {item_id}; call next first",
-                code="no_lease",
-                field="item_id",
-            )
-        if (
-            lease.expires_at <= uow.now
-            and not item.is_gold
-            and not has_free_slot(conn, item_id, actor.user_id, uow.now)
-        ):
-            raise Conflict(
-                "your lease expired and the item went to someone else",
-                code="lease_expired",
-                field="item_id",
-            )
+        rules.check_lease(
+            item_id=item_id,
+            lease_state=None if lease is None else lease.state,
+            expires_at=None if lease is None else lease.expires_at,
+            now=uow.now,
+            is_gold=item.is_gold,
+            free_slot=lambda: has_free_slot(conn, item_id, actor.user_id, uow.now),
+        )
+        assert lease is not None
         assert project.schema_version is not None
         schema = parsed_definition(definition, project.schema_version)
         clean = schema.validate(value, item.payload)
         selfcheck.before_submit(project, clean, checklist)
-        gold_correct = None
-        if item.is_gold:
-            expected = work_rows.gold_value(conn, item_id)
-            if expected is not None:
-                gold_correct = all(
-                    schema.is_correct(name, clean.get(name), want)
-                    for name, want in expected.items()
-                )
+        gold_correct = (
+            rules.gold_correct(schema, clean, work_rows.gold_value(conn, item_id))
+            if item.is_gold
+            else None
+        )
         values = {
             "project_id": project_id,
             "item_id": item_id,
@@ -121,7 +104,7 @@ def submit(
             "schema_version": project.schema_version,
             "guideline_version": member.acknowledged_guideline_version,
             "queue": lease.queue,
-            "duration_ms": int((uow.now - lease.leased_at).total_seconds() * 1000),
+            "duration_ms": rules.duration_ms(lease.leased_at, uow.now),
             "idempotency_key": idempotency_key,
             "gold_correct": gold_correct,
             "created_at": uow.now,
