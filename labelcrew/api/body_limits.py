@@ -28,8 +28,8 @@ from fastapi import FastAPI
 from starlette.requests import Request
 
 from labelcrew.api import errors
-from labelcrew.api.security import SESSION_COOKIE, current_actor
 from labelcrew.errors import LabelcrewError, TooLarge, Unauthenticated
+from labelcrew.http.auth import SESSION_COOKIE, current_actor
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

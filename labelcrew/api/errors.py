@@ -14,31 +14,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from labelcrew.api.inputs import INNER
 from labelcrew.api.responses import FastJSON
 from labelcrew.errors import (
-    BadRequest,
-    Conflict,
-    Forbidden,
     LabelcrewError,
-    NotFound,
     Throttled,
-    TooLarge,
     Unauthenticated,
-    Unavailable,
-    ValidationFailed,
 )
+from labelcrew.http.status import status_for
 
 log = logging.getLogger("labelcrew.api")
-
-STATUS: dict[type[LabelcrewError], int] = {
-    BadRequest: 400,
-    Unauthenticated: 401,
-    Forbidden: 403,
-    NotFound: 404,
-    Conflict: 409,
-    TooLarge: 413,
-    ValidationFailed: 422,
-    Throttled: 429,
-    Unavailable: 503,
-}
 
 
 class ErrorBody(BaseModel):
@@ -76,13 +58,6 @@ def json_response(status: int) -> dict[str, Any]:
         "description": RESPONSES[status]["description"],
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
     }
-
-
-def status_for(exc: LabelcrewError) -> int:
-    for cls in type(exc).__mro__:
-        if cls in STATUS:
-            return STATUS[cls]
-    return 400
 
 
 def domain_response(exc: LabelcrewError) -> FastJSON:

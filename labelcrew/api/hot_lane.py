@@ -26,9 +26,9 @@ from starlette.responses import Response
 
 from labelcrew.api import errors
 from labelcrew.api.routes import work
-from labelcrew.api.security import SESSION_COOKIE, Ctx, authorize_token
 from labelcrew.domain.permissions import Action
 from labelcrew.errors import LabelcrewError
+from labelcrew.http.auth import SESSION_COOKIE, Ctx, authorize_token
 from labelcrew.services.uow import Database
 
 Scope = MutableMapping[str, Any]

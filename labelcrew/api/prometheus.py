@@ -27,11 +27,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import func, select
 
 from labelcrew.api import errors
-from labelcrew.api.security import db_of
 from labelcrew.db.models.core import Annotation, Item, Project
 from labelcrew.db.models.metrics import MetricsDaily, MetricsRollupState
 from labelcrew.db.models.quality import Alert
 from labelcrew.errors import Forbidden, Unauthenticated
+from labelcrew.http.auth import db_of
 from labelcrew.services.metrics import sql as metrics_sql
 from labelcrew.services.uow import Database
 

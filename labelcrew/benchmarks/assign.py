@@ -163,7 +163,7 @@ def server(
     url: str,
     *,
     workers: int,
-    app: str = "labelcrew.api.app:create_server_app",
+    app: str = "labelcrew.app:create_server_app",
     factory: bool = True,
 ) -> Iterator[tuple[str, int]]:
     """A real uvicorn process on a free port, up once /healthz answers: (base URL, pid)."""

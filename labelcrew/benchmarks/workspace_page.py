@@ -167,7 +167,7 @@ def run(
 ) -> dict[str, Any]:
     os.environ.setdefault("LABELCREW_ARGON2_TIME_COST", "1")
     os.environ.setdefault("LABELCREW_ARGON2_MEMORY_KIB", "1024")
-    from labelcrew.api.app import create_app, freeze_startup_objects
+    from labelcrew.app import create_app, freeze_startup_objects
     from labelcrew.benchmarks.assign import fresh_database
     from labelcrew.db.engine import make_engine
 

@@ -60,7 +60,7 @@ def serve(
     """Upgrade the database and serve the API and web UI."""
     import uvicorn
 
-    from labelcrew.api.app import create_app, freeze_startup_objects
+    from labelcrew.app import create_app, freeze_startup_objects
     from labelcrew.config import get_settings
 
     settings = get_settings()

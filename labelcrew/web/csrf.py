@@ -20,7 +20,7 @@ import orjson
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from labelcrew.api.security import SESSION_COOKIE
+from labelcrew.http.auth import SESSION_COOKIE
 
 CSRF_COOKIE = "labelcrew_csrf"
 CSRF_FIELD = "csrf_token"

@@ -12,9 +12,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from labelcrew.api.security import SESSION_COOKIE, db_of, session_token, start_session
 from labelcrew.domain.permissions import Action
 from labelcrew.errors import Forbidden, NotFound, Throttled, Unauthenticated
+from labelcrew.http.auth import SESSION_COOKIE, db_of, session_token, start_session
 from labelcrew.services.accounts import login_guard, sessions
 from labelcrew.services.guidelines import versions as guidelines
 from labelcrew.services.projects import projects

@@ -12,8 +12,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from labelcrew.api.security import db_of, require_admin
 from labelcrew.errors import LabelcrewError
+from labelcrew.http.auth import db_of, require_admin
 from labelcrew.services.accounts import admin as account_admin
 from labelcrew.services.accounts import sessions
 from labelcrew.services.accounts import users as accounts

@@ -15,10 +15,10 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from labelcrew.api.security import db_of
 from labelcrew.domain.permissions import Action
 from labelcrew.domain.schema.label_schema import LabelSchema
 from labelcrew.errors import NotFound
+from labelcrew.http.auth import db_of
 from labelcrew.services.guidelines import relabel, relabel_preview
 from labelcrew.services.guidelines import versions as guidelines
 from labelcrew.services.projects import projects

@@ -13,10 +13,10 @@ from typing import Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from labelcrew.api.security import db_of, require_admin
 from labelcrew.domain.metrics.weekly_render import render_html
 from labelcrew.domain.permissions import Action, Role
 from labelcrew.errors import Conflict, NotFound, ValidationFailed
+from labelcrew.http.auth import db_of, require_admin
 from labelcrew.services.accounts import users as accounts
 from labelcrew.services.metrics import dashboard as metrics
 from labelcrew.services.metrics.weekly import snapshot as weekly

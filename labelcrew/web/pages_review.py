@@ -17,10 +17,10 @@ import orjson
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from labelcrew.api.security import db_of
 from labelcrew.domain.permissions import Action
 from labelcrew.domain.schema.label_schema import LabelSchema
 from labelcrew.errors import NotFound
+from labelcrew.http.auth import db_of
 from labelcrew.services.escalations import tickets as escalations
 from labelcrew.services.guidelines import versions as guidelines
 from labelcrew.services.projects import items, projects

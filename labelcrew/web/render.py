@@ -21,10 +21,10 @@ from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
-from labelcrew.api.errors import status_for
-from labelcrew.api.security import authorize, current_actor, db_of
 from labelcrew.domain.permissions import Action, allowed
 from labelcrew.errors import LabelcrewError, Unauthenticated
+from labelcrew.http.auth import authorize, current_actor, db_of
+from labelcrew.http.status import status_for
 from labelcrew.services.accounts.users import Actor
 from labelcrew.services.projects import projects
 from labelcrew.web.csrf import CSRF_FIELD, token_of

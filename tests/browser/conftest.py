@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import uvicorn
 
-from labelcrew.api.app import create_app
+from labelcrew.app import create_app
 from labelcrew.services.uow import Database
 from tests.conftest import IN_CI
 from tests.integration.team import PASSWORD

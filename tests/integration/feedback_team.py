@@ -8,7 +8,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from labelcrew.api.app import create_app
+from labelcrew.app import create_app
 from labelcrew.db.models.core import OutboxEvent
 from labelcrew.services.accounts import users as accounts
 from labelcrew.services.accounts.users import Actor

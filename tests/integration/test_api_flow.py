@@ -9,7 +9,7 @@ import json
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from labelcrew.api.app import create_app
+from labelcrew.app import create_app
 from labelcrew.db.models.core import ApiToken
 from labelcrew.services.accounts import users as accounts
 from tests.integration.team import PASSWORD, SCHEMA, build

@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from labelcrew.api.app import create_app
+from labelcrew.app import create_app
 from labelcrew.db.models.core import Item
 from labelcrew.db.models.quality import QualitySnapshot
 from labelcrew.errors import Conflict, Forbidden, NotFound, ValidationFailed

@@ -15,8 +15,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from labelcrew.api import hot_lane
-from labelcrew.api.app import create_app
 from labelcrew.api.routes import work
+from labelcrew.app import create_app
 from labelcrew.services.accounts import users as accounts
 from tests.integration.team import build
 

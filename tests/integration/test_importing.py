@@ -313,7 +313,7 @@ def test_unknown_project_and_format_are_named(db, project):
 def test_api_imports_an_upload_and_refuses_bad_files_with_every_line(db, project, lead):
     from fastapi.testclient import TestClient
 
-    from labelcrew.api.app import create_app
+    from labelcrew.app import create_app
     from labelcrew.services.accounts.users import issue_token
     from labelcrew.services.projects.projects import set_member
 

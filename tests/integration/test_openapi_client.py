@@ -14,7 +14,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from labelcrew.api.app import create_app
+from labelcrew.app import create_app
 from labelcrew.services.accounts import users as accounts
 from tests.integration.team import build
 

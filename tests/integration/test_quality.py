@@ -8,7 +8,7 @@ import random
 from fastapi.testclient import TestClient
 from sqlalchemy import insert
 
-from labelcrew.api.app import create_app
+from labelcrew.app import create_app
 from labelcrew.db.models.core import Annotation, GoldAnswer, Item
 from labelcrew.services.accounts import users as accounts
 from labelcrew.services.quality import alerts

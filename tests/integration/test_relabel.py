@@ -7,7 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from labelcrew.api.app import create_app
+from labelcrew.app import create_app
 from labelcrew.db.models.core import Annotation, Assignment, Item, OutboxEvent, Project
 from labelcrew.db.models.guidelines import GuidelineLink, RelabelItem
 from labelcrew.errors import Forbidden, ValidationFailed

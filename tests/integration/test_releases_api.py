@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from labelcrew.api.app import create_app
+from labelcrew.app import create_app
 from labelcrew.cli import app as cli_app
 from labelcrew.config import get_settings
 from labelcrew.db.models.core import AuditEvent

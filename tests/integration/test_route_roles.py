@@ -12,7 +12,7 @@ import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
-from labelcrew.api.app import create_app
+from labelcrew.app import create_app
 from labelcrew.domain.permissions import PERMISSIONS, Action, Role
 from labelcrew.services.accounts import users as accounts
 from labelcrew.services.projects import batches, projects

@@ -6,7 +6,7 @@ from __future__ import annotations
 import anyio.to_thread
 from fastapi.testclient import TestClient
 
-from labelcrew.api.app import create_app
+from labelcrew.app import create_app
 from labelcrew.config import Settings
 
 

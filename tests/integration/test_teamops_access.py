@@ -10,7 +10,7 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from labelcrew.api.app import create_app
+from labelcrew.app import create_app
 from labelcrew.db.models.core import AuditEvent, Item, OutboxEvent
 from labelcrew.db.models.teamops import Cadence
 from labelcrew.services.accounts import users as accounts

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from labelcrew.api.app import create_app
+from labelcrew.app import create_app
 from labelcrew.db.models.core import OutboxEvent
 from labelcrew.db.models.platform import WebhookDelivery
 from labelcrew.errors import ValidationFailed

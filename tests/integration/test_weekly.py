@@ -8,7 +8,7 @@ import re
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from labelcrew.api.app import create_app
+from labelcrew.app import create_app
 from labelcrew.db.models.core import OutboxEvent
 from labelcrew.domain.metrics.weekly_render import render_html, render_markdown
 from labelcrew.services.accounts import users as accounts

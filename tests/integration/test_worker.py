@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from labelcrew.api.app import create_app
+from labelcrew.app import create_app
 from labelcrew.config import get_settings
 from labelcrew.db.models.platform import WebhookDelivery, WorkerJob
 from labelcrew.db.models.quality import QualitySnapshot

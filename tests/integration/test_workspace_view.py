@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 
-from labelcrew.api.app import create_app
+from labelcrew.app import create_app
 from labelcrew.errors import NotFound
 from labelcrew.services.accounts import users as accounts
 from labelcrew.services.guidelines import versions as guidelines

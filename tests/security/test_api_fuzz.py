@@ -15,7 +15,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import checks
 
-from labelcrew.api.app import create_app
+from labelcrew.app import create_app
 from labelcrew.demo import sentiment as demo
 from labelcrew.services.accounts import users as accounts
 from labelcrew.services.uow import Database

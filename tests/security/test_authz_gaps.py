@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from labelcrew.api.app import create_app
+from labelcrew.app import create_app
 from labelcrew.db.models.core import Item
 from labelcrew.domain.permissions import PERMISSIONS, Action, Role
 from labelcrew.errors import ValidationFailed

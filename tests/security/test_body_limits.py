@@ -15,7 +15,7 @@ import anyio
 import orjson
 import pytest
 
-from labelcrew.api.app import create_app
+from labelcrew.app import create_app
 from labelcrew.config import Settings
 from labelcrew.services.accounts import users as accounts
 from tests.integration.team import build

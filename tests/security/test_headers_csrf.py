@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from labelcrew.api.app import create_app
+from labelcrew.app import create_app
 from labelcrew.services.accounts import users as accounts
 from tests.integration.team import PASSWORD, build
 

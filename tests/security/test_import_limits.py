@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from labelcrew.api.app import create_app
+from labelcrew.app import create_app
 from labelcrew.config import Settings
 from labelcrew.db.models.core import Item
 from labelcrew.services.accounts import users as accounts

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from labelcrew.api.app import create_app
+from labelcrew.app import create_app
 from labelcrew.db.models.core import User
 from labelcrew.db.models.login import LoginThrottle
 from labelcrew.demo import sentiment as demo

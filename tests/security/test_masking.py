@@ -12,7 +12,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from labelcrew.api.app import create_app
+from labelcrew.app import create_app
 from labelcrew.db.models.calibration import CalibrationSession
 from labelcrew.db.models.core import Batch, Item
 from labelcrew.domain.metrics.calc import iso_week

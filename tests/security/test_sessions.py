@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from itsdangerous import URLSafeSerializer, URLSafeTimedSerializer
 from sqlalchemy import select
 
-from labelcrew.api.app import create_app
+from labelcrew.app import create_app
 from labelcrew.config import SECRET_FILE, Settings
 from labelcrew.db.models.core import AuditEvent
 from labelcrew.db.models.sessions import UserSession

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from labelcrew.api.app import create_app
+from labelcrew.app import create_app
 from labelcrew.db.models.core import ApiToken, AuditEvent
 from labelcrew.services.accounts import users as accounts
 from tests.integration.team import PASSWORD, build

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import Field
 
 from labelcrew.api.inputs import RequestModel
-from labelcrew.api.security import (
+from labelcrew.errors import Forbidden, Unauthenticated
+from labelcrew.http.auth import (
     SESSION_COOKIE,
     db_of,
     require_admin,
@@ -16,7 +17,6 @@ from labelcrew.api.security import (
     session_token,
     start_session,
 )
-from labelcrew.errors import Forbidden, Unauthenticated
 from labelcrew.services.accounts import admin as account_admin
 from labelcrew.services.accounts import login_guard, sessions
 from labelcrew.services.accounts import users as accounts

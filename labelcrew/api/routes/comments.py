@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 
 from labelcrew.api.inputs import RequestModel
-from labelcrew.api.security import Ctx, db_of, require
 from labelcrew.domain.permissions import Action
+from labelcrew.http.auth import Ctx, db_of, require
 from labelcrew.services.review import comments
 
 router = APIRouter(prefix="/api/v1/projects/{project_id}", tags=["comments"])

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import Field
 
 from labelcrew.api.inputs import RequestModel
-from labelcrew.api.security import Ctx, db_of, require
 from labelcrew.domain.permissions import Action
+from labelcrew.http.auth import Ctx, db_of, require
 from labelcrew.services.guidelines import versions as guidelines
 
 router = APIRouter(prefix="/api/v1/projects/{project_id}/guidelines", tags=["guidelines"])

@@ -6,8 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, File, Request, UploadFile
 
-from labelcrew.api.security import Ctx, db_of, require
 from labelcrew.domain.permissions import Action
+from labelcrew.http.auth import Ctx, db_of, require
 from labelcrew.services.importing import imports as importing
 
 router = APIRouter(prefix="/api/v1/projects/{project_id}", tags=["items"])

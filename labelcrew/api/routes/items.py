@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 
 from labelcrew.api.inputs import RequestModel
-from labelcrew.api.security import Ctx, db_of, require
 from labelcrew.domain.permissions import Action, allowed
+from labelcrew.http.auth import Ctx, db_of, require
 from labelcrew.services.projects import batches, items
 from labelcrew.services.releases import live_export as export
 from labelcrew.services.teamops import privacy

@@ -7,10 +7,10 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse
 
-from labelcrew.api.security import Ctx, db_of, require
 from labelcrew.domain.metrics.weekly_render import render_html, render_markdown
 from labelcrew.domain.permissions import Action, allowed
 from labelcrew.errors import ValidationFailed
+from labelcrew.http.auth import Ctx, db_of, require
 from labelcrew.services.metrics import dashboard as metrics
 from labelcrew.services.metrics.weekly import snapshot as weekly
 

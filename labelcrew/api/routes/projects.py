@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import Field
 
 from labelcrew.api.inputs import JsonObject, RequestModel
-from labelcrew.api.security import Ctx, db_of, require, require_admin, require_user
 from labelcrew.domain.permissions import Action
+from labelcrew.http.auth import Ctx, db_of, require, require_admin, require_user
 from labelcrew.services.accounts.users import Actor
 from labelcrew.services.platform import audit_log
 from labelcrew.services.projects import projects

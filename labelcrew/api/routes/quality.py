@@ -6,8 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 
-from labelcrew.api.security import Ctx, db_of, require
 from labelcrew.domain.permissions import Action
+from labelcrew.http.auth import Ctx, db_of, require
 from labelcrew.services.quality import alerts
 from labelcrew.services.quality import measures as quality
 from labelcrew.services.quality.gold_supply import gold_supply

@@ -13,8 +13,8 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import Field
 
 from labelcrew.api.inputs import RequestModel
-from labelcrew.api.security import Ctx, db_of, require
 from labelcrew.domain.permissions import Action
+from labelcrew.http.auth import Ctx, db_of, require
 from labelcrew.services.releases import formats as releases_export
 from labelcrew.services.releases import publish as releases
 

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import Field
 
 from labelcrew.api.inputs import RequestModel
-from labelcrew.api.security import Ctx, db_of, require
 from labelcrew.domain.permissions import Action
+from labelcrew.http.auth import Ctx, db_of, require
 from labelcrew.services.review import feedback_settings as feedback_common
 from labelcrew.services.review import leases as review_leases
 from labelcrew.services.review import queue as review_queue

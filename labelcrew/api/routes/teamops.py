@@ -10,8 +10,8 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import Field
 
 from labelcrew.api.inputs import JsonObject, RequestModel
-from labelcrew.api.security import Ctx, db_of, require
 from labelcrew.domain.permissions import Action
+from labelcrew.http.auth import Ctx, db_of, require
 from labelcrew.services.teamops import capacity, cost, handoffs, priorities, redistribution
 from labelcrew.services.teamops import forecast as capacity_forecast
 from labelcrew.services.teamops import settings as teamops_settings

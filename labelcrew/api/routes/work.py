@@ -16,9 +16,9 @@ from pydantic import BaseModel, ValidationError
 
 from labelcrew.api.inputs import NUL_ERROR
 from labelcrew.api.responses import FastJSON
-from labelcrew.api.security import Ctx, Deferred, db_of, require, require_in_handler
 from labelcrew.domain.permissions import Action
 from labelcrew.domain.text_rules import NUL_JSON, NUL_MESSAGE, find_nul
+from labelcrew.http.auth import Ctx, Deferred, db_of, require, require_in_handler
 from labelcrew.services.uow import Database
 from labelcrew.services.work import assignment, submission
 
