@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-import orjson
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from labelcrew.domain.permissions import Action
+from labelcrew.domain.quality.splits import field_splits
 from labelcrew.domain.schema.label_schema import LabelSchema
 from labelcrew.errors import NotFound
 from labelcrew.http.auth import db_of
@@ -38,6 +38,7 @@ REASON_TEXT = {
     "gold_miss": "the label missed the gold answer",
     "flag": "an annotator flagged the item",
 }
+COUNTED = ("single_choice", "rating")  # kinds whose answers the page counts by value
 MAX_ITEMS_SHOWN = 50  # items read for the inbox, one read each
 STATE_FILTERS = ("waiting", "all", "open", "answered", "escalated", "resolved")
 
@@ -50,24 +51,24 @@ def current_rules(request: Request, project_id: int) -> list[dict[str, Any]]:
 
 
 def split_of(definition: dict[str, Any], annotations: list[dict[str, Any]]) -> dict[str, Any]:
-    """How the live labels split on the primary field (else on the whole value).
-
-    `share` is the fraction of labels that agree with the most common answer.
-    """
-    primary = LabelSchema.parse(definition).primary_field
-    if primary is not None:
-        shown = [str(a["value"].get(primary.name)) for a in annotations]
-    else:
-        shown = [
-            orjson.dumps(a["value"], option=orjson.OPT_SORT_KEYS).decode() for a in annotations
-        ]
-    counts = Counter(shown).most_common()
-    share = counts[0][1] / len(shown) if shown else 0.0
+    """How the live labels split, field by field (`domain.quality.splits`): each compared
+    field's agreement, the share with the most common answer and, for choices and ratings, the
+    answers counted. `agree` is true when no field disagrees."""
+    schema = LabelSchema.parse(definition)
+    values = [a["value"] for a in annotations]
+    rows = []
+    for split in field_splits(schema, values):
+        counted = schema.field(split.field).kind in COUNTED
+        counts = (
+            Counter(str(v[split.field]) for v in values if v.get(split.field) is not None)
+            if counted
+            else Counter()
+        )
+        rows.append({**split.to_dict(), "agree": split.agrees, "counts": counts.most_common()})
     return {
-        "field": primary.name if primary is not None else None,
-        "counts": counts,
-        "share": share,
-        "agree": len(counts) <= 1,
+        "fields": rows,
+        "disagree": [r["field"] for r in rows if not r["agree"]],
+        "agree": all(r["agree"] for r in rows),
     }
 
 

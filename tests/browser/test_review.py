@@ -43,6 +43,34 @@ def _disagreement(db) -> tuple[Any, int]:
     return team, item_id
 
 
+def test_the_review_page_names_a_disagreement_on_a_field_after_the_first(db, open_page):
+    """Both annotators pick the same sentiment and different severities: the item goes to
+    review, and the page says the labels disagree on severity, not that they agree."""
+    schema = {
+        "fields": [
+            {"name": "sentiment", "kind": "single_choice", "options": ["positive", "negative"]},
+            {"name": "severity", "kind": "rating", "min": 1, "max": 5, "step": 1},
+        ]
+    }
+    team = build(db, annotators=2, items=1, overlap=2, schema=schema)
+    pid = team.project_id
+    user(db, "rev")
+    projects.set_member(db, team.admin, pid, username="rev", roles=["reviewer"])
+    for k, (annotator, severity) in enumerate(zip(team.annotators, (4, 3), strict=True)):
+        item_id = assignment.next_item(db, annotator, pid)["item"]["id"]
+        value = {"sentiment": "positive", "severity": severity}
+        submission.submit(db, annotator, pid, item_id, value, idempotency_key=f"k{k}")
+    page = open_page("rev")
+    page.goto(f"/projects/{pid}/review")
+    assert "disagree" in page.get_by_test_id("reasons").inner_text()
+    agreement = page.get_by_test_id("agreement").inner_text()
+    assert "Labels disagree on severity" in agreement
+    assert "agree" in page.get_by_test_id("split-sentiment").inner_text()
+    severity = page.get_by_test_id("split-severity").inner_text()
+    assert "50% with the most common answer" in severity
+    assert "4 × 1" in severity and "3 × 1" in severity
+
+
 def _reviews(db) -> list[Review]:
     with db.uow(read_only=True) as uow:
         return list(uow.session.scalars(select(Review).order_by(Review.id)))

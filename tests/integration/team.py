@@ -81,6 +81,7 @@ def build(
     overlap: int = 1,
     guideline: bool = True,
     wip_limit: int = 3,
+    schema: dict[str, Any] | None = None,
 ) -> Team:
     admin = user(db, "admin", admin=True)
     lead = user(db, "lead")
@@ -89,7 +90,7 @@ def build(
         admin,
         slug="demo",
         name="Demo",
-        schema=SCHEMA,
+        schema=schema or SCHEMA,
         overlap=overlap,
         wip_limit=wip_limit,
         gold_rate=0.0,

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select, update
 
 from labelcrew.db.models.core import Item
+from labelcrew.db.models.feedback import ReviewTask
 from labelcrew.errors import NotFound, ValidationFailed
 from labelcrew.services.projects import projects
 from labelcrew.services.teamops import capacity
@@ -146,3 +147,34 @@ def test_selfcheck_rules_and_checklist_on_submit(db):
     with pytest.raises(ValidationFailed) as err:
         teamops_settings.update_settings(db, team.lead, pid, {"selfcheck": [{"kind": "x"}]})
     assert err.value.field == "selfcheck[0].kind"
+
+
+def test_a_disagreement_on_a_later_field_makes_the_item_hard_and_queues_it(db):
+    """Same sentiment, different severity: hard item and a review task, as for the first field."""
+    schema = {
+        "fields": [
+            {"name": "sentiment", "kind": "single_choice", "options": ["positive", "negative"]},
+            {"name": "severity", "kind": "rating", "min": 1, "max": 5, "step": 1},
+            {"name": "note", "kind": "text", "required": False},
+        ]
+    }
+    team = build(db, annotators=2, items=1, overlap=2, schema=schema)
+    pid = team.project_id
+    for k, who in enumerate(team.annotators):
+        item_id = assignment.next_item(db, who, pid)["item"]["id"]
+        value = {"sentiment": "positive", "severity": 4 - k, "note": f"note {k}"}
+        submission.submit(db, who, pid, item_id, value, idempotency_key=None)
+    assert _difficulty(db, item_id) == "hard"
+    with db.uow(read_only=True) as uow:
+        (task,) = uow.session.scalars(select(ReviewTask).where(ReviewTask.item_id == item_id))
+    assert [r["kind"] for r in task.reasons] == ["disagreement"]
+
+
+def test_different_free_text_notes_alone_are_no_disagreement(db):
+    team = build(db, annotators=2, items=1, overlap=2)
+    pid = team.project_id
+    for k, who in enumerate(team.annotators):
+        item_id = assignment.next_item(db, who, pid)["item"]["id"]
+        value = {"sentiment": "positive", "note": f"my own words {k}"}
+        submission.submit(db, who, pid, item_id, value, idempotency_key=None)
+    assert _difficulty(db, item_id) == "normal"

@@ -1,7 +1,8 @@
 """Where the quality engine plugs into the hot path, inside the submit's unit of work.
 
 - `after_label`: the overlap policy decides whether the item needs another label
-  (fixed overlap, or dynamic overlap driven by the posterior confidence of its labels).
+  (fixed overlap, or dynamic overlap while any required field is below the target confidence,
+  `domain.work.overlap_fields`).
 - `after_gold_answer`: the membership rules look at the member's recent gold answers and may
   move them (probation -> active, -> paused); every move is audited with its evidence.
 """
@@ -14,6 +15,7 @@ from labelcrew.db.models.core import Annotation
 from labelcrew.domain.quality import membership
 from labelcrew.domain.schema.label_schema import LabelSchema
 from labelcrew.domain.work.overlap import DynamicOverlap
+from labelcrew.domain.work.overlap_fields import fields_below_target
 from labelcrew.services.platform.events import audit, emit
 from labelcrew.services.uow import UnitOfWork
 from labelcrew.services.work.rows import ItemRow, MemberRow, ProjectRow
@@ -27,19 +29,14 @@ def after_label(uow: UnitOfWork, project: ProjectRow, item: ItemRow, schema: Lab
     caller writes the item's new counts."""
     if item.annotation_count < item.overlap_target:
         return
-    primary = schema.primary_field
-    if project.overlap_policy != "dynamic" or primary is None:
+    if project.overlap_policy != "dynamic":
         item.state = "done"
         return
-    categories = schema.categories(primary.name)
     rows = uow.session.execute(
         select(Annotation.annotator_id, Annotation.value).where(
             Annotation.item_id == item.id, Annotation.superseded_at.is_(None)
         )
     ).all()
-    answers = [
-        categories.index(v[primary.name]) for _, v in rows if v.get(primary.name) in categories
-    ]
     accuracy: dict[int, float | None] = dict(
         uow.session.execute(
             select(Annotation.annotator_id, func.avg(cast(Annotation.gold_correct, Integer)))
@@ -56,13 +53,8 @@ def after_label(uow: UnitOfWork, project: ProjectRow, item: ItemRow, schema: Lab
         min_overlap=project.overlap,
         max_overlap=project.max_overlap,
     )
-    worker_acc = [accuracy.get(a) for a, _ in rows]
-    known = (
-        None
-        if all(w is None for w in worker_acc)
-        else [w if w is not None else policy.default_accuracy for w in worker_acc]
-    )
-    if policy.needs_more(answers, known, len(categories)):
+    values = [v for _, v in rows]
+    if fields_below_target(policy, schema, values, [accuracy.get(a) for a, _ in rows]):
         item.overlap_target += 1
     else:
         item.state = "done"

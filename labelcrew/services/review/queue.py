@@ -2,7 +2,8 @@
 
 Items enter the queue by the project's `review_policy` (see `feedback_common`): a random audit
 of each annotated item (a higher rate for members on probation), every item whose overlap
-labels disagree on the primary field, every gold miss, and every item an annotator flagged.
+labels disagree on any required field (each field by its own agreement rule, see
+`domain.quality.splits`), every gold miss, and every item an annotator flagged.
 Each task keeps the reasons it was queued for. `enqueue_if_sampled` runs inside the submit's
 unit of work: at most one small read of the item's live labels and one insert or update;
 `sample_backlog` applies the policy to labels that were never sampled.
@@ -17,11 +18,11 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-import orjson
 from sqlalchemy import exists, func, select
 
 from labelcrew.db.models.core import Annotation, Item, Member
 from labelcrew.db.models.feedback import ReviewTask
+from labelcrew.domain.quality.splits import disagreeing
 from labelcrew.domain.schema.label_schema import LabelSchema
 from labelcrew.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from labelcrew.services.accounts.users import Actor
@@ -83,20 +84,14 @@ def add_reasons(
     return task
 
 
-def _canonical(schema: LabelSchema, value: dict[str, Any]) -> Any:
-    primary = schema.primary_field
-    if primary is None:
-        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
-    return schema.agreement_value(primary.name, value.get(primary.name))
-
-
 def _disagrees(uow: UnitOfWork, item: Item | ItemRow, schema: LabelSchema) -> bool:
+    """Do the item's live labels disagree on any required field (`domain.quality.splits`)?"""
     values = uow.session.scalars(
         select(Annotation.value).where(
             Annotation.item_id == item.id, Annotation.superseded_at.is_(None)
         )
     ).all()
-    return len({_canonical(schema, v) for v in values}) > 1
+    return bool(disagreeing(schema, values))
 
 
 def _kinds(
@@ -252,7 +247,7 @@ def sample_backlog(
             items[item.id] = item
         queued: dict[str, int] = defaultdict(int)
         for item_id, annotations in by_item.items():
-            split = len({_canonical(schema, a.value) for a in annotations}) > 1
+            split = bool(disagreeing(schema, [a.value for a in annotations]))
             reasons: list[dict[str, Any]] = []
             for a in annotations:
                 for kind in _kinds(

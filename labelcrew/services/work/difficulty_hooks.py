@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, select, update
+from sqlalchemy import and_, case, func, select, update
 
 from labelcrew.db.models.core import Annotation, AuditEvent, Item
+from labelcrew.domain.quality.splits import disagreeing
 from labelcrew.domain.schema.label_schema import LabelSchema
 from labelcrew.errors import NotFound, Throttled, ValidationFailed
 from labelcrew.services.accounts.users import Actor
@@ -36,29 +37,24 @@ def raise_difficulty(uow: UnitOfWork, item_id: int) -> None:
     )
 
 
-def after_submit(
-    uow: UnitOfWork, item: ItemRow, schema: LabelSchema, clean: dict[str, Any]
-) -> None:
-    """Make the item hard when another live label of its primary field differs from this one.
+def after_submit(uow: UnitOfWork, item: ItemRow, schema: LabelSchema) -> None:
+    """Make the item hard when its live labels disagree on any required field (each field by
+    its own agreement rule, `domain.quality.splits`).
 
-    One UPDATE whose WHERE carries the comparison, and only when a disagreement is possible
-    (a second label on a single-choice field of an item not yet hard)."""
-    primary = schema.primary_field
-    if primary is None or item.annotation_count < 2 or item.difficulty == "hard":
+    Only when a disagreement is possible (a second label on an item not yet hard): one read of
+    the item's live labels, then at most one UPDATE."""
+    if item.annotation_count < 2 or item.difficulty == "hard":
         return
-    field, value = primary.name, clean.get(primary.name)
-    if not isinstance(value, str):
+    values = uow.session.scalars(
+        select(Annotation.value).where(
+            Annotation.item_id == item.id, Annotation.superseded_at.is_(None)
+        )
+    ).all()
+    if not disagreeing(schema, values):
         return
-    other = Annotation.value[field].as_string()
-    differs = exists().where(
-        Annotation.item_id == item.id,
-        Annotation.superseded_at.is_(None),
-        other.is_not(None),
-        other != value,
-    )
     uow.session.execute(
         update(Item)
-        .where(and_(Item.id == item.id, Item.difficulty != "hard", differs))
+        .where(and_(Item.id == item.id, Item.difficulty != "hard"))
         .values(difficulty="hard")
         .execution_options(synchronize_session=False)
     )

@@ -115,7 +115,7 @@ def submit(
         item.annotation_count += 1
         if not item.is_gold:
             quality_hooks.after_label(uow, project, item, schema)
-            routing.after_submit(uow, item, schema, clean)
+            routing.after_submit(uow, item, schema)
         if gold_correct is not None and quality_hooks.after_gold_answer(uow, project, member):
             work_writes.set_member_status(conn, member)
         review_queue.enqueue_if_sampled(uow, project, item, member.status, annotation, schema)
