@@ -162,9 +162,13 @@ def test_final_labels_exclusions_and_manifest(db):
     frozen = stored_rows(db, "v1")
     assert len(frozen) == 8 and item["x100"] not in {r["item_id"] for r in frozen}
     assert rows["x0"]["label"] == "positive" and rows["x0"]["confidence"] == 1.0
-    # The other fields come from the earliest annotation that agrees with the consensus.
-    assert rows["x0"]["value"] == {"sentiment": "positive", "note": "a"}
-    assert rows["x1"]["value"] == {"sentiment": "positive", "note": "p1"}
+    # Each field has its own consensus; free text is never voted on: different notes give
+    # none, and every note stays in the row beside each annotator's own label.
+    assert rows["x0"]["value"] == {"sentiment": "positive", "note": None}
+    assert rows["x0"]["fields"]["note"]["detail"] == {"values": ["a", "b", "c"]}
+    assert rows["x0"]["fields"]["sentiment"]["method"] == "MajorityVote"
+    assert rows["x1"]["value"] == {"sentiment": "positive", "note": None}
+    assert [a["value"]["note"] for a in rows["x1"]["annotations"]] == ["first", "p1", "p2"]
     assert rows["x1"]["confidence"] == pytest.approx(2 / 3, abs=1e-6)
     assert rows["x1"]["votes"] == {"negative": 1, "positive": 2} and rows["x1"]["n_labels"] == 3
     assert rows["x1"]["source"] == "consensus" and rows["x1"]["method"] == "mv"
@@ -286,8 +290,9 @@ def test_reviewed_correction_wins_until_a_relabel_supersedes_it(db):
     assert out["manifest"]["counts"]["by_source"] == {"consensus": 3, "review": 1}
     row = jsonl(db, team, "v2")["x1"]
     assert (row["label"], row["confidence"], row["source"]) == ("negative", 1.0, "review")
-    # Other fields come from the annotation agreeing with the correction.
-    assert row["value"] == {"sentiment": "negative", "note": "first"}
+    # The corrected field is the reviewer's; the others keep their own consensus.
+    assert row["value"] == {"sentiment": "negative", "note": None}
+    assert row["fields"]["sentiment"]["source"] == "review"
     change = releases.diff_releases(db, "demo", "v1", "v2")["changed"][0]
     assert change["external_id"] == "x1" and "new reviewed correction" in change["reasons"]
     supersede(db, item["x1"])

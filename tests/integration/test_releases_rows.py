@@ -12,8 +12,17 @@ from labelcrew.domain.releases.rows import (
     content_hash,
     diff_rows,
 )
+from labelcrew.domain.schema.label_schema import LabelSchema
 
 OPTIONS = ("positive", "negative", "neutral")
+SCHEMA = LabelSchema.parse(
+    {
+        "fields": [
+            {"name": "sentiment", "kind": "single_choice", "options": list(OPTIONS)},
+            {"name": "note", "kind": "text", "required": False},
+        ]
+    }
+)
 
 
 def _data(labels: list[tuple[int, int, str | None, bool]], **extra) -> ReleaseInput:
@@ -25,6 +34,7 @@ def _data(labels: list[tuple[int, int, str | None, bool]], **extra) -> ReleaseIn
         ],
         corrections=extra.get("corrections", {}),
         gold=extra.get("gold", {}),
+        schema=SCHEMA,
         field="sentiment",
         categories=OPTIONS,
     )
@@ -43,10 +53,13 @@ def test_rules_on_plain_values():
         ],
         corrections={3: {"sentiment": "negative"}},
     )
-    rows, estimator = build_rows(data, method="mv", min_confidence=None)
+    rows, methods = build_rows(data, method="mv", min_confidence=None)
     by_id = {r["item_id"]: r for r in rows}
-    assert estimator == "MajorityVote"
-    assert by_id[1]["label"] == "positive" and by_id[1]["value"]["note"] == "n2"
+    assert methods == {"sentiment": "MajorityVote", "note": "no_vote"}
+    # Free text is never voted on: three different notes give no note, and all three are kept.
+    assert by_id[1]["label"] == "positive" and by_id[1]["value"]["note"] is None
+    assert by_id[1]["fields"]["note"]["detail"] == {"values": ["n1", "n2", "n3"]}
+    assert [a["annotator_id"] for a in by_id[1]["annotations"]] == [1, 2, 3]
     assert by_id[2]["reason"] == "only_superseded_labels"
     # A correction wins over a tied vote; no annotator agreed, so the other fields are None.
     assert (by_id[3]["source"], by_id[3]["label"], by_id[3]["value"]) == (

@@ -55,6 +55,7 @@ class ReleaseItem(Base):
     external_id: Mapped[str] = mapped_column(String(200))
     included: Mapped[bool] = mapped_column(Boolean)
     reason: Mapped[str | None] = mapped_column(String(40))
+    reason_field: Mapped[str | None] = mapped_column(String(64))
     label: Mapped[str | None] = mapped_column(String(200))
     value: Mapped[dict[str, Any] | None] = mapped_column(Json)
     confidence: Mapped[float | None] = mapped_column(Float)
@@ -64,3 +65,7 @@ class ReleaseItem(Base):
     guideline_versions: Mapped[list[Any]] = mapped_column(Json)
     schema_versions: Mapped[list[Any]] = mapped_column(Json)
     data: Mapped[dict[str, Any]] = mapped_column(Json)
+    # Per-field releases (migration 0012): each field's value, confidence and method, and
+    # every live label by its annotator. None on rows of releases made before them.
+    fields: Mapped[dict[str, Any] | None] = mapped_column(Json)
+    annotations: Mapped[list[Any] | None] = mapped_column(Json)

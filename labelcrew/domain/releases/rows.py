@@ -1,28 +1,25 @@
-"""The rules of a release, as pure functions: each item's final label, the content hash, and
-the diff of two releases. No database here: `labelcrew.services.releases.publish` reads the labels
-and hands them over as plain values.
+"""The rules of a release, as pure functions: each item's final value field by field, the
+content hash, and the diff of two releases. No database here: `labelcrew.services.releases.publish`
+reads the labels and hands them over as plain values.
 
-Final label of a non-gold item, in this order:
-
-1. **Reviewed correction**: the latest review with verdict ``correct`` whose corrected value
-   names the primary field. Source ``review``, confidence 1.0 (a reviewer decided it).
-2. **Consensus** of the item's live (not superseded) labels on the primary field, by majority
-   vote (``mv``) or Dawid-Skene (``ds``, as `labelcrew.domain.aggregation.methods.make_aggregator`
-   configures it; gold-seeded, ``gds``, when answered gold items exist, so each annotator's
-   confusion matrix is anchored on known truths). Source ``consensus``, confidence = the
-   posterior of the chosen label (for ``mv`` the vote share).
-
-Other fields of the label are carried from the earliest live annotation whose primary value
-agrees with the final label (a correction's own fields override them). So a released row is
-always one coherent annotation, never a field-by-field mix of several annotators. When no
-annotation agrees (Dawid-Skene may pick a label nobody gave when it trusts an annotator's
-confusion matrix over their lone answer), the other fields are None.
+Each field of a non-gold item gets its own final value, confidence and method
+(`labelcrew.domain.releases.fields`): a reviewed correction that sets the field (source
+``review``, confidence 1.0), else the consensus of the item's live (not superseded) labels
+for that field, by the method that fits its kind. The row keeps them all under ``fields``;
+``value`` is the final value of every field; ``confidence`` is the item's: the lowest of its
+required fields' (free text has none and is never voted on), so an item is never more certain
+than its weakest required field. ``label`` is the first single-choice field's value (None when
+the schema has none: NER-only and boxes-only projects release like any other), ``votes`` that
+field's answers counted. ``annotations`` keeps every live label by its annotator beside the
+consensus.
 
 An item is left out, with a reason, when it has ``no_labels``; ``only_superseded_labels``
-(every label it had was superseded by a relabel and none was given since); ``no_primary_value``
-(labels, but none sets the primary field); ``tied`` (the top posterior is shared: the label
-would be arbitrary); ``below_min_confidence``. Excluded rows keep the candidate label and
-confidence so that a diff can say what happened.
+(every label it had was superseded by a relabel and none was given since);
+``no_primary_value`` (labels, but none sets the first single-choice field) or
+``missing_field`` (none sets another required field); ``tied`` (a required field's top
+answers are equally likely: its value would be arbitrary); ``below_min_confidence`` (a
+required field below the release's minimum). ``reason_field`` names the field. Excluded rows
+keep the candidate values and confidences so that a diff can say what happened.
 """
 
 from __future__ import annotations
@@ -33,22 +30,23 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import orjson
 
-from labelcrew.domain.aggregation.methods import make_aggregator
+from labelcrew.domain.aggregation.fields import FieldConsensus
+from labelcrew.domain.releases.fields import DIGITS, consensus_by_field
+from labelcrew.domain.schema.label_schema import LabelSchema
 
 METHODS = ("ds", "mv")
 REASONS = (
     "no_labels",
     "only_superseded_labels",
     "no_primary_value",
+    "missing_field",
     "tied",
     "below_min_confidence",
 )
-# Confidences are rounded before they are stored and hashed, so that the last bits of a
-# floating-point EM run can never make the same data hash differently.
-DIGITS = 6
+# Confidences are rounded (DIGITS) before they are stored and hashed, so that the last bits
+# of a floating-point EM run can never make the same data hash differently.
 HASHED = (
     "item_id",
     "external_id",
@@ -64,6 +62,9 @@ HASHED = (
     "schema_versions",
     "data",
 )
+# Keys added with per-field releases: hashed only when set, so a release made before them
+# still verifies against the hash it was published with.
+HASHED_WHEN_SET = ("reason_field", "fields", "annotations")
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,124 +87,145 @@ class ReleaseInput:
     items: Sequence[tuple[int, str, Mapping[str, Any]]]  # non-gold (id, external id, payload)
     labels: Sequence[StoredLabel]  # every annotation of the project, gold items' too
     corrections: Mapping[int, Mapping[str, Any]]  # item id -> latest corrected value
-    gold: Mapping[int, str]  # gold item id -> known primary label
-    field: str
-    categories: Sequence[str]
-
-
-def consensus(
-    data: ReleaseInput, method: str, categories: list[str]
-) -> tuple[dict[int, tuple[str, float, bool]], str]:
-    """item id -> (label, confidence, tied) for every non-gold item with a live primary value,
-    and the name of the estimator that decided them."""
-    index = {c: k for k, c in enumerate(categories)}
-    answers = [
-        (lab.item_id, lab.annotator_id, index[str(lab.value[data.field])])
-        for lab in data.labels
-        if lab.live
-        and lab.value.get(data.field) is not None
-        and (method == "ds" or lab.item_id not in data.gold)
-    ]
-    estimator = make_aggregator(method)
-    if not answers:
-        return {}, describe(estimator)
-    raw_items, raw_workers, codes = (np.asarray(column) for column in zip(*answers, strict=True))
-    item_ids, item = np.unique(raw_items, return_inverse=True)
-    _, worker = np.unique(raw_workers, return_inverse=True)
-    fit_args: dict[str, Any] = {"n_classes": len(categories)}
-    position = {int(i): p for p, i in enumerate(item_ids)}
-    pinned = [(position[i], index[g]) for i, g in data.gold.items() if i in position and g in index]
-    if method == "ds" and pinned:
-        estimator = make_aggregator("gds")
-        fit_args["gold_item"] = [p for p, _ in pinned]
-        fit_args["gold_label"] = [k for _, k in pinned]
-    estimator.fit(item, worker, codes, **fit_args)
-    decided = {
-        int(i): (
-            categories[int(estimator.labels_[p])],
-            round(float(estimator.confidence_[p]), DIGITS),
-            bool(estimator.ties_[p]),
-        )
-        for p, i in enumerate(item_ids)
-        if int(i) not in data.gold
-    }
-    return decided, describe(estimator)
-
-
-def describe(estimator: Any) -> str:
-    """The estimator and its settings, e.g. ``DawidSkene(smoothing=0.05)``: part of the hashed
-    definition, so a change of settings is a change of content."""
-    smoothing = getattr(estimator, "smoothing", None)
-    name = type(estimator).__name__
-    return name if smoothing is None else f"{name}(smoothing={smoothing:g})"
+    gold: Mapping[int, Mapping[str, Any]]  # gold item id -> the expert's (partial) value
+    schema: LabelSchema
+    field: str | None  # the first single-choice field: the `label` column
+    categories: Sequence[str]  # its options
 
 
 def build_rows(
     data: ReleaseInput, *, method: str, min_confidence: float | None
-) -> tuple[list[dict[str, Any]], str]:
+) -> tuple[list[dict[str, Any]], dict[str, str]]:
     """One row per non-gold item, sorted by item id (see the module docstring for the rules),
-    and the estimator's name."""
-    categories = list(data.categories)
-    seen = {lab.value.get(data.field) for lab in data.labels} - {None, *categories}
-    categories += sorted(str(v) for v in seen)  # values of older schema versions keep a code
-    decided, estimator = consensus(data, method, categories)
+    and the method of each field."""
+    live = [(x.item_id, x.annotator_id, x.value) for x in data.labels if x.live]
+    decided, methods = consensus_by_field(data.schema, live, data.gold, method)
     by_item: dict[int, list[StoredLabel]] = {}
     for lab in data.labels:
         by_item.setdefault(lab.item_id, []).append(lab)
+    required = [f.name for f in data.schema.fields if f.required]
     rows = []
     for item_id, external_id, payload in sorted(data.items, key=lambda t: t[0]):
         labels = by_item.get(item_id, [])
-        voted = [x for x in labels if x.live and x.value.get(data.field) is not None]
+        voted = [x for x in labels if x.live]
+        fields = _fields(data, decided, methods, item_id, data.corrections.get(item_id))
+        primary = data.field
         row: dict[str, Any] = {
             "item_id": item_id,
             "external_id": external_id,
             "included": False,
             "reason": None,
+            "reason_field": None,
             "label": None,
             "value": None,
-            "confidence": None,
-            "source": None,
+            "confidence": _weakest(fields, required)[1],
+            "source": "review" if item_id in data.corrections else "consensus",
             "n_labels": len(voted),
-            "votes": dict(sorted(Counter(str(x.value[data.field]) for x in voted).items())),
+            "votes": _votes(voted, primary),
             "guideline_versions": sorted({x.guideline_version for x in voted} - {None}),
             "schema_versions": sorted({x.schema_version for x in voted}),
             "data": dict(payload),
+            "fields": fields,
+            "annotations": [_annotation(x) for x in voted],
         }
-        corrected = data.corrections.get(item_id)
-        if corrected is not None and corrected.get(data.field) is not None:
-            label = str(corrected[data.field])
-            row.update(label=label, confidence=1.0, source="review", included=True)
-            row["value"] = {**_agreeing(voted, data.field, label), **corrected}
-        elif not labels:
-            row["reason"] = "no_labels"
-        elif not any(x.live for x in labels):
-            row["reason"] = "only_superseded_labels"
+        if primary is not None and fields.get(primary, {}).get("value") is not None:
+            row["label"] = str(fields[primary]["value"])
+        missing = [name for name in required if fields.get(name, {}).get("value") is None]
+        missing = [n for n in missing if data.schema.field(n).kind != "text"]
+        tied = [name for name in required if fields.get(name, {}).get("tied")]
+        weakest, confidence = _weakest(fields, required)
+        if not labels:
+            row.update(reason="no_labels", source=None)
         elif not voted:
-            row["reason"] = "no_primary_value"
+            row.update(reason="only_superseded_labels", source=None)
+        elif missing:
+            reason = "no_primary_value" if missing[0] == primary else "missing_field"
+            row.update(reason=reason, reason_field=missing[0])
+        elif tied:
+            row.update(reason="tied", reason_field=tied[0])
+        elif min_confidence is not None and confidence is not None and confidence < min_confidence:
+            row.update(reason="below_min_confidence", reason_field=weakest)
         else:
-            label, confidence, tied = decided[item_id]
-            row.update(label=label, confidence=confidence, source="consensus")
-            if tied:
-                row["reason"] = "tied"
-            elif min_confidence is not None and confidence < min_confidence:
-                row["reason"] = "below_min_confidence"
-            else:
-                row["included"] = True
-                row["value"] = _agreeing(voted, data.field, label)
+            row["included"] = True
+            row["value"] = {name: f["value"] for name, f in fields.items()}
         rows.append(row)
-    return rows, estimator
+    return rows, methods
 
 
-def _agreeing(voted: list[StoredLabel], field: str, label: str) -> dict[str, Any]:
-    """The earliest annotation giving ``label``; when none does (a correction overruled them
-    all, or Dawid-Skene trusts a confusion matrix over a lone answer) only the primary field
-    is known and the other fields are None."""
-    ordered = sorted(voted, key=lambda x: x.annotation_id)
-    for lab in ordered:
-        if str(lab.value[field]) == label:
-            return dict(lab.value)
-    fields = ordered[0].value if ordered else {}
-    return {**dict.fromkeys(fields), field: label}
+def _votes(voted: list[StoredLabel], field: str | None) -> dict[str, int]:
+    """The first single-choice field's answers counted ({} when the schema has none)."""
+    if field is None:
+        return {}
+    given = (str(x.value[field]) for x in voted if x.value.get(field) is not None)
+    return dict(sorted(Counter(given).items()))
+
+
+def _annotation(label: StoredLabel) -> dict[str, Any]:
+    return {
+        "annotation_id": label.annotation_id,
+        "annotator_id": label.annotator_id,
+        "guideline_version": label.guideline_version,
+        "value": dict(label.value),
+    }
+
+
+def _fields(
+    data: ReleaseInput,
+    decided: Mapping[str, Mapping[int, FieldConsensus]],
+    methods: Mapping[str, str],
+    item_id: int,
+    corrected: Mapping[str, Any] | None,
+) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for field in data.schema.fields:
+        name = field.name
+        found = decided.get(name, {}).get(item_id)
+        if corrected is not None and corrected.get(name) is not None:
+            out[name] = {
+                "value": corrected[name],
+                "confidence": None if field.kind == "text" else 1.0,
+                "method": "review",
+                "source": "review",
+                "n_labels": found.n_labels if found else 0,
+                "tied": False,
+            }
+        elif found is not None:
+            out[name] = {
+                "value": found.value,
+                "confidence": None
+                if found.confidence is None
+                else round(float(found.confidence), DIGITS),
+                "method": found.method,
+                "source": "consensus",
+                "n_labels": found.n_labels,
+                "tied": found.tied,
+                **({"detail": found.detail} if found.detail else {}),
+            }
+        else:
+            out[name] = {
+                "value": None,
+                "confidence": None,
+                "method": methods.get(name),
+                "source": None,
+                "n_labels": 0,
+                "tied": False,
+            }
+    return out
+
+
+def _weakest(
+    fields: Mapping[str, Mapping[str, Any]], required: Sequence[str]
+) -> tuple[str | None, float | None]:
+    """The required field with the lowest confidence, and that confidence (the item's)."""
+    scored = [
+        (fields[n]["confidence"], n)
+        for n in required
+        if n in fields and fields[n]["confidence"] is not None
+    ]
+    if not scored:
+        return None, None
+    confidence, name = min(scored)
+    return name, confidence
 
 
 def canonical(value: Any) -> bytes:
@@ -216,7 +238,9 @@ def content_hash(definition: Mapping[str, Any], rows: Iterable[Mapping[str, Any]
     release notes are not part of it."""
     digest = hashlib.sha256(canonical(dict(definition)) + b"\n")
     for row in sorted(rows, key=lambda r: int(r["item_id"])):
-        digest.update(canonical({key: row[key] for key in HASHED}) + b"\n")
+        hashed = {key: row[key] for key in HASHED}
+        hashed.update({k: row[k] for k in HASHED_WHEN_SET if row.get(k) is not None})
+        digest.update(canonical(hashed) + b"\n")
     return digest.hexdigest()
 
 

@@ -2,14 +2,21 @@
 written to the audit log (who, which release, which format, its hash) before the file is made.
 
 Only included rows are exported (the manifest and `releases.excluded_items` tell what was left
-out and why). Every format carries the same columns: item id, external id, the primary label,
-the full label value, confidence, source (review or consensus), method, number of labels,
-the guideline and schema versions, the votes and the item's data.
+out and why). Every format carries the same columns: item id, external id, the first
+single-choice field's label (empty when the schema has none), the full value, the item's
+confidence (its weakest required field's), source (review or consensus), method, number of
+labels, the guideline and schema versions, the votes, the item's data, ``fields`` (each
+field's value, confidence, method and source) and ``annotations`` (every live label by its
+annotator, beside the consensus).
 
 - JSONL: one object per item, nested values kept as JSON.
-- CSV: lists, votes, value and data are JSON strings in their cells.
-- Parquet: versions are ``list<int64>``; value, votes and data are JSON strings (their shape
-  differs per project); the release name and hash are in the file's schema metadata.
+- CSV: lists, votes, value, data, fields and annotations are JSON strings in their cells; then
+  two columns per schema field, ``field.<name>`` (its value, JSON for lists) and
+  ``field.<name>.confidence``, so a spreadsheet reads each field's consensus without parsing.
+- Parquet: versions are ``list<int64>``; value, votes, data, fields and annotations are JSON
+  strings (their shape differs per project), then ``field.<name>`` (JSON) and
+  ``field.<name>.confidence`` (double) per field; the release name and hash are in the file's
+  schema metadata.
 - Label Studio: a JSON list of tasks ``{"id", "data", "annotations": [{"result": [...]}],
   "meta"}``. Choice fields become ``choices`` results, ratings ``rating`` and text fields
   ``textarea``; ``to_name`` is the payload key ``text`` when present, else its first key.
@@ -56,8 +63,10 @@ COLUMNS = (
     "value",
     "votes",
     "data",
+    "fields",
+    "annotations",
 )
-JSON_COLUMNS = ("value", "votes", "data")
+JSON_COLUMNS = ("value", "votes", "data", "fields", "annotations")
 LS_TYPES = {"single_choice": "choices", "multi_choice": "choices", "rating": "rating"}
 
 
@@ -82,10 +91,8 @@ def export_release(db: Database, actor: Actor, ref: int | str, name: str, fmt: s
             {**r, "method": release.method, "data": privacy.present(project, r["data"], viewer)}
             for r in release_rows(uow, release, included_only=True)
         ]
-        kinds = {}
-        if fmt == "labelstudio":
-            schema = schema_for(uow, project.id, release.manifest["schema_version"])
-            kinds = {f.name: f.kind for f in schema.fields}
+        schema = schema_for(uow, project.id, release.manifest["schema_version"])
+        kinds = {f.name: f.kind for f in schema.fields}
         audit(
             uow,
             actor_id=actor.user_id,
@@ -110,21 +117,33 @@ def _jsonl(release: Release, rows: list[dict[str, Any]], _: dict[str, str]) -> b
     return b"".join(orjson.dumps({k: r[k] for k in COLUMNS}) + b"\n" for r in rows)
 
 
-def _csv(release: Release, rows: list[dict[str, Any]], _: dict[str, str]) -> bytes:
+def _field_cells(row: dict[str, Any], name: str) -> tuple[Any, float | None]:
+    """One field's final value (JSON text unless a plain string or number) and confidence."""
+    found = (row.get("fields") or {}).get(name) or {}
+    value = found.get("value")
+    if value is not None and not isinstance(value, str | int | float):
+        value = orjson.dumps(value).decode()
+    return value, found.get("confidence")
+
+
+def _csv(release: Release, rows: list[dict[str, Any]], kinds: dict[str, str]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(COLUMNS)
+    writer.writerow(
+        [*COLUMNS, *(c for n in kinds for c in (f"field.{n}", f"field.{n}.confidence"))]
+    )
     for r in rows:
         writer.writerow(
             [
                 orjson.dumps(r[k]).decode() if k in JSON_COLUMNS or isinstance(r[k], list) else r[k]
                 for k in COLUMNS
             ]
+            + [cell for n in kinds for cell in _field_cells(r, n)]
         )
     return out.getvalue().encode()
 
 
-def _parquet(release: Release, rows: list[dict[str, Any]], _: dict[str, str]) -> bytes:
+def _parquet(release: Release, rows: list[dict[str, Any]], kinds: dict[str, str]) -> bytes:
     schema = pa.schema(
         [
             ("item_id", pa.int64()),
@@ -139,6 +158,13 @@ def _parquet(release: Release, rows: list[dict[str, Any]], _: dict[str, str]) ->
             ("value", pa.string()),
             ("votes", pa.string()),
             ("data", pa.string()),
+            ("fields", pa.string()),
+            ("annotations", pa.string()),
+            *(
+                column
+                for n in kinds
+                for column in ((f"field.{n}", pa.string()), (f"field.{n}.confidence", pa.float64()))
+            ),
         ],
         metadata={
             "labelcrew.release": release.name,
@@ -150,6 +176,10 @@ def _parquet(release: Release, rows: list[dict[str, Any]], _: dict[str, str]) ->
         k: [orjson.dumps(r[k]).decode() if k in JSON_COLUMNS else r[k] for r in rows]
         for k in COLUMNS
     }
+    for n in kinds:
+        cells = [_field_cells(r, n) for r in rows]
+        columns[f"field.{n}"] = [None if v is None else str(v) for v, _ in cells]
+        columns[f"field.{n}.confidence"] = [c for _, c in cells]
     table = pa.Table.from_pydict(columns, schema=schema)
     sink = io.BytesIO()
     pq.write_table(table, sink)
@@ -160,7 +190,7 @@ def _ls_result(value: dict[str, Any], kinds: dict[str, str], to_name: str) -> li
     result = []
     for name, v in value.items():
         kind = kinds.get(name)
-        if v is None or kind not in (*LS_TYPES, "text"):
+        if v is None or kind not in (*LS_TYPES, "text"):  # spans, boxes, rankings: issue 18
             continue
         if kind == "text":
             ls_type, ls_value = "textarea", {"text": [v]}

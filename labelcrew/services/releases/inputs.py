@@ -5,6 +5,7 @@ installed), and the manifest that describes the frozen rows."""
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import asdict
 from statistics import mean, median
 from typing import Any
 
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from labelcrew.db.models.core import Annotation, GoldAnswer, GuidelineVersion, Item, Project
 from labelcrew.db.models.feedback import Review
 from labelcrew.db.models.releases import Release
+from labelcrew.domain.quality.agreement.fields import field_agreement
 from labelcrew.domain.quality.agreement.summary import summarize
 from labelcrew.domain.releases.rows import ReleaseInput, StoredLabel
 from labelcrew.errors import Conflict
@@ -52,10 +54,6 @@ def gather(uow: UnitOfWork, project: Project) -> ReleaseInput:
         raise Conflict("this project has no label schema yet", code="no_schema")
     schema = schema_for(uow, project.id, project.schema_version)
     primary = schema.primary_field
-    if primary is None:
-        raise Conflict(
-            "the schema has no single-choice field to aggregate", code="no_primary_field"
-        )
     items = uow.session.execute(
         select(Item.id, Item.external_id, Item.payload)
         .where(Item.project_id == project.id, Item.is_gold.is_(False))
@@ -78,39 +76,51 @@ def gather(uow: UnitOfWork, project: Project) -> ReleaseInput:
         )
     ]
     gold = {
-        item_id: str(value[primary.name])
+        int(item_id): dict(value)
         for item_id, value in uow.session.execute(
             select(GoldAnswer.item_id, GoldAnswer.value)
             .join(Item, Item.id == GoldAnswer.item_id)
             .where(Item.project_id == project.id)
         )
-        if value.get(primary.name) is not None
     }
     return ReleaseInput(
         items=[(i, e, p) for i, e, p in items],
         labels=labels,
         corrections=corrections(uow, project.id),
         gold=gold,
-        field=primary.name,
-        categories=schema.categories(primary.name),
+        schema=schema,
+        field=primary.name if primary else None,
+        categories=schema.categories(primary.name) if primary else [],
     )
 
 
 def _agreement(data: ReleaseInput) -> dict[str, Any] | None:
-    gold = set(data.gold)
-    live = [
-        lab
-        for lab in data.labels
-        if lab.live and lab.item_id not in gold and lab.value.get(data.field) is not None
-    ]
+    """The first single-choice field's agreement summary (as before per-field releases), and
+    every field's own measure under ``fields`` (`domain.quality.agreement.fields`)."""
+    live = [lab for lab in data.labels if lab.live and lab.item_id not in data.gold]
     if not live:
         return None
-    summary = summarize(
-        [x.item_id for x in live],
-        [x.annotator_id for x in live],
-        [str(x.value[data.field]) for x in live],
-    )
-    summary["cohen_kappa"].pop("pairs", None)  # per-pair detail belongs to the quality pages
+    summary: dict[str, Any] = {}
+    primary = data.field
+    voted = [x for x in live if primary is not None and x.value.get(primary) is not None]
+    if primary is not None and voted:
+        summary = summarize(
+            [x.item_id for x in voted],
+            [x.annotator_id for x in voted],
+            [str(x.value[primary]) for x in voted],
+        )
+        summary["cohen_kappa"].pop("pairs", None)  # per-pair detail belongs to the quality pages
+    summary["fields"] = {}
+    for field in data.schema.fields:
+        given = [x for x in live if x.value.get(field.name) is not None]
+        if given:
+            measured = field_agreement(
+                field,
+                [x.item_id for x in given],
+                [x.annotator_id for x in given],
+                [x.value[field.name] for x in given],
+            )
+            summary["fields"][field.name] = asdict(measured)
     return summary
 
 
@@ -134,6 +144,28 @@ def _changelog(uow: UnitOfWork, project: Project, since: int | None) -> list[dic
     ]
 
 
+def _field_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per field, over the included rows: its method, mean and lowest confidence, and how many
+    rows it excluded as the reason."""
+    out: dict[str, Any] = {}
+    included = [r for r in rows if r["included"]]
+    names = list(rows[0]["fields"]) if rows else []
+    for name in names:
+        scores = [
+            r["fields"][name]["confidence"]
+            for r in included
+            if r["fields"][name]["confidence"] is not None
+        ]
+        methods = {r["fields"][name]["method"] for r in rows if r["fields"][name]["method"]}
+        out[name] = {
+            "methods": sorted(methods),
+            "mean_confidence": round(mean(scores), 6) if scores else None,
+            "min_confidence": min(scores) if scores else None,
+            "excluded": sum(1 for r in rows if r.get("reason_field") == name),
+        }
+    return out
+
+
 def build_manifest(
     uow: UnitOfWork,
     project: Project,
@@ -143,7 +175,7 @@ def build_manifest(
     previous: Release | None,
 ) -> dict[str, Any]:
     included = [r for r in rows if r["included"]]
-    confidences = [r["confidence"] for r in included]
+    confidences = [r["confidence"] for r in included if r["confidence"] is not None]
     since = previous.manifest.get("guideline_version") if previous else None
     return {
         "format": MANIFEST_FORMAT,
@@ -163,7 +195,10 @@ def build_manifest(
             "by_source": dict(sorted(Counter(r["source"] for r in included).items())),
             "labels": sum(r["n_labels"] for r in included),
         },
-        "label_distribution": dict(sorted(Counter(r["label"] for r in included).items())),
+        "label_distribution": dict(
+            sorted(Counter(r["label"] for r in included if r["label"] is not None).items())
+        ),
+        "fields": _field_summary(rows),
         "confidence": {
             "mean": round(mean(confidences), 6) if confidences else None,
             "median": round(median(confidences), 6) if confidences else None,

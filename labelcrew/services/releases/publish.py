@@ -24,6 +24,7 @@ from sqlalchemy import insert, select
 from labelcrew.db.models.releases import Release, ReleaseItem
 from labelcrew.domain.releases.rows import (
     HASHED,
+    HASHED_WHEN_SET,
     METHODS,
     build_rows,
     content_hash,
@@ -37,6 +38,10 @@ from labelcrew.services.releases.inputs import build_manifest, gather
 from labelcrew.services.uow import Database, UnitOfWork
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
+
+
+# The manifest keys the content hash covers (`field_methods` since per-field releases).
+DEFINITION = ("field", "categories", "method", "estimator", "min_confidence", "field_methods")
 
 
 def _check(name: str, method: str, min_confidence: float | None) -> None:
@@ -63,7 +68,7 @@ def release_summary(r: Release) -> dict[str, Any]:
         "number": r.number,
         "method": r.method,
         "min_confidence": r.min_confidence,
-        "field": r.field,
+        "field": r.field or None,
         "content_hash": r.content_hash,
         "included": r.included,
         "excluded": r.excluded,
@@ -106,13 +111,14 @@ def create_release(
             .limit(1)
         )
         data = gather(uow, project)
-        rows, estimator = build_rows(data, method=method, min_confidence=min_confidence)
+        rows, methods = build_rows(data, method=method, min_confidence=min_confidence)
         definition = {
             "field": data.field,
             "categories": list(data.categories),
             "method": method,
-            "estimator": estimator,
+            "estimator": methods[data.field] if data.field else None,
             "min_confidence": min_confidence,
+            "field_methods": methods,
         }
         manifest = build_manifest(uow, project, data, rows, definition, previous)
         digest = content_hash(definition, rows)
@@ -123,7 +129,7 @@ def create_release(
             name=name,
             method=method,
             min_confidence=min_confidence,
-            field=data.field,
+            field=data.field or "",  # "" when the schema has no single-choice field
             content_hash=digest,
             included=manifest["counts"]["included"],
             excluded=manifest["counts"]["excluded"],
@@ -181,7 +187,7 @@ def release_rows(
     if included_only:
         query = query.where(ReleaseItem.included.is_(True))
     return [
-        {key: getattr(r, key) for key in HASHED}
+        {key: getattr(r, key) for key in (*HASHED, *HASHED_WHEN_SET)}
         for r in uow.session.scalars(query.order_by(ReleaseItem.item_id))
     ]
 
@@ -212,6 +218,7 @@ def excluded_items(db: Database, ref: int | str, name: str) -> list[dict[str, An
                 "item_id": r.item_id,
                 "external_id": r.external_id,
                 "reason": r.reason,
+                "reason_field": r.reason_field,
                 "n_labels": r.n_labels,
                 "confidence": r.confidence,
             }
@@ -227,8 +234,7 @@ def verify_release(db: Database, ref: int | str, name: str) -> dict[str, Any]:
     """Recompute the content hash from the stored rows: proof that nothing changed."""
     with db.uow(read_only=True) as uow:
         release = load_release(uow, load_project(uow, ref).id, name)
-        keys = ("field", "categories", "method", "estimator", "min_confidence")
-        definition = {k: release.manifest[k] for k in keys}
+        definition = {k: release.manifest[k] for k in DEFINITION if k in release.manifest}
         recomputed = content_hash(definition, release_rows(uow, release))
         return {
             "name": release.name,
