@@ -24,6 +24,7 @@ from labelcrew.services.platform import webhooks
 from labelcrew.services.projects import batches, items, projects
 from labelcrew.services.quality import alerts
 from labelcrew.services.quality import measures as quality
+from labelcrew.services.quality.field_agreement import agreement_by_field
 from labelcrew.services.quality.gold_supply import gold_supply
 from labelcrew.web.render import Page, PageRoute, project_page, redirect, render, signed_in
 
@@ -45,6 +46,10 @@ def dashboard_data(request: Request, project_id: int, page: Page) -> dict[str, A
     except Conflict as exc:  # no schema or no single-choice field: nothing to score
         data["gold_unavailable"] = exc.message
     data["gold_supply"] = gold_supply(db, project_id)
+    try:
+        data["field_agreement"] = agreement_by_field(db, project_id)
+    except Conflict:  # no schema yet
+        data["field_agreement"] = []
     data["metrics"] = metrics.project_metrics(db, project_id, group_by="day")
     # The same view of the snapshot as GET .../reports/weekly gives this caller.
     data["weekly"] = weekly.for_viewer(

@@ -138,6 +138,10 @@ def test_dashboard_plots_the_services_numbers(db, clock, open_page):
         assert days == [d["labels"] for d in embedded["metrics"]["throughput"]["per_day"]]
         assert sum(days) == 10
     assert "Krippendorff" not in alerts or "alpha" in alerts
+    fields = {f["field"]: f for f in embedded["field_agreement"]}
+    assert set(fields) == {"sentiment", "note"}
+    row = page.get_by_test_id("field-agreement-sentiment").inner_text()
+    assert fields["sentiment"]["measure"] in row and str(fields["sentiment"]["n_items"]) in row
     weekly_card = page.get_by_test_id("weekly").inner_text()
     assert "Weekly snapshot" in weekly_card and "Quality against last week" in weekly_card
     shot(page, "dashboard", full_page=True)
