@@ -260,6 +260,7 @@ def test_ranking_alpha_matches_the_krippendorff_package_with_a_custom_metric(row
         assert result.value is None
         return
     distance = (1 - np.nan_to_num(tau_b_matrix(signs, signs), nan=0.0)) / 2
+    assert (np.diag(distance) == 0).all()
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")  # 0/0 where the pairable rankings are all equal
         expected = float(

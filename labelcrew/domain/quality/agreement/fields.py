@@ -206,9 +206,9 @@ def tau_b_matrix(a: FloatArray, b: FloatArray, *, undefined: float = np.nan) -> 
     Where a ranking ties every candidate tau-b is 0/0: ``undefined`` then, and 1 where both
     rankings tie everything (they are equal).
     """
-    norm_a = np.sqrt((a * a).sum(axis=1))[:, None]
-    norm_b = np.sqrt((b * b).sum(axis=1))[None, :]
-    scale = norm_a * norm_b
+    norm_a = (a * a).sum(axis=1)[:, None]  # untied pairs: whole numbers, so equal rankings
+    norm_b = (b * b).sum(axis=1)[None, :]  # get sqrt(k^2) = k and tau exactly 1
+    scale = np.sqrt(norm_a * norm_b)
     tau: FloatArray = np.divide(
         a @ b.T, scale, out=np.full(scale.shape, undefined), where=scale > 0
     )
