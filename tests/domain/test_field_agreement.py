@@ -361,6 +361,25 @@ def test_text_by_hand() -> None:
     assert text_similarity("", "  ") == 1.0
 
 
+def wagner_fischer(a: str, b: str) -> int:
+    previous = list(range(len(b) + 1))
+    for i, char in enumerate(a, start=1):
+        current = [i]
+        for j, other in enumerate(b, start=1):
+            current.append(
+                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char != other))
+            )
+        previous = current
+    return previous[-1]
+
+
+@settings(max_examples=200, deadline=None)
+@given(a=st.text("abcé ", max_size=70), b=st.text("abcé ", max_size=70))
+def test_bit_vector_levenshtein_is_the_dynamic_programme(a: str, b: str) -> None:
+    # 70 characters cross a 64-bit word: Python integers have no width, but check it anyway.
+    assert levenshtein(a, b) == wagner_fischer(a, b) == levenshtein(b, a)
+
+
 def test_absent_values_duplicates_and_nothing_pairable() -> None:
     result = agree("topic", [(1, "A", "a"), (1, "B", None), (2, "A", "b")])
     assert (result.value, result.n_items, result.n_ratings, result.extra) == (None, 0, 0, {})

@@ -16,6 +16,10 @@ for every item with at least one answer (None values are absent answers). Method
 | spans, bbox | clusters of matching regions marked by more than half (`fields_regions`) | min over clusters of count / n (kept) or 1 - count / n (dropped) |
 | text | None: free text is reported, never voted (``detail["values"]`` lists the answers) | None |
 
+``method`` (mv, ds, ods; "median" for ratings) applies to single_choice, stepped ratings and
+multi_choice; the other kinds have one method each and ignore it (an unknown name is still
+refused). ``wmv`` and ``gds`` need worker weights or gold, which this interface does not take.
+
 The aggregators (`methods.make_aggregator`) see only the classes answered somewhere in the
 project, in the field's order, as crowd-kit does; so when the whole project gives one answer
 the confidence is 1 whatever the method. Under ``ds``/``ods`` a unanimous item's confidence

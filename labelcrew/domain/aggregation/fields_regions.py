@@ -24,6 +24,7 @@ may overlap even on a field that forbids it in an annotator's answer.
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
@@ -106,9 +107,12 @@ def _clusters(
 def median_region(kind: str, members: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """The median of the members' coordinates (module doc, step 3); they share one label."""
     label = members[0]["label"]
+    if len(members) == 1:
+        keys = ("start", "end") if kind == "spans" else ("x", "y", "w", "h")
+        return {**{key: members[0][key] for key in keys}, "label": label}
     if kind == "spans":
-        start = math.floor(float(np.median([m["start"] for m in members])) + 0.5)
-        end = math.floor(float(np.median([m["end"] for m in members])) + 0.5)
+        start = math.floor(statistics.median([m["start"] for m in members]) + 0.5)
+        end = math.floor(statistics.median([m["end"] for m in members]) + 0.5)
         return {"start": start, "end": end, "label": label}
     box: dict[str, Any] = {key: _median([m[key] for m in members]) for key in ("x", "y", "w", "h")}
     box["label"] = label
@@ -116,7 +120,8 @@ def median_region(kind: str, members: Sequence[Mapping[str, Any]]) -> dict[str, 
 
 
 def _median(values: Sequence[Any]) -> float | int:
-    middle = float(np.median(values))
+    """The median; an int when the values are ints and it is whole."""
+    middle = float(statistics.median(values))
     integral = all(isinstance(v, int) and not isinstance(v, bool) for v in values)
     return int(middle) if integral and middle.is_integer() else middle
 
