@@ -1,225 +1,273 @@
-"""Consensus of one field of the schema over the whole project, for every kind but single
-choice (which the release's estimator, majority vote or Dawid-Skene, decides) and free text
-(never voted on): see `labelcrew.domain.releases.fields`.
+"""Consensus per field of a label schema, each with its own confidence.
 
-Each item's consensus carries its own confidence in [0, 1]; identical labels always give that
-label with confidence 1.
+`field_consensus(field, answers, method="ds")` takes the project's answers to one field as
+(item_id, worker_id, stored value) triples (all items at once: the Dawid-Skene family learns
+each worker's reliability from the whole project) and returns ``{item_id: FieldConsensus}``
+for every item with at least one answer (None values are absent answers). Methods
+(`FIELD_CONSENSUS_METHODS`):
 
-- **multi_choice** (per-option vote): an option is in the consensus when more than half of the
-  item's annotators chose it. Confidence = the lowest, over the options, of the share on the
-  winning side (chosen or not); an option chosen by exactly half is a tie.
-- **rating** (median): the median of the answers (the lower middle one when their number is
-  even, a tie when the two middle answers differ). Confidence = the share of answers equal to it.
-- **ranking** (Borda count: de Borda 1781; as in Dwork et al., "Rank aggregation methods for
-  the web", WWW 2001): candidates ordered by their mean position. Confidence = the mean, over
-  annotators, of the share of candidate pairs they order as the consensus does (Kendall's
-  agreement fraction); equal mean positions are a tie (grouped when the field allows ties).
-- **spans / bbox** (region clustering): each annotator's regions are matched to clusters of
-  the same label by IoU >= the field's threshold (0.5 for spans, by character intervals; the
-  field's `iou_threshold` for boxes, PASCAL VOC), one region per annotator per cluster. A
-  cluster is kept when more than half of the item's annotators marked it; its region is the
-  median of their coordinates. Each region carries its count and confidence (count / n); a
-  cluster left out lowers the field's confidence to 1 - its share. Field confidence = the
-  lowest of these (1 when everyone marked nothing or exactly the same regions).
-- **any other kind** (a kind added later that brings no rule of its own): majority vote over
-  the field's canonical form (`Field.agreement_value`), confidence = the vote share.
+| kind | value | confidence |
+|---|---|---|
+| single_choice | the aggregator's label over the options (``method``: mv, ds, ods) | its posterior (mv: vote share) |
+| rating with a step | the aggregator's label over the grid values | its posterior |
+| rating without a step, or ``method="median"`` | the median (with a step: the lower middle answer, on the grid) | share of answers within 10% of max - min of it (with a step: within half a step, i.e. equal) |
+| multi_choice | options whose posterior of "present" is >= 0.5 (one binary model per option) | min over options of the chosen side's posterior |
+| ranking | Borda count (Borda 1781; ties by candidate index, or tied groups with allow_ties) | mean over annotators of the share of candidate pairs ordered as in it |
+| spans, bbox | clusters of matching regions marked by more than half (`fields_regions`) | min over clusters of count / n (kept) or 1 - count / n (dropped) |
+| text | None: free text is reported, never voted (``detail["values"]`` lists the answers) | None |
+
+``method`` (mv, ds, ods; "median" for ratings) applies to single_choice, stepped ratings and
+multi_choice; the other kinds have one method each and ignore it (an unknown name is still
+refused). ``wmv`` and ``gds`` need worker weights or gold, which this interface does not take.
+
+The aggregators (`methods.make_aggregator`) see only the classes answered somewhere in the
+project, in the field's order, as crowd-kit does; so when the whole project gives one answer
+the confidence is 1 whatever the method. Under ``ds``/``ods`` a unanimous item's confidence
+is otherwise the model's posterior, which is below 1 when its workers err elsewhere.
+Multi-choice uses the per-option *minimum* rather than the product: the product of many
+near-certain "absent" options shrinks with the number of options, the minimum names the
+weakest option and composes with `item_confidence`. A consensus outside the field's
+``min_selected``/``max_selected`` is brought inside by adding (or dropping) the options of
+highest (lowest) posterior, which lowers the confidence accordingly.
+
+`item_confidence(per_field, required)` = the minimum over the required fields that have a
+confidence, so an item is never surer than its weakest required field.
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from statistics import median, median_low
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
-from labelcrew.domain.schema.base import Field
-from labelcrew.domain.schema.regions import iou
+import numpy as np
 
-SPAN_IOU = 0.5
+from labelcrew.domain.aggregation.fields_ranking import borda_consensus
+from labelcrew.domain.aggregation.fields_regions import region_consensus
+from labelcrew.domain.aggregation.methods import make_aggregator
+from labelcrew.domain.quality.agreement.fields_common import Rows, group_rows
+from labelcrew.errors import ValidationFailed
+
+__all__ = [
+    "FIELD_CONSENSUS_METHODS",
+    "METHODS",
+    "FieldConsensus",
+    "field_consensus",
+    "item_confidence",
+]
+
+FIELD_CONSENSUS_METHODS: dict[str, str] = {
+    "single_choice": "ds",
+    "rating": "ds",  # "median" without a step
+    "multi_choice": "ds_per_option",
+    "ranking": "borda",
+    "spans": "region_median",
+    "bbox": "region_median",
+    "text": "none",
+}
+METHODS = ("mv", "ds", "ods", "median")
+RATING_TOLERANCE = 0.1  # of max - min, for the median of a rating without a step
 
 
 @dataclass(frozen=True, slots=True)
 class FieldConsensus:
-    """One field's consensus on one item."""
+    """The consensus of one field on one item (module doc for each kind)."""
 
     value: Any
     confidence: float | None
     method: str
     n_labels: int
     tied: bool
-    detail: dict[str, Any] = field(default_factory=dict)
+    detail: dict[str, Any] = dataclass_field(default_factory=dict)
 
 
-Answers = Sequence[tuple[int, int, Any]]  # (item id, annotator id, value)
-
-
-def field_consensus(f: Field, answers: Answers, *, method: str = "ds") -> dict[int, FieldConsensus]:
-    """item id -> consensus of field `f` for every item with answers. `method` names the
-    release's estimator; these kinds have one rule each (the module docstring)."""
-    by_item: dict[int, list[tuple[int, Any]]] = defaultdict(list)
-    for item_id, who, value in answers:
-        by_item[item_id].append((who, value))
-    rule = RULES.get(f.kind, _vote)
-    return {item_id: rule(f, given) for item_id, given in by_item.items()}
-
-
-def _multi(f: Field, given: list[tuple[int, Any]]) -> FieldConsensus:
-    n = len(given)
-    chosen = Counter(option for _, value in given for option in set(value))
-    options = list(getattr(f, "options", ())) or sorted(chosen)
-    value = [o for o in options if chosen[o] * 2 > n]
-    shares = [max(chosen[o], n - chosen[o]) / n for o in options]
-    tied = any(chosen[o] * 2 == n for o in options)
-    return FieldConsensus(value, min(shares, default=1.0), "per_option_vote", n, tied)
-
-
-def _rating(f: Field, given: list[tuple[int, Any]]) -> FieldConsensus:
-    values: list[float] = sorted(float(v) for _, v in given)
-    middle = median_low(values)
-    n = len(values)
-    tied = n % 2 == 0 and values[n // 2 - 1] != values[n // 2]
-    chosen = next(v for _, v in given if float(v) == middle)
-    return FieldConsensus(chosen, values.count(middle) / n, "median", n, tied)
-
-
-def _positions(f: Field, value: Sequence[Any]) -> dict[int, int]:
-    if getattr(f, "allow_ties", False):
-        return {c: g for g, group in enumerate(value) for c in group}
-    return {c: k for k, c in enumerate(value)}
-
-
-def _ranking(f: Field, given: list[tuple[int, Any]]) -> FieldConsensus:
-    ranks = [_positions(f, v) for _, v in given]
-    candidates = sorted(ranks[0])
-    mean_pos = {c: sum(r[c] for r in ranks) / len(ranks) for c in candidates}
-    ordered = sorted(candidates, key=lambda c: (mean_pos[c], c))
-    levels = sorted(set(mean_pos.values()))
-    tied = len(levels) < len(candidates)
-    if getattr(f, "allow_ties", False):
-        value: list[Any] = [[c for c in ordered if mean_pos[c] == lv] for lv in levels]
-        tied = tied and not all(len(set(r.values())) < len(candidates) for r in ranks)
-    else:
-        value = ordered
-    pairs = [(a, b) for i, a in enumerate(candidates) for b in candidates[i + 1 :]]
-
-    def agrees(r: Mapping[int, int]) -> float:
-        same = sum(
-            (r[a] > r[b]) == (mean_pos[a] > mean_pos[b])
-            and (r[a] < r[b]) == (mean_pos[a] < mean_pos[b])
-            for a, b in pairs
+def field_consensus(
+    field: Any, answers: Sequence[tuple[Hashable, Hashable, Any]], *, method: str = "ds"
+) -> dict[Hashable, FieldConsensus]:
+    """``{item_id: FieldConsensus}`` of one field over the project's (item, worker, value)."""
+    if method not in METHODS or (method == "median" and field.kind != "rating"):
+        allowed = METHODS if field.kind == "rating" else METHODS[:3]
+        raise ValidationFailed(
+            f"method {method!r} does not apply to a {field.kind} field; use one of {', '.join(allowed)}",
+            code="consensus_unknown_method",
+            field="method",
         )
-        return same / len(pairs) if pairs else 1.0
-
-    confidence = sum(agrees(r) for r in ranks) / len(ranks)
-    return FieldConsensus(value, confidence, "borda", len(given), tied)
-
-
-def _span_iou(a: Mapping[str, Any], b: Mapping[str, Any]) -> float:
-    inter = max(0, min(a["end"], b["end"]) - max(a["start"], b["start"]))
-    union = max(a["end"], b["end"]) - min(a["start"], b["start"])
-    return inter / union if union > 0 else 0.0
-
-
-@dataclass
-class _Cluster:
-    label: Any
-    members: dict[int, Mapping[str, Any]]  # annotator id -> their region
-
-
-def _regions(
-    f: Field,
-    given: list[tuple[int, Any]],
-    overlap: Callable[[Mapping[str, Any], Mapping[str, Any]], float],
-    threshold: float,
-    keys: tuple[str, ...],
-    whole: bool,
-) -> FieldConsensus:
-    clusters: list[_Cluster] = []
-    for who, regions in given:
-        for region in regions:
-            best, score = None, threshold
-            for c in clusters:
-                if c.label != region["label"] or who in c.members:
-                    continue
-                s = max(overlap(region, m) for m in c.members.values())
-                if s >= score:
-                    best, score = c, s
-            if best is None:
-                clusters.append(_Cluster(region["label"], {who: region}))
-            else:
-                best.members[who] = region
-    n = len({who for who, _ in given})
-    kept, confidence, tied = [], 1.0, False
-    for c in clusters:
-        count = len(c.members)
-        share = count / n
-        tied = tied or count * 2 == n
-        if count * 2 > n:
-            coords = {
-                k: _median(
-                    [m[k] for m in c.members.values()],
-                    whole or all(isinstance(m[k], int) for m in c.members.values()),
-                )
-                for k in keys
-            }
-            kept.append({**coords, "label": c.label, "count": count, "confidence": share})
-            confidence = min(confidence, share)
-        else:
-            confidence = min(confidence, 1 - share)
-    kept.sort(key=lambda r: tuple(r[k] for k in keys))
-    value = [{k: r[k] for k in (*keys, "label")} for r in kept]
-    detail = {"regions": kept, "dropped": len(clusters) - len(kept), "annotators": n}
-    method = f"region_clusters(iou>={threshold:g})"
-    return FieldConsensus(value, confidence, method, len(given), tied, detail)
-
-
-def _median(values: list[Any], whole: bool) -> Any:
-    m = median(values)
-    return int(m) if whole and float(m).is_integer() else (median_low(values) if whole else m)
-
-
-def _spans(f: Field, given: list[tuple[int, Any]]) -> FieldConsensus:
-    return _regions(f, given, _span_iou, SPAN_IOU, ("start", "end"), whole=True)
-
-
-def _boxes(f: Field, given: list[tuple[int, Any]]) -> FieldConsensus:
-    threshold = float(getattr(f, "iou_threshold", 0.5))
-    return _regions(f, given, iou, threshold, ("x", "y", "w", "h"), whole=False)
-
-
-def _vote(f: Field, given: list[tuple[int, Any]]) -> FieldConsensus:
-    forms = Counter(f.agreement_value(v) for _, v in given)
-    (top, count), *rest = forms.most_common()
-    tied = bool(rest) and rest[0][1] == count
-    chosen = next(v for _, v in given if f.agreement_value(v) == top)
-    return FieldConsensus(chosen, count / len(given), "vote", len(given), tied)
-
-
-RULES: dict[str, Callable[[Field, list[tuple[int, Any]]], FieldConsensus]] = {
-    "multi_choice": _multi,
-    "rating": _rating,
-    "ranking": _ranking,
-    "spans": _spans,
-    "bbox": _boxes,
-}
-FIELD_CONSENSUS_METHODS = {
-    "single_choice": "the release's estimator: Dawid-Skene (gold-seeded when gold exists) or "
-    "majority vote; confidence = posterior of the chosen option",
-    "multi_choice": "per-option vote (> half of annotators); confidence = lowest winning share",
-    "rating": "median; confidence = share of answers equal to it",
-    "ranking": "Borda count (mean position); confidence = mean pairwise order agreement",
-    "spans": "region clusters (same label, IoU >= 0.5, > half of annotators), median offsets; "
-    "confidence = lowest cluster share",
-    "bbox": "region clusters (same label, IoU >= threshold, > half of annotators), median "
-    "coordinates; confidence = lowest cluster share",
-    "text": "no vote: the shared text when all agree, every text kept",
-}
+    rows = group_rows(*_columns(answers), duplicate_code="consensus_duplicate_answer")
+    if not rows:
+        return {}
+    kind = field.kind
+    if kind == "single_choice":
+        return _aggregate(field, rows, method, list(field.options))
+    if kind == "rating":
+        if field.step is None or method == "median":
+            return {item: _median(field, answers) for item, answers in rows.items()}
+        grid = sorted({field.agreement_value(v) for answers in rows.values() for _, v in answers})
+        return _aggregate(field, rows, method, grid)
+    if kind == "multi_choice":
+        return _multi_choice(field, rows, method)
+    if kind == "ranking":
+        return {item: _borda(field, answers) for item, answers in rows.items()}
+    if kind in ("spans", "bbox"):
+        return {item: _regions(field, answers) for item, answers in rows.items()}
+    if kind == "text":
+        return {
+            item: FieldConsensus(
+                None, None, "none", len(answers), False, {"values": [v for _, v in answers]}
+            )
+            for item, answers in rows.items()
+        }
+    raise ValidationFailed(
+        f"no consensus method for field kind {kind!r}",
+        code="consensus_unknown_kind",
+        field=field.name,
+    )
 
 
 def item_confidence(per_field: Mapping[str, FieldConsensus], required: set[str]) -> float | None:
-    """The item's confidence: the lowest of its required fields' (fields without one skipped)."""
-    scores = [
-        c.confidence for n, c in per_field.items() if n in required and c.confidence is not None
+    """Min confidence over the required fields that have one; None if none has."""
+    known = [
+        c.confidence
+        for name, c in per_field.items()
+        if name in required and c.confidence is not None
     ]
-    return min(scores) if scores else None
+    return min(known) if known else None
+
+
+def _columns(
+    answers: Sequence[tuple[Hashable, Hashable, Any]],
+) -> tuple[list[Any], list[Any], list[Any]]:
+    items, workers, values = [], [], []
+    for item, worker, value in answers:
+        items.append(item)
+        workers.append(worker)
+        values.append(value)
+    return items, workers, values
+
+
+def _fit(rows: Rows, labels: list[int], n_classes: int, method: str) -> Any:
+    """The fitted aggregator over all answers, items coded in `rows` order."""
+    workers: dict[Hashable, int] = {}
+    item_codes = [i for i, answers in enumerate(rows.values()) for _ in answers]
+    worker_codes = [
+        workers.setdefault(w, len(workers)) for answers in rows.values() for w, _ in answers
+    ]
+    return make_aggregator(method).fit(
+        np.array(item_codes, dtype=np.intp),
+        np.array(worker_codes, dtype=np.intp),
+        np.array(labels, dtype=np.intp),
+        n_items=len(rows),
+        n_classes=n_classes,
+    )
+
+
+def _aggregate(
+    field: Any, rows: Rows, method: str, domain: list[Any]
+) -> dict[Hashable, FieldConsensus]:
+    """Single choice, or a rating on its grid: one aggregator over the classes answered."""
+    index = {key: k for k, key in enumerate(domain)}
+    keys = [field.agreement_value(v) for answers in rows.values() for _, v in answers]
+    unknown = next((key for key in keys if key not in index), None)
+    if unknown is not None:
+        raise ValidationFailed(
+            f"{unknown!r} is not a value of field {field.name!r}",
+            code="consensus_bad_value",
+            field=field.name,
+        )
+    given = set(keys)
+    answered = [key for key in domain if key in given]
+    code = {key: k for k, key in enumerate(answered)}
+    fitted = _fit(rows, [code[key] for key in keys], len(answered), method)
+    out: dict[Hashable, FieldConsensus] = {}
+    start = 0
+    for i, (item, answers) in enumerate(rows.items()):
+        mine = keys[start : start + len(answers)]
+        start += len(answers)
+        votes = {str(key): mine.count(key) for key in dict.fromkeys(mine)}
+        posterior = {str(key): float(fitted.probas_[i, code[key]]) for key in dict.fromkeys(mine)}
+        out[item] = FieldConsensus(
+            value=answered[int(fitted.labels_[i])],
+            confidence=float(fitted.confidence_[i]),
+            method=method,
+            n_labels=len(answers),
+            tied=bool(fitted.ties_[i]),
+            detail={"votes": votes, "posterior": posterior},
+        )
+    return out
+
+
+def _median(field: Any, answers: list[tuple[Hashable, Any]]) -> FieldConsensus:
+    """Median rating; confidence = share of answers within the tolerance of it (module doc)."""
+    values = sorted(field.agreement_value(v) for _, v in answers)
+    n = len(values)
+    if field.step is not None:
+        value: Any = values[(n - 1) // 2]
+        tolerance = field.step / 2.0
+    else:
+        middle = float(np.median(values))
+        integral = all(isinstance(v, int) and not isinstance(v, bool) for _, v in answers)
+        value = int(middle) if integral and middle.is_integer() else middle
+        tolerance = RATING_TOLERANCE * (field.max - field.min)
+    slack = 1e-9 * max(1.0, abs(float(field.max)), abs(float(field.min)))
+    within = sum(abs(v - value) <= tolerance + slack for v in values)
+    return FieldConsensus(
+        value=value,
+        confidence=within / n,
+        method="median",
+        n_labels=n,
+        tied=n % 2 == 0 and values[n // 2 - 1] != values[n // 2],
+        detail={"tolerance": tolerance, "within": within},
+    )
+
+
+def _multi_choice(field: Any, rows: Rows, method: str) -> dict[Hashable, FieldConsensus]:
+    """One binary aggregator per option on present (1) / absent (0) across the project."""
+    sets = [field.agreement_value(v) for answers in rows.values() for _, v in answers]
+    present = np.zeros((len(rows), len(field.options)))
+    ties = np.zeros((len(rows), len(field.options)), dtype=bool)
+    for o, option in enumerate(field.options):
+        labels = [int(option in s) for s in sets]
+        if len(set(labels)) == 1:  # the same everywhere: certain, whatever the model
+            present[:, o] = labels[0] if labels else 0
+            continue
+        fitted = _fit(rows, labels, 2, method)
+        present[:, o] = fitted.probas_[:, 1]
+        ties[:, o] = fitted.ties_
+    out: dict[Hashable, FieldConsensus] = {}
+    start = 0
+    for i, (item, answers) in enumerate(rows.items()):
+        mine = sets[start : start + len(answers)]
+        start += len(answers)
+        p = present[i]
+        chosen = p >= 0.5
+        by_posterior = np.argsort(-p, kind="stable")
+        high = field.max_selected if field.max_selected is not None else len(p)
+        if chosen.sum() > high:
+            chosen[:] = False
+            chosen[by_posterior[:high]] = True
+        missing = field.min_selected - int(chosen.sum())
+        if missing > 0:
+            chosen[[o for o in by_posterior if not chosen[o]][:missing]] = True
+        side = np.where(chosen, p, 1.0 - p)
+        out[item] = FieldConsensus(
+            value=[option for option, keep in zip(field.options, chosen, strict=True) if keep],
+            confidence=float(side.min()),
+            method=f"{method}_per_option",
+            n_labels=len(answers),
+            tied=bool(ties[i].any()),
+            detail={
+                "posterior": {option: float(q) for option, q in zip(field.options, p, strict=True)},
+                "votes": {option: sum(option in s for s in mine) for option in field.options},
+            },
+        )
+    return out
+
+
+def _borda(field: Any, answers: list[tuple[Hashable, Any]]) -> FieldConsensus:
+    value, confidence, tied, detail = borda_consensus(field, [v for _, v in answers])
+    return FieldConsensus(value, confidence, "borda", len(answers), tied, detail)
+
+
+def _regions(field: Any, answers: list[tuple[Hashable, Any]]) -> FieldConsensus:
+    value, confidence, tied, detail = region_consensus(field, answers)
+    return FieldConsensus(value, confidence, "region_median", len(answers), tied, detail)

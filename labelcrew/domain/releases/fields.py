@@ -6,7 +6,9 @@
 - **text**: no vote. The value is kept when every label gave the same text, else None; every
   text given is listed under ``values``. It has no confidence and never lowers the item's.
 - **every other kind** (multi choice, rating, ranking, spans, boxes, and kinds added later
-  through the same interface): `labelcrew.domain.aggregation.fields.field_consensus`.
+  through the same interface): `labelcrew.domain.aggregation.fields.field_consensus` with the
+  release's method (a stepped rating by the estimator over its grid, multi choice by one
+  binary model per option, rankings by Borda count, spans and boxes by region clusters).
 
 A reviewed correction that sets a field overrides it (source ``review``, confidence 1.0).
 """
@@ -14,7 +16,7 @@ A reviewed correction that sets a field overrides it (source ``review``, confide
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -128,6 +130,6 @@ def _one_field(
     if field.kind == "text":
         return text_consensus(given), NO_VOTE
     ordinary = [(i, w, v) for i, w, v in given if i not in gold]
-    found = field_consensus(field, ordinary, method=method)
+    found = {cast(int, i): c for i, c in field_consensus(field, ordinary, method=method).items()}
     name = next(iter(found.values())).method if found else field.kind
     return found, name

@@ -6,13 +6,16 @@ stored value; a None value is an absent rating) and returns a `FieldAgreement`. 
 
 | kind | ``measure`` | ``extra`` | ``per_label`` |
 |---|---|---|---|
-| single_choice | Krippendorff's alpha, nominal | percent agreement, Fleiss' kappa | one-vs-rest alpha per option |
-| rating | alpha, interval | alpha, ordinal; percent agreement | - |
-| multi_choice | alpha with the MASI distance (Passonneau 2006) | alpha with Jaccard | nominal alpha of each option's present/absent |
-| ranking | alpha with ``d = (1 - tau_b) / 2`` | mean pairwise Kendall tau-b | - |
-| spans | mean pairwise F1, IoU >= 0.5, same label | exact-match F1, character-level nominal alpha | pooled F1 per label |
-| bbox | mean pairwise F1, one-to-one, IoU >= threshold | mean IoU of matched pairs | pooled F1 per label |
-| text | mean pairwise 1 - Levenshtein / max length | share of identical answers | - |
+| single_choice | ``alpha_nominal``: Krippendorff's alpha, nominal | ``percent_agreement``, ``fleiss_kappa`` | one-vs-rest alpha per option |
+| rating | ``alpha_interval``: alpha, interval (closed form, any number of distinct values) | ``ordinal_alpha``, ``percent_agreement`` | - |
+| multi_choice | ``alpha_masi``: alpha with the MASI distance (Passonneau 2006) | ``jaccard_alpha`` | nominal alpha of each option's present/absent |
+| ranking | ``alpha_kendall_tau``: alpha with ``d = (1 - tau_b) / 2`` | ``mean_kendall_tau`` (tau-b) | - |
+| spans | ``pairwise_f1_iou``: mean pairwise F1, IoU >= 0.5, same label | ``exact_f1``, ``character_alpha`` (character-level nominal alpha) | pooled F1 per label |
+| bbox | ``pairwise_f1_iou``: the same, one to one, IoU >= the field's ``iou_threshold`` | ``mean_iou`` of matched pairs | pooled F1 per label |
+| text | ``mean_levenshtein_similarity``: mean pairwise 1 - Levenshtein / max length | ``exact_agreement`` | - |
+
+Multi-choice and ranking alphas cost O(V^2) in the number V of distinct sets or rankings
+(`sets.distance_alpha`, memory bounded by blocks); everything else is linear or per item.
 
 Sources: Krippendorff, K. (2011), *Computing Krippendorff's Alpha-Reliability* (alpha and its
 distances; `alpha`); Fleiss (1971) (`kappa`); Passonneau, R. (2006), MASI, LREC (`sets`);
@@ -206,9 +209,9 @@ def tau_b_matrix(a: FloatArray, b: FloatArray, *, undefined: float = np.nan) -> 
     Where a ranking ties every candidate tau-b is 0/0: ``undefined`` then, and 1 where both
     rankings tie everything (they are equal).
     """
-    norm_a = np.sqrt((a * a).sum(axis=1))[:, None]
-    norm_b = np.sqrt((b * b).sum(axis=1))[None, :]
-    scale = norm_a * norm_b
+    norm_a = (a * a).sum(axis=1)[:, None]  # untied pairs: whole numbers, so equal rankings
+    norm_b = (b * b).sum(axis=1)[None, :]  # get sqrt(k^2) = k and tau exactly 1
+    scale = np.sqrt(norm_a * norm_b)
     tau: FloatArray = np.divide(
         a @ b.T, scale, out=np.full(scale.shape, undefined), where=scale > 0
     )

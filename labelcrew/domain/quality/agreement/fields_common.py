@@ -50,7 +50,13 @@ class FieldAgreement:
     extra: dict[str, float] = dataclass_field(default_factory=dict)
 
 
-def group_rows(item: Sequence[Hashable], rater: Sequence[Hashable], value: Sequence[Any]) -> Rows:
+def group_rows(
+    item: Sequence[Hashable],
+    rater: Sequence[Hashable],
+    value: Sequence[Any],
+    *,
+    duplicate_code: str = "agreement_duplicate_rating",
+) -> Rows:
     """``{item: [(rater, value), ...]}`` in row order; rows whose value is None are absent.
 
     A rater answering one item twice raises ValidationFailed: every pairwise measure compares
@@ -70,7 +76,7 @@ def group_rows(item: Sequence[Hashable], rater: Sequence[Hashable], value: Seque
         if (unit, who) in seen:
             raise ValidationFailed(
                 f"rater {who!r} answered item {unit!r} more than once",
-                code="agreement_duplicate_rating",
+                code=duplicate_code,
                 field="rater",
             )
         seen.add((unit, who))

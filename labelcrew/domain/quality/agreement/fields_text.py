@@ -33,38 +33,46 @@ def normalise_text(text: Any) -> str:
 def levenshtein(a: str, b: str) -> int:
     """The Levenshtein distance between two strings.
 
-    Wagner-Fischer dynamic programming, one NumPy row per character of the shorter string:
-    with ``t[j] = min(prev[j] + 1, prev[j - 1] + [a_i != b_j])`` (deletion, substitution), the
-    insertion chain ``cur[j] = min(t[j], cur[j - 1] + 1)`` is ``j + cummin(t[k] - k)``, so a row
-    is a few vector operations. O(|a| |b|) time, O(max(|a|, |b|)) memory.
+    Myers' bit-vector algorithm (Myers, G. (1999). A fast bit-vector algorithm for approximate
+    string matching based on dynamic programming. *J. ACM* 46(3), 395-415), in the form for the
+    full edit distance of Hyyrö, H. (2001), *Explaining and extending the bit-parallel
+    approximate string matching algorithm of Myers*: one column of the Wagner-Fischer table is
+    held as bit vectors of its vertical +1/-1 steps, and each character of ``a`` updates it in
+    a dozen integer operations on ``len(b)``-bit numbers (Python integers have no width limit).
     """
-    start = 0
-    while start < min(len(a), len(b)) and a[start] == b[start]:
-        start += 1
-    a, b = a[start:], b[start:]
-    end = 0
-    while end < min(len(a), len(b)) and a[-1 - end] == b[-1 - end]:
-        end += 1
-    if end:
-        a, b = a[:-end], b[:-end]
-    if len(a) > len(b):
+    if len(a) < len(b):
         a, b = b, a
-    if not a:
-        return len(b)
-    columns = np.array([ord(c) for c in b], dtype=np.int64)
-    offsets = np.arange(len(b) + 1, dtype=np.int64)
-    previous = offsets.copy()
-    current = np.empty_like(previous)
-    for i, char in enumerate(a, start=1):
-        current[0] = i
-        np.minimum(previous[1:] + 1, previous[:-1] + (columns != ord(char)), out=current[1:])
-        previous = np.minimum.accumulate(current - offsets) + offsets
-    return int(previous[-1])
+    if not b:
+        return len(a)
+    full = (1 << len(b)) - 1
+    last = 1 << (len(b) - 1)
+    peq: dict[str, int] = {}
+    for i, char in enumerate(b):
+        peq[char] = peq.get(char, 0) | (1 << i)
+    plus, minus, score = full, 0, len(b)
+    for char in a:
+        eq = peq.get(char, 0)
+        xv = eq | minus
+        xh = (((eq & plus) + plus) ^ plus) | eq
+        h_plus = minus | ~(xh | plus)
+        h_minus = plus & xh
+        if h_plus & last:
+            score += 1
+        elif h_minus & last:
+            score -= 1
+        h_plus = (h_plus << 1) | 1
+        h_minus <<= 1
+        plus = (h_minus | ~(xv | h_plus)) & full
+        minus = h_plus & xv & full
+    return score
 
 
 def text_similarity(a: Any, b: Any) -> float:
     """``1 - lev / max(len)`` of the normalised texts; 1.0 when both are empty."""
-    left, right = normalise_text(a), normalise_text(b)
+    return _similarity(normalise_text(a), normalise_text(b))
+
+
+def _similarity(left: str, right: str) -> float:
     longest = max(len(left), len(right))
     return 1.0 if longest == 0 else 1.0 - levenshtein(left, right) / longest
 
@@ -77,6 +85,6 @@ def text_agreement(rows: Rows) -> tuple[float, dict[str, float], dict[str, float
             continue
         texts = [normalise_text(value) for _, value in answers]
         pairs = list(combinations(texts, 2))
-        similarity.append(float(np.mean([text_similarity(a, b) for a, b in pairs])))
+        similarity.append(float(np.mean([_similarity(a, b) for a, b in pairs])))
         exact.append(float(np.mean([a == b for a, b in pairs])))
     return mean_or_nan(similarity), {}, {"exact_agreement": mean_or_nan(exact)}
