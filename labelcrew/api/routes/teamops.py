@@ -10,6 +10,25 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import Field
 
 from labelcrew.api.inputs import JsonObject, RequestModel
+from labelcrew.api.schemas.teamops import (
+    AutoRedistributionOut,
+    CostReportOut,
+    DeadlineOut,
+    HandoffBoardOut,
+    HandoffHistoryOut,
+    MemberProfileOut,
+    PlanOut,
+    RedistributionOut,
+    TeamLoadOut,
+    TeamopsBatchOut,
+)
+from labelcrew.api.schemas.teamops_priorities import (
+    CadenceOut,
+    PrioritiesOut,
+    PriorityNoticeOut,
+    ReleaseNotesOut,
+)
+from labelcrew.api.schemas.teamops_settings import SelfcheckOut, SeniorReviewOut, TeamopsSettingsOut
 from labelcrew.domain.permissions import Action
 from labelcrew.http.auth import Ctx, db_of, require
 from labelcrew.services.teamops import capacity, cost, handoffs, priorities, redistribution
@@ -75,28 +94,28 @@ class CadenceIn(RequestModel):
     timezone: str = "UTC"
 
 
-@router.get("/plan")
+@router.get("/plan", response_model=PlanOut, response_model_exclude_unset=True)
 def plan(
     project_id: int, request: Request, ctx: Ctx = Depends(require(Action.TEAMOPS_PLAN))
 ) -> Any:
     return capacity_forecast.plan(db_of(request), project_id)
 
 
-@router.get("/load")
+@router.get("/load", response_model=TeamLoadOut)
 def load(
     project_id: int, request: Request, ctx: Ctx = Depends(require(Action.TEAMOPS_PLAN))
 ) -> Any:
     return capacity_forecast.team_load(db_of(request), project_id)
 
 
-@router.get("/profiles")
+@router.get("/profiles", response_model=list[MemberProfileOut])
 def profiles(
     project_id: int, request: Request, ctx: Ctx = Depends(require(Action.TEAMOPS_PLAN))
 ) -> Any:
     return capacity.list_profiles(db_of(request), project_id)
 
 
-@router.put("/members/{user_id}/profile")
+@router.put("/members/{user_id}/profile", response_model=MemberProfileOut)
 def set_profile(
     project_id: int,
     user_id: int,
@@ -108,7 +127,7 @@ def set_profile(
     return capacity.set_profile(db_of(request), ctx.actor, project_id, user_id, values)
 
 
-@router.put("/deadline")
+@router.put("/deadline", response_model=DeadlineOut)
 def set_deadline(
     project_id: int,
     body: DeadlineIn,
@@ -118,7 +137,7 @@ def set_deadline(
     return capacity.set_deadline(db_of(request), ctx.actor, project_id, body.deadline)
 
 
-@router.put("/batches/{batch_id}/deadline")
+@router.put("/batches/{batch_id}/deadline", response_model=DeadlineOut)
 def set_batch_deadline(
     project_id: int,
     batch_id: int,
@@ -131,7 +150,7 @@ def set_batch_deadline(
     )
 
 
-@router.post("/redistribute")
+@router.post("/redistribute", response_model=RedistributionOut)
 def redistribute(
     project_id: int,
     body: RedistributeIn,
@@ -149,7 +168,9 @@ def redistribute(
     )
 
 
-@router.post("/redistribute/auto")
+@router.post(
+    "/redistribute/auto", response_model=AutoRedistributionOut, response_model_exclude_unset=True
+)
 def auto_redistribute(
     project_id: int,
     body: AutoIn,
@@ -159,7 +180,7 @@ def auto_redistribute(
     return redistribution.auto_redistribute(db_of(request), project_id, force=body.force)
 
 
-@router.get("/handoffs")
+@router.get("/handoffs", response_model=HandoffBoardOut)
 def handoff_board(
     project_id: int,
     request: Request,
@@ -169,7 +190,7 @@ def handoff_board(
     return handoffs.board(db_of(request), project_id, almost=almost)
 
 
-@router.post("/batches/{batch_id}/handoff")
+@router.post("/batches/{batch_id}/handoff", response_model=TeamopsBatchOut)
 def handoff(
     project_id: int,
     batch_id: int,
@@ -182,21 +203,21 @@ def handoff(
     )
 
 
-@router.get("/batches/{batch_id}/handoffs")
+@router.get("/batches/{batch_id}/handoffs", response_model=HandoffHistoryOut)
 def handoff_history(
     project_id: int, batch_id: int, request: Request, ctx: Ctx = Depends(require(Action.BATCH_READ))
 ) -> Any:
     return handoffs.history(db_of(request), project_id, batch_id)
 
 
-@router.get("/teamops/settings")
+@router.get("/teamops/settings", response_model=TeamopsSettingsOut)
 def get_settings(
     project_id: int, request: Request, ctx: Ctx = Depends(require(Action.TEAMOPS_PLAN))
 ) -> Any:
     return teamops_settings.get_settings(db_of(request), project_id)
 
 
-@router.put("/teamops/settings")
+@router.put("/teamops/settings", response_model=TeamopsSettingsOut)
 def update_settings(
     project_id: int,
     body: JsonObject,
@@ -206,14 +227,14 @@ def update_settings(
     return teamops_settings.update_settings(db_of(request), ctx.actor, project_id, body)
 
 
-@router.get("/selfcheck")
+@router.get("/selfcheck", response_model=SelfcheckOut)
 def get_selfcheck(
     project_id: int, request: Request, ctx: Ctx = Depends(require(Action.PROJECT_READ))
 ) -> Any:
     return selfcheck.for_annotators(db_of(request), project_id)
 
 
-@router.post("/items/{item_id}/senior-review")
+@router.post("/items/{item_id}/senior-review", response_model=SeniorReviewOut)
 def senior_review(
     project_id: int,
     item_id: int,
@@ -226,14 +247,14 @@ def senior_review(
     )
 
 
-@router.get("/priorities")
+@router.get("/priorities", response_model=PrioritiesOut)
 def get_priorities(
     project_id: int, request: Request, ctx: Ctx = Depends(require(Action.PROJECT_READ))
 ) -> Any:
     return priorities.current(db_of(request), project_id)
 
 
-@router.post("/priorities", status_code=201)
+@router.post("/priorities", status_code=201, response_model=PriorityNoticeOut)
 def publish_priorities(
     project_id: int,
     body: PrioritiesIn,
@@ -246,21 +267,21 @@ def publish_priorities(
     )
 
 
-@router.get("/release-notes")
+@router.get("/release-notes", response_model=ReleaseNotesOut)
 def release_notes(
     project_id: int, request: Request, ctx: Ctx = Depends(require(Action.PROJECT_READ))
 ) -> Any:
     return priorities.release_notes(db_of(request), project_id)
 
 
-@router.get("/cadence")
+@router.get("/cadence", response_model=list[CadenceOut])
 def list_cadence(
     project_id: int, request: Request, ctx: Ctx = Depends(require(Action.PROJECT_READ))
 ) -> Any:
     return priorities.list_cadences(db_of(request), project_id)
 
 
-@router.put("/cadence")
+@router.put("/cadence", response_model=CadenceOut)
 def set_cadence(
     project_id: int,
     body: CadenceIn,
@@ -278,7 +299,7 @@ def set_cadence(
     )
 
 
-@router.get("/cost")
+@router.get("/cost", response_model=CostReportOut)
 def cost_report(
     project_id: int, request: Request, ctx: Ctx = Depends(require(Action.COST_READ))
 ) -> Any:
