@@ -3,7 +3,9 @@ agreement on the topic and a lower figure on each field the annotators split on.
 
 from __future__ import annotations
 
-from labelcrew.services.quality.field_agreement import agreement_by_field
+from labelcrew.services.platform.jobs import scan_quality
+from labelcrew.services.quality import alerts
+from labelcrew.services.quality.field_agreement import agreement_by_field, alert_low_fields
 from tests.integration.team import build
 from tests.integration.test_releases_fields import CAR, FIRST, SEVEN, _label_all
 
@@ -28,3 +30,24 @@ def test_every_field_is_measured_by_its_own_kind(db):
     assert found["note"]["required"] is False and found["note"]["kind"] == "text"
     # no variation at all on the topic: chance-corrected alpha is undefined, agreement is 1
     assert found["topic"]["extra"].get("percent_agreement", 1.0) == 1.0
+
+
+def test_the_hourly_scan_alerts_on_a_field_below_the_warning_level(db):
+    """Boxes a hundred pixels apart on every item: the boxes field alerts by name, the topic
+    the annotators agree on does not, and free text never does."""
+    team = build(db, annotators=2, items=12, overlap=2, schema=SEVEN)
+    second = {**FIRST, "boxes": [{**CAR, "x": 100}], "note": "other words"}
+    _label_all(db, team, [FIRST, second])
+    scan_quality(db)
+    found = {a["subject"]: a for a in alerts.list_alerts(db, team.project_id, kind="agreement")}
+    assert "field:boxes" in found and "field:note" not in found and "field:topic" not in found
+    assert "boxes" in found["field:boxes"]["message"]
+    assert found["field:boxes"]["evidence"]["n_items"] == 12
+    scan_quality(db)  # a second scan refreshes the open alert, it does not add one
+    assert len(alerts.list_alerts(db, team.project_id, kind="agreement")) == len(found)
+
+
+def test_a_few_items_are_not_enough_to_alert(db):
+    team = build(db, annotators=2, items=3, overlap=2, schema=SEVEN)
+    _label_all(db, team, [FIRST, {**FIRST, "boxes": [{**CAR, "x": 100}]}])
+    assert alert_low_fields(db, team.project_id) == []

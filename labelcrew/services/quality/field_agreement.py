@@ -1,6 +1,13 @@
 """Agreement on every field of the schema (issue 16), each by the measure that fits its kind
 (`labelcrew.domain.quality.agreement.fields`): the figures the metrics API and the dashboard
-show per field and per label, beside the first single-choice field's full summary."""
+show per field and per label, beside the first single-choice field's full summary, and the
+alert the hourly scan raises for a field whose figure sits below the project's warning level.
+
+Alerts wait for `MIN_ITEMS` items labelled by two or more members (fewer say little), and
+free text is never alerted on (its similarity is reported only: two people word a note
+differently without disagreeing). The measure differs by kind (alpha, F1 at an IoU threshold);
+each is 1 for perfect agreement, and the same warning level applies to all of them.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +18,13 @@ from labelcrew.domain.quality.agreement.fields import field_agreement
 from labelcrew.errors import Conflict
 from labelcrew.services.projects.projects import load_project
 from labelcrew.services.projects.schemas import schema_for
+from labelcrew.services.quality.alerts import raise_alert
 from labelcrew.services.quality.drift_scan import live_labels
+from labelcrew.services.quality.measures import thresholds_of
 from labelcrew.services.uow import Database
+
+MIN_ITEMS = 10
+NOT_ALERTED = ("text",)
 
 
 def agreement_by_field(db: Database, project_id: int) -> list[dict[str, Any]]:
@@ -36,3 +48,29 @@ def agreement_by_field(db: Database, project_id: int) -> list[dict[str, Any]]:
         )
         out.append({**asdict(measured), "required": field.required})
     return out
+
+
+def alert_low_fields(db: Database, project_id: int) -> list[str]:
+    """Raise (or refresh) one alert per field below the warning level; the fields alerted."""
+    measured = agreement_by_field(db, project_id)
+    alerted = []
+    with db.uow() as uow:
+        thresholds = thresholds_of(load_project(uow, project_id))
+        for f in measured:
+            low = f["value"] is not None and f["value"] < thresholds.warning
+            if f["kind"] in NOT_ALERTED or f["n_items"] < MIN_ITEMS or not low:
+                continue
+            raise_alert(
+                uow,
+                project_id=project_id,
+                kind="agreement",
+                subject=f"field:{f['field']}",
+                severity="warning",
+                message=f"{f['measure']} on field {f['field']} ({f['kind']}) is "
+                f"{f['value']:.3f} over {f['n_items']} items (warning below {thresholds.warning})",
+                evidence={k: f[k] for k in ("field", "kind", "measure", "value", "n_items")}
+                | {"per_label": f["per_label"]},
+            )
+            alerted.append(f["field"])
+        uow.commit()
+    return alerted
