@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 
 from labelcrew.api.inputs import RequestModel
+from labelcrew.api.schemas.comments import CommentOut
 from labelcrew.domain.permissions import Action
 from labelcrew.http.auth import Ctx, db_of, require
 from labelcrew.services.review import comments
@@ -19,7 +20,7 @@ class CommentIn(RequestModel):
     review_id: int | None = None
 
 
-@router.get("/items/{item_id}/comments")
+@router.get("/items/{item_id}/comments", response_model=list[CommentOut])
 def list_comments(
     project_id: int,
     item_id: int,
@@ -32,7 +33,7 @@ def list_comments(
     )
 
 
-@router.post("/items/{item_id}/comments", status_code=201)
+@router.post("/items/{item_id}/comments", status_code=201, response_model=CommentOut)
 def add_comment(
     project_id: int,
     item_id: int,

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 
 from labelcrew.api.inputs import RequestModel
+from labelcrew.api.schemas.escalations import EscalationOut, EscalationOverdueOut
 from labelcrew.domain.permissions import Action
 from labelcrew.http.auth import Ctx, db_of, require
 from labelcrew.services.escalations import tickets as escalations
@@ -34,7 +35,7 @@ class RulingIn(RequestModel):
     rule_number: str | None = None
 
 
-@router.post("/items/{item_id}/escalations", status_code=201)
+@router.post("/items/{item_id}/escalations", status_code=201, response_model=EscalationOut)
 def open_escalation(
     project_id: int,
     item_id: int,
@@ -52,7 +53,7 @@ def open_escalation(
     )
 
 
-@router.get("/escalations")
+@router.get("/escalations", response_model=list[EscalationOut])
 def list_escalations(
     project_id: int,
     request: Request,
@@ -73,14 +74,14 @@ def list_escalations(
     )
 
 
-@router.post("/escalations/check-overdue")
+@router.post("/escalations/check-overdue", response_model=EscalationOverdueOut)
 def check_overdue(
     project_id: int, request: Request, ctx: Ctx = Depends(require(Action.ALERT_MANAGE))
 ) -> Any:
     return escalations.check_overdue(db_of(request), project_id)
 
 
-@router.post("/escalations/{escalation_id}/claim")
+@router.post("/escalations/{escalation_id}/claim", response_model=EscalationOut)
 def claim(
     project_id: int,
     escalation_id: int,
@@ -90,7 +91,7 @@ def claim(
     return escalation_transitions.claim(db_of(request), ctx.actor, project_id, escalation_id)
 
 
-@router.post("/escalations/{escalation_id}/answer")
+@router.post("/escalations/{escalation_id}/answer", response_model=EscalationOut)
 def answer(
     project_id: int,
     escalation_id: int,
@@ -103,7 +104,7 @@ def answer(
     )
 
 
-@router.post("/escalations/{escalation_id}/escalate")
+@router.post("/escalations/{escalation_id}/escalate", response_model=EscalationOut)
 def escalate(
     project_id: int,
     escalation_id: int,
@@ -116,7 +117,7 @@ def escalate(
     )
 
 
-@router.post("/escalations/{escalation_id}/resolve")
+@router.post("/escalations/{escalation_id}/resolve", response_model=EscalationOut)
 def resolve(
     project_id: int,
     escalation_id: int,

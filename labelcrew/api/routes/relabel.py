@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import Field
 
 from labelcrew.api.inputs import RequestModel
+from labelcrew.api.schemas.relabel import RevisionLinksViewOut, RevisionOut
 from labelcrew.domain.permissions import Action
 from labelcrew.http.auth import Ctx, db_of, require
 from labelcrew.services.guidelines import relabel
@@ -21,7 +22,7 @@ class RevisionIn(RequestModel):
     relabel: dict[str, Any] = Field(default_factory=dict)
 
 
-@router.post("/{version}/revision")
+@router.post("/{version}/revision", response_model=RevisionOut)
 def publish_revision(
     project_id: int,
     version: int,
@@ -40,7 +41,7 @@ def publish_revision(
     )
 
 
-@router.get("/{version}/links")
+@router.get("/{version}/links", response_model=RevisionLinksViewOut)
 def revision_links(
     project_id: int,
     version: int,

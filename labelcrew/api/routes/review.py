@@ -10,6 +10,18 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import Field
 
 from labelcrew.api.inputs import RequestModel
+from labelcrew.api.schemas.review import (
+    BacklogSampleOut,
+    ErrorTagOut,
+    FeedbackSettingsOut,
+    FlagOut,
+    MyFeedbackOut,
+    ReviewLeaseOut,
+    ReviewOut,
+    ReviewRecordedOut,
+    ReviewStatsOut,
+    ReviewTaskOut,
+)
 from labelcrew.domain.permissions import Action
 from labelcrew.http.auth import Ctx, db_of, require
 from labelcrew.services.review import feedback_settings as feedback_common
@@ -47,7 +59,7 @@ class SettingsIn(RequestModel):
     max_open_tickets_per_reviewer: int | None = None
 
 
-@router.post("/review/next")
+@router.post("/review/next", response_model=ReviewLeaseOut, response_model_exclude_unset=True)
 def next_review(
     project_id: int,
     request: Request,
@@ -57,14 +69,18 @@ def next_review(
     return review_leases.next_review(db_of(request), ctx.actor, project_id, another=another)
 
 
-@router.post("/items/{item_id}/review/release")
+@router.post(
+    "/items/{item_id}/review/release",
+    response_model=ReviewTaskOut,
+    response_model_exclude_unset=True,
+)
 def release_review(
     project_id: int, item_id: int, request: Request, ctx: Ctx = Depends(require(Action.REVIEW_WORK))
 ) -> Any:
     return review_leases.release_review(db_of(request), ctx.actor, project_id, item_id)
 
 
-@router.post("/items/{item_id}/reviews", status_code=201)
+@router.post("/items/{item_id}/reviews", status_code=201, response_model=ReviewRecordedOut)
 def record_review(
     project_id: int,
     item_id: int,
@@ -75,14 +91,19 @@ def record_review(
     return review.record_review(db_of(request), ctx.actor, project_id, item_id, **body.model_dump())
 
 
-@router.get("/items/{item_id}/reviews")
+@router.get("/items/{item_id}/reviews", response_model=list[ReviewOut])
 def item_reviews(
     project_id: int, item_id: int, request: Request, ctx: Ctx = Depends(require(Action.REVIEW_READ))
 ) -> Any:
     return review.item_reviews(db_of(request), project_id, item_id)
 
 
-@router.post("/items/{item_id}/flag", status_code=201)
+@router.post(
+    "/items/{item_id}/flag",
+    status_code=201,
+    response_model=FlagOut,
+    response_model_exclude_unset=True,
+)
 def flag_item(
     project_id: int,
     item_id: int,
@@ -95,7 +116,7 @@ def flag_item(
     )
 
 
-@router.get("/review/queue")
+@router.get("/review/queue", response_model=list[ReviewTaskOut], response_model_exclude_unset=True)
 def review_queue_list(
     project_id: int,
     request: Request,
@@ -109,7 +130,7 @@ def review_queue_list(
     )
 
 
-@router.post("/review/sample")
+@router.post("/review/sample", response_model=BacklogSampleOut)
 def sample_backlog(
     project_id: int,
     request: Request,
@@ -119,7 +140,7 @@ def sample_backlog(
     return review_queue.sample_backlog(db_of(request), ctx.actor, project_id, audit_sample=audit)
 
 
-@router.get("/review/stats")
+@router.get("/review/stats", response_model=ReviewStatsOut)
 def review_stats(
     project_id: int,
     request: Request,
@@ -130,7 +151,7 @@ def review_stats(
     return review.feedback_stats(db_of(request), project_id, since=since, until=until)
 
 
-@router.get("/my/feedback")
+@router.get("/my/feedback", response_model=list[MyFeedbackOut])
 def my_feedback(
     project_id: int,
     request: Request,
@@ -143,7 +164,7 @@ def my_feedback(
     )
 
 
-@router.get("/error-tags")
+@router.get("/error-tags", response_model=list[ErrorTagOut])
 def list_tags(
     project_id: int,
     request: Request,
@@ -153,7 +174,7 @@ def list_tags(
     return taxonomy.list_tags(db_of(request), project_id, include_retired=include_retired)
 
 
-@router.put("/error-tags")
+@router.put("/error-tags", response_model=ErrorTagOut)
 def upsert_tag(
     project_id: int,
     body: TagIn,
@@ -163,14 +184,14 @@ def upsert_tag(
     return taxonomy.upsert_tag(db_of(request), ctx.actor, project_id, **body.model_dump())
 
 
-@router.get("/feedback/settings")
+@router.get("/feedback/settings", response_model=FeedbackSettingsOut)
 def get_settings(
     project_id: int, request: Request, ctx: Ctx = Depends(require(Action.REVIEW_READ))
 ) -> Any:
     return feedback_common.get_settings(db_of(request), project_id)
 
 
-@router.put("/feedback/settings")
+@router.put("/feedback/settings", response_model=FeedbackSettingsOut)
 def update_settings(
     project_id: int,
     body: SettingsIn,
