@@ -3,9 +3,14 @@ agreement on the topic and a lower figure on each field the annotators split on.
 
 from __future__ import annotations
 
+import random
+
 from labelcrew.services.platform.jobs import scan_quality
+from labelcrew.services.projects import items, projects
 from labelcrew.services.quality import alerts
+from labelcrew.services.quality import measures as quality
 from labelcrew.services.quality.field_agreement import agreement_by_field, alert_low_fields
+from labelcrew.services.work import assignment, submission
 from tests.integration.team import build
 from tests.integration.test_releases_fields import CAR, FIRST, SEVEN, _label_all
 
@@ -51,3 +56,25 @@ def test_a_few_items_are_not_enough_to_alert(db):
     team = build(db, annotators=2, items=3, overlap=2, schema=SEVEN)
     _label_all(db, team, [FIRST, {**FIRST, "boxes": [{**CAR, "x": 100}]}])
     assert alert_low_fields(db, team.project_id) == []
+
+
+def test_gold_scoring_report_and_drift_scan_work_without_a_single_choice_field(db):
+    """An NER-only project: a gold answer scores the spans, the gold report lists the member,
+    and the drift scan runs the gold chart instead of refusing with no_primary_field."""
+    schema = {"fields": [{"name": "entities", "kind": "spans", "labels": ["PER", "ORG"]}]}
+    team = build(db, annotators=1, items=4, schema=schema)
+    pid, annotator = team.project_id, team.annotators[0]
+    person = [{"start": 0, "end": 4, "label": "PER"}]
+    items.set_gold(db, team.admin, pid, 1, value={"entities": person}, rule=None)
+    projects.update_project(db, team.admin, pid, {"gold_rate": 0.5})
+    db.rng = random.Random(3)
+    for k in range(4):
+        lease = assignment.next_item(db, annotator, pid)
+        wrong = [{"start": 0, "end": 4, "label": "ORG"}]
+        submission.submit(
+            db, annotator, pid, lease["item"]["id"], {"entities": wrong}, idempotency_key=f"{k}"
+        )
+    report = quality.gold_report(db, pid)
+    overall = report["members"]["ann0"]["overall"]
+    assert (overall["n"], overall["correct"]) == (1, 0)
+    assert quality.scan_drift(db, pid) == []  # one gold answer: nothing to alarm on yet

@@ -45,6 +45,13 @@ def primary_field_of(uow: UnitOfWork, project: Project) -> tuple[str, list[str]]
     return field.name, schema.categories(field.name)
 
 
+def _primary_or_none(uow: UnitOfWork, project: Project) -> str | None:
+    if project.schema_version is None:
+        raise Conflict("this project has no label schema yet", code="no_schema")
+    primary = schema_for(uow, project.id, project.schema_version).primary_field
+    return primary.name if primary else None
+
+
 def measure_agreement(db: Database, project_id: int, *, record: bool = True) -> dict[str, Any]:
     """Every agreement figure on the overlap items. With `record`, keeps a snapshot for the
     trend and raises an alert when alpha crosses a threshold downwards (e.g. acceptable ->
@@ -148,11 +155,17 @@ def gold_report(db: Database, project_id: int, *, window: int | None = 50) -> di
     """Gold accuracy per member over a rolling window, per label and per rule."""
     with db.uow(read_only=True) as uow:
         project = load_project(uow, project_id)
-        field, _ = primary_field_of(uow, project)
+        field = _primary_or_none(uow, project)
         rows = _gold_rows(uow, project.id)
+    # By label: the first single-choice field's gold value; "-" when the schema has none (a
+    # gold answer is right when every field it sets is, whatever the kinds).
     records = [
         gold.GoldRecord(
-            r.username, r.value.get(field), r.rule_number or "-", bool(r.gold_correct), r.id
+            r.username,
+            r.value.get(field) if field else "-",
+            r.rule_number or "-",
+            bool(r.gold_correct),
+            r.id,
         )
         for r in rows
     ]
@@ -187,7 +200,13 @@ def scan_drift(db: Database, project_id: int, *, shift_window: int = 200) -> lis
     of the team's in the same period (:mod:`.drift_scan`)."""
     with db.uow() as uow:
         project = load_project(uow, project_id)
-        field, categories = primary_field_of(uow, project)
-        found = drift_scan.scan(uow, project.id, field, categories, shift_window=shift_window)
+        if _primary_or_none(uow, project) is None:
+            # No single-choice field: the gold chart alone (gold answers score every field
+            # they set); agreement checks and label shift need categories.
+            team = drift_scan.member_streams(uow, project.id, [], [], "")
+            found = drift_scan.scan_accuracy(uow, project.id, team)
+        else:
+            field, categories = primary_field_of(uow, project)
+            found = drift_scan.scan(uow, project.id, field, categories, shift_window=shift_window)
         uow.commit()
     return found
