@@ -8,6 +8,13 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import Field
 
 from labelcrew.api.inputs import RequestModel
+from labelcrew.api.schemas.accounts import (
+    ActorOut,
+    IssuedTokenOut,
+    PasswordResetOut,
+    TokenOut,
+    UserOut,
+)
 from labelcrew.errors import Forbidden, Unauthenticated
 from labelcrew.http.auth import (
     SESSION_COOKIE,
@@ -53,7 +60,7 @@ class LoginIn(RequestModel):
     password: str
 
 
-@router.post("/users", status_code=201)
+@router.post("/users", status_code=201, response_model=UserOut)
 def create_user(body: UserIn, request: Request, actor: Actor = Depends(require_admin)) -> Any:
     return accounts.create_user(
         db_of(request),
@@ -65,17 +72,17 @@ def create_user(body: UserIn, request: Request, actor: Actor = Depends(require_a
     )
 
 
-@router.get("/users")
+@router.get("/users", response_model=list[UserOut])
 def list_users(request: Request, actor: Actor = Depends(require_admin)) -> Any:
     return accounts.list_users(db_of(request))
 
 
-@router.get("/me")
+@router.get("/me", response_model=ActorOut)
 def me(actor: Actor = Depends(require_user)) -> Any:
     return actor
 
 
-@router.post("/users/{user_id}/tokens", status_code=201)
+@router.post("/users/{user_id}/tokens", status_code=201, response_model=IssuedTokenOut)
 def issue_token(
     user_id: int, body: TokenIn, request: Request, actor: Actor = Depends(require_user)
 ) -> Any:
@@ -91,24 +98,24 @@ def issue_token(
     return {"token": token}
 
 
-@router.get("/users/{user_id}/tokens")
+@router.get("/users/{user_id}/tokens", response_model=list[TokenOut])
 def list_tokens(user_id: int, request: Request, actor: Actor = Depends(require_user)) -> Any:
     """Your tokens (an admin: anyone's), with expiry and last use; never their values."""
     return accounts.list_tokens(db_of(request), actor, user_id)
 
 
-@router.post("/users/{user_id}/deactivate")
+@router.post("/users/{user_id}/deactivate", response_model=UserOut)
 def deactivate_user(user_id: int, request: Request, actor: Actor = Depends(require_admin)) -> Any:
     """The user's sessions and tokens stop working at once."""
     return account_admin.deactivate(db_of(request), actor, user_id)
 
 
-@router.post("/users/{user_id}/reactivate")
+@router.post("/users/{user_id}/reactivate", response_model=UserOut)
 def reactivate_user(user_id: int, request: Request, actor: Actor = Depends(require_admin)) -> Any:
     return account_admin.reactivate(db_of(request), actor, user_id)
 
 
-@router.post("/users/{user_id}/password-reset")
+@router.post("/users/{user_id}/password-reset", response_model=PasswordResetOut)
 def reset_password(
     user_id: int, body: PasswordResetIn, request: Request, actor: Actor = Depends(require_admin)
 ) -> Any:
@@ -137,7 +144,7 @@ def revoke_token(token_id: int, request: Request, actor: Actor = Depends(require
     accounts.revoke_token(db_of(request), actor, token_id)
 
 
-@router.post("/session")
+@router.post("/session", response_model=ActorOut)
 def sign_in(body: LoginIn, request: Request, response: Response) -> Any:
     address = request.client.host if request.client else None
     actor = login_guard.sign_in(db_of(request), body.username, body.password, address=address)

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, File, Request, UploadFile
 
+from labelcrew.api.schemas.imports import ImportReportOut
 from labelcrew.domain.permissions import Action
 from labelcrew.http.auth import Ctx, db_of, require
 from labelcrew.services.importing import imports as importing
@@ -13,7 +14,7 @@ from labelcrew.services.importing import imports as importing
 router = APIRouter(prefix="/api/v1/projects/{project_id}", tags=["items"])
 
 
-@router.post("/items:import")
+@router.post("/items:import", response_model=ImportReportOut)
 def import_items(
     project_id: int,
     request: Request,

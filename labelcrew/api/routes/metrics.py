@@ -7,6 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse
 
+from labelcrew.api.schemas.metrics import ProjectMetricsOut
+from labelcrew.api.schemas.metrics_weekly import WeeklyPublishedOut, WeeklySnapshotOut
 from labelcrew.domain.metrics.weekly_render import render_html, render_markdown
 from labelcrew.domain.permissions import Action, allowed
 from labelcrew.errors import ValidationFailed
@@ -18,7 +20,7 @@ router = APIRouter(prefix="/api/v1/projects/{project_id}", tags=["metrics"])
 FORMATS = ("json", "md", "html")
 
 
-@router.get("/metrics")
+@router.get("/metrics", response_model=ProjectMetricsOut, response_model_exclude_unset=True)
 def project_metrics(
     project_id: int,
     request: Request,
@@ -40,7 +42,17 @@ def project_metrics(
     )
 
 
-@router.get("/reports/weekly")
+@router.get(
+    "/reports/weekly",
+    response_model=WeeklySnapshotOut,
+    response_model_exclude_unset=True,
+    responses={
+        200: {
+            "content": {"text/markdown": {}, "text/html": {}},
+            "description": "The snapshot: JSON, or rendered as Markdown or HTML (`format`).",
+        }
+    },
+)
 def weekly_report(
     project_id: int,
     request: Request,
@@ -67,7 +79,7 @@ def weekly_report(
     return snapshot
 
 
-@router.post("/reports/weekly/publish")
+@router.post("/reports/weekly/publish", response_model=WeeklyPublishedOut)
 def publish_weekly(
     project_id: int,
     request: Request,

@@ -8,6 +8,13 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import Field
 
 from labelcrew.api.inputs import JsonObject, RequestModel
+from labelcrew.api.schemas.projects import (
+    AuditEventOut,
+    LabelSchemaOut,
+    LabelSchemaSavedOut,
+    ProjectMemberOut,
+    ProjectOut,
+)
 from labelcrew.domain.permissions import Action
 from labelcrew.http.auth import Ctx, db_of, require, require_admin, require_user
 from labelcrew.services.accounts.users import Actor
@@ -32,7 +39,7 @@ class MemberIn(RequestModel):
     wip_limit: int | None = None
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=ProjectOut)
 def create_project(body: ProjectIn, request: Request, actor: Actor = Depends(require_admin)) -> Any:
     return projects.create_project(
         db_of(request),
@@ -44,19 +51,19 @@ def create_project(body: ProjectIn, request: Request, actor: Actor = Depends(req
     )
 
 
-@router.get("")
+@router.get("", response_model=list[ProjectOut])
 def list_projects(request: Request, actor: Actor = Depends(require_user)) -> Any:
     return projects.list_projects(db_of(request), actor)
 
 
-@router.get("/{project_id}")
+@router.get("/{project_id}", response_model=ProjectOut)
 def get_project(
     project_id: int, request: Request, ctx: Ctx = Depends(require(Action.PROJECT_READ))
 ) -> Any:
     return projects.get_project(db_of(request), project_id)
 
 
-@router.patch("/{project_id}")
+@router.patch("/{project_id}", response_model=ProjectOut)
 def update_project(
     project_id: int,
     body: JsonObject,
@@ -66,14 +73,14 @@ def update_project(
     return projects.update_project(db_of(request), ctx.actor, project_id, body)
 
 
-@router.get("/{project_id}/members")
+@router.get("/{project_id}/members", response_model=list[ProjectMemberOut])
 def list_members(
     project_id: int, request: Request, ctx: Ctx = Depends(require(Action.MEMBER_READ))
 ) -> Any:
     return projects.list_members(db_of(request), project_id)
 
 
-@router.put("/{project_id}/members")
+@router.put("/{project_id}/members", response_model=ProjectMemberOut)
 def set_member(
     project_id: int,
     body: MemberIn,
@@ -92,7 +99,7 @@ def set_member(
     )
 
 
-@router.get("/{project_id}/schema")
+@router.get("/{project_id}/schema", response_model=LabelSchemaOut)
 def get_schema(
     project_id: int,
     request: Request,
@@ -102,7 +109,7 @@ def get_schema(
     return projects.get_schema(db_of(request), project_id, version)
 
 
-@router.put("/{project_id}/schema")
+@router.put("/{project_id}/schema", response_model=LabelSchemaSavedOut)
 def set_schema(
     project_id: int,
     body: JsonObject,
@@ -112,7 +119,7 @@ def set_schema(
     return projects.set_schema(db_of(request), ctx.actor, project_id, body)
 
 
-@router.get("/{project_id}/audit")
+@router.get("/{project_id}/audit", response_model=list[AuditEventOut])
 def audit_events(
     project_id: int,
     request: Request,

@@ -8,6 +8,13 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import Field
 
 from labelcrew.api.inputs import RequestModel
+from labelcrew.api.schemas.webhooks import (
+    WebhookCreatedOut,
+    WebhookDeletedOut,
+    WebhookDeliveryOut,
+    WebhookListedOut,
+    WebhookOut,
+)
 from labelcrew.domain.permissions import Action
 from labelcrew.http.auth import Ctx, db_of, require
 from labelcrew.services.platform import webhooks
@@ -28,14 +35,14 @@ class WebhookPatch(RequestModel):
     active: bool | None = None
 
 
-@router.get("")
+@router.get("", response_model=list[WebhookListedOut])
 def list_webhooks(
     project_id: int, request: Request, ctx: Ctx = Depends(require(Action.WEBHOOK_MANAGE))
 ) -> Any:
     return webhooks.list_webhooks(db_of(request), project_id)
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=WebhookCreatedOut)
 def create_webhook(
     project_id: int,
     body: WebhookIn,
@@ -53,7 +60,7 @@ def create_webhook(
     )
 
 
-@router.patch("/{webhook_id}")
+@router.patch("/{webhook_id}", response_model=WebhookOut)
 def update_webhook(
     project_id: int,
     webhook_id: int,
@@ -72,7 +79,7 @@ def update_webhook(
     )
 
 
-@router.delete("/{webhook_id}")
+@router.delete("/{webhook_id}", response_model=WebhookDeletedOut)
 def delete_webhook(
     project_id: int,
     webhook_id: int,
@@ -82,7 +89,7 @@ def delete_webhook(
     return webhooks.delete_webhook(db_of(request), ctx.actor, project_id, webhook_id)
 
 
-@router.get("/{webhook_id}/deliveries")
+@router.get("/{webhook_id}/deliveries", response_model=list[WebhookDeliveryOut])
 def deliveries(
     project_id: int,
     webhook_id: int,
