@@ -10,10 +10,22 @@ some callers get (staff-only figures, say) is `X | None = None` and the route se
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, PlainSerializer, WithJsonSchema
 
 
 class Out(BaseModel):
     """Base of every response model: unknown keys are refused, not dropped."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+# A timestamp a service hands over as a datetime, rendered as every other timestamp in the API
+# is (`datetime.isoformat()`: `+00:00`, never pydantic's `Z`), documented as date-time.
+When = Annotated[
+    datetime,
+    PlainSerializer(datetime.isoformat, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]

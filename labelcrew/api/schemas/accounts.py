@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from labelcrew.api.schemas import Out
+from labelcrew.api.schemas import Out, When
 
 
 class UserOut(Out):
@@ -36,10 +34,10 @@ class TokenOut(Out):
 
     id: int
     name: str
-    created_at: datetime
-    expires_at: datetime | None
-    last_used_at: datetime | None
-    revoked_at: datetime | None
+    created_at: When
+    expires_at: When | None
+    last_used_at: When | None
+    revoked_at: When | None
 
 
 class PasswordResetOut(Out):
