@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import random
 
+from labelcrew.domain.metrics.weekly_render import render_markdown
+from labelcrew.services.metrics.weekly import snapshot as weekly
 from labelcrew.services.platform.jobs import scan_quality
 from labelcrew.services.projects import items, projects
 from labelcrew.services.quality import alerts
@@ -78,3 +80,15 @@ def test_gold_scoring_report_and_drift_scan_work_without_a_single_choice_field(d
     overall = report["members"]["ann0"]["overall"]
     assert (overall["n"], overall["correct"]) == (1, 0)
     assert quality.scan_drift(db, pid) == []  # one gold answer: nothing to alarm on yet
+
+
+def test_the_weekly_snapshot_reports_each_fields_agreement_this_week_and_last(db):
+    team = build(db, annotators=2, items=3, overlap=2, schema=SEVEN)
+    _label_all(db, team, [FIRST, {**FIRST, "boxes": [{**CAR, "x": 100}]}])
+    snapshot = weekly.weekly_snapshot(db, team.project_id, "2026-W48")  # the clock's week
+    found = {f["field"]: f for f in snapshot["field_agreement"]}
+    assert list(found) == [f["name"] for f in SEVEN["fields"]]
+    assert found["boxes"]["this_week"] == 0.0 and found["boxes"]["items"] == 3
+    assert found["boxes"]["last_week"] is None  # nothing was labelled the week before
+    text = render_markdown(snapshot)
+    assert "Agreement per field" in text and "boxes (bbox)" in text

@@ -123,6 +123,18 @@ class WeeklyTeamTrend(Out):
     agreement: list[float | None]
 
 
+class WeeklyFieldAgreement(Out):
+    """One schema field's agreement (by its kind's measure) this week and the week before;
+    None when no item was labelled by two members in that week."""
+
+    field: str
+    kind: str
+    measure: str
+    this_week: float | None
+    last_week: float | None
+    items: int
+
+
 class WeeklySnapshotOut(Out):
     """The weekly snapshot of a project: priorities, throughput, quality against last week,
     alerts, error tags, escalations, guideline changes, examples and member trends. A lead
@@ -135,6 +147,7 @@ class WeeklySnapshotOut(Out):
     priorities: WeeklyPriorities
     throughput: WeeklyThroughput
     quality: list[WeeklyQualityLine]
+    field_agreement: list[WeeklyFieldAgreement]
     time_by_queue: dict[str, MetricsTimeSummary]
     alerts: list[WeeklyAlert]
     error_tags: list[MetricsParetoRow]

@@ -44,6 +44,10 @@ def _delta(line: dict[str, Any]) -> str:
     return f"{line['arrow']} {text}{verdict}".strip()
 
 
+def _ratio(value: float | None) -> str:
+    return "–" if value is None else f"{value:.3f}"
+
+
 def _day(iso: str | None) -> str:
     return date.fromisoformat(iso[:10]).strftime("%b %d") if iso else "no deadline"
 
@@ -87,6 +91,23 @@ def sections(s: dict[str, Any]) -> tuple[str, str, list[Section]]:
             ],
         )
     )
+    if s.get("field_agreement"):
+        out.append(
+            (
+                "Agreement per field",
+                [],
+                [["field", "measure", "this week", s["previous_week"]]]
+                + [
+                    [
+                        f"{f['field']} ({f['kind']})",
+                        f["measure"],
+                        _ratio(f["this_week"]),
+                        _ratio(f["last_week"]),
+                    ]
+                    for f in s["field_agreement"]
+                ],
+            )
+        )
     per_day = ", ".join(
         f"{date.fromisoformat(d['day']).strftime('%a')} {d['labels']}"
         for d in s["throughput"]["per_day"]

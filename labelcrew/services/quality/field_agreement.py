@@ -12,14 +12,17 @@ each is 1 for perfect agreement, and the same warning level applies to all of th
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
+
+from labelcrew.db.models.core import Annotation, Item, User
 from labelcrew.domain.quality.agreement.fields import field_agreement
 from labelcrew.errors import Conflict
 from labelcrew.services.projects.projects import load_project
 from labelcrew.services.projects.schemas import schema_for
 from labelcrew.services.quality.alerts import raise_alert
-from labelcrew.services.quality.drift_scan import live_labels
 from labelcrew.services.quality.measures import thresholds_of
 from labelcrew.services.uow import Database
 
@@ -27,16 +30,33 @@ MIN_ITEMS = 10
 NOT_ALERTED = ("text",)
 
 
-def agreement_by_field(db: Database, project_id: int) -> list[dict[str, Any]]:
-    """One entry per schema field, in schema order, over the live labels of non-gold items:
-    the measure's name and value (None until two annotators labelled one item), the items
-    and labels it rests on, per-label figures and secondary measures."""
+def agreement_by_field(
+    db: Database, project_id: int, *, since: datetime | None = None, until: datetime | None = None
+) -> list[dict[str, Any]]:
+    """One entry per schema field, in schema order, over the live labels of non-gold items
+    (made in [since, until) when given): the measure's name and value (None until two
+    annotators labelled one item), the items and labels it rests on, per-label figures and
+    secondary measures."""
     with db.uow(read_only=True) as uow:
         project = load_project(uow, project_id)
         if project.schema_version is None:
             raise Conflict("this project has no label schema yet", code="no_schema")
         schema = schema_for(uow, project.id, project.schema_version)
-        rows = list(live_labels(uow, project.id))
+        query = (
+            select(Annotation.item_id, User.username, Annotation.value)
+            .join(Item, Item.id == Annotation.item_id)
+            .join(User, User.id == Annotation.annotator_id)
+            .where(
+                Annotation.project_id == project.id,
+                Annotation.superseded_at.is_(None),
+                Item.is_gold.is_(False),
+            )
+        )
+        if since is not None:
+            query = query.where(Annotation.created_at >= since)
+        if until is not None:
+            query = query.where(Annotation.created_at < until)
+        rows = list(uow.session.execute(query))
     out = []
     for field in schema.fields:
         given = [r for r in rows if r.value.get(field.name) is not None]

@@ -27,12 +27,13 @@ from labelcrew.db.models.core import (
 from labelcrew.db.models.metrics import WeeklyReport
 from labelcrew.db.models.quality import Alert, QualitySnapshot
 from labelcrew.domain.metrics.calc import iso_week
-from labelcrew.errors import NotFound, ValidationFailed
+from labelcrew.errors import Conflict, NotFound, ValidationFailed
 from labelcrew.services.metrics import dashboard as metrics
 from labelcrew.services.metrics import rollup as metrics_rollup
 from labelcrew.services.metrics import sql as metrics_sql
 from labelcrew.services.metrics.weekly.trends import member_trends, top_examples
 from labelcrew.services.platform.events import audit, emit
+from labelcrew.services.quality.field_agreement import agreement_by_field
 from labelcrew.services.uow import Database, UnitOfWork
 
 WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
@@ -172,6 +173,28 @@ def _guideline_changes(
     ]
 
 
+def _field_agreement(
+    db: Database, project_id: int, lo: datetime, hi: datetime
+) -> list[dict[str, Any]]:
+    """Each field's agreement on the week's labels and the week before's (team figures)."""
+    try:
+        now = agreement_by_field(db, project_id, since=lo, until=hi)
+        before = agreement_by_field(db, project_id, since=lo - timedelta(days=7), until=lo)
+    except Conflict:  # no schema yet
+        return []
+    return [
+        {
+            "field": f["field"],
+            "kind": f["kind"],
+            "measure": f["measure"],
+            "this_week": f["value"],
+            "last_week": b["value"],
+            "items": f["n_items"],
+        }
+        for f, b in zip(now, before, strict=True)
+    ]
+
+
 def weekly_snapshot(
     db: Database, project_id: int, week: str | None = None, *, closed_only: bool = False
 ) -> dict[str, Any]:
@@ -202,6 +225,7 @@ def weekly_snapshot(
         refresh=False,
     )
     lo, hi = metrics_sql.period_bounds(monday, sunday)
+    fields = _field_agreement(db, project_id, lo, hi)
     with db.uow(read_only=True) as uow:
         project = uow.session.get(Project, project_id)
         assert project is not None
@@ -270,6 +294,7 @@ def weekly_snapshot(
                 "per_member": now["throughput"]["per_member"],
             },
             "quality": quality,
+            "field_agreement": fields,
             "time_by_queue": now["time_by_queue"],
             "alerts": _alerts(uow, project_id, lo, hi),
             "error_tags": now["review"].get("pareto", {}).get("by_tag", [])[:5],
