@@ -8,6 +8,17 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import Field
 
 from labelcrew.api.inputs import RequestModel
+from labelcrew.api.schemas.calibration import (
+    CalibrationAnswerOut,
+    CalibrationClosedOut,
+    CalibrationDecidedOut,
+    CalibrationDraftOut,
+    CalibrationInvitedOut,
+    CalibrationSessionCreatedOut,
+    CalibrationSessionItemsOut,
+    CalibrationSessionListed,
+    CalibrationSessionOut,
+)
 from labelcrew.domain.permissions import Action
 from labelcrew.http.auth import Ctx, db_of, require
 from labelcrew.services.calibration import results as calibration_review
@@ -38,14 +49,14 @@ class DecisionIn(RequestModel):
     rule_number: str | None = None
 
 
-@router.get("")
+@router.get("", response_model=list[CalibrationSessionListed])
 def list_sessions(
     project_id: int, request: Request, ctx: Ctx = Depends(require(Action.CALIBRATION_TAKE))
 ) -> Any:
     return calibration_review.list_sessions(db_of(request), ctx.actor, project_id)
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=CalibrationSessionCreatedOut)
 def create_session(
     project_id: int,
     body: SessionIn,
@@ -64,7 +75,9 @@ def create_session(
     )
 
 
-@router.get("/{session_id}")
+@router.get(
+    "/{session_id}", response_model=CalibrationSessionOut, response_model_exclude_unset=True
+)
 def show_session(
     project_id: int,
     session_id: int,
@@ -74,7 +87,7 @@ def show_session(
     return calibration_review.show_session(db_of(request), ctx.actor, project_id, session_id)
 
 
-@router.post("/{session_id}/invite")
+@router.post("/{session_id}/invite", response_model=CalibrationInvitedOut)
 def invite(
     project_id: int,
     session_id: int,
@@ -87,7 +100,11 @@ def invite(
     )
 
 
-@router.get("/{session_id}/items")
+@router.get(
+    "/{session_id}/items",
+    response_model=CalibrationSessionItemsOut,
+    response_model_exclude_unset=True,
+)
 def session_items(
     project_id: int,
     session_id: int,
@@ -97,7 +114,7 @@ def session_items(
     return calibration.session_items(db_of(request), ctx.actor, project_id, session_id)
 
 
-@router.post("/{session_id}/items/{item_id}/answers")
+@router.post("/{session_id}/items/{item_id}/answers", response_model=CalibrationAnswerOut)
 def answer(
     project_id: int,
     session_id: int,
@@ -111,7 +128,9 @@ def answer(
     )
 
 
-@router.post("/{session_id}/close")
+@router.post(
+    "/{session_id}/close", response_model=CalibrationClosedOut, response_model_exclude_unset=True
+)
 def close(
     project_id: int,
     session_id: int,
@@ -121,7 +140,7 @@ def close(
     return calibration_review.close_session(db_of(request), ctx.actor, project_id, session_id)
 
 
-@router.post("/{session_id}/decisions")
+@router.post("/{session_id}/decisions", response_model=CalibrationDecidedOut)
 def decide(
     project_id: int,
     session_id: int,
@@ -140,7 +159,7 @@ def decide(
     )
 
 
-@router.post("/{session_id}/decisions/to-draft")
+@router.post("/{session_id}/decisions/to-draft", response_model=CalibrationDraftOut)
 def to_draft(
     project_id: int,
     session_id: int,

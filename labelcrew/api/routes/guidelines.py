@@ -8,6 +8,11 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import Field
 
 from labelcrew.api.inputs import RequestModel
+from labelcrew.api.schemas.guidelines import (
+    GuidelineAcknowledgedOut,
+    GuidelineVersionListed,
+    GuidelineVersionOut,
+)
 from labelcrew.domain.permissions import Action
 from labelcrew.http.auth import Ctx, db_of, require
 from labelcrew.services.guidelines import versions as guidelines
@@ -32,21 +37,21 @@ class PublishIn(RequestModel):
     changelog: str
 
 
-@router.get("")
+@router.get("", response_model=list[GuidelineVersionListed])
 def list_versions(
     project_id: int, request: Request, ctx: Ctx = Depends(require(Action.GUIDELINE_READ))
 ) -> Any:
     return guidelines.list_versions(db_of(request), project_id)
 
 
-@router.get("/current")
+@router.get("/current", response_model=GuidelineVersionOut)
 def current(
     project_id: int, request: Request, ctx: Ctx = Depends(require(Action.GUIDELINE_READ))
 ) -> Any:
     return guidelines.get_version(db_of(request), project_id)
 
 
-@router.get("/{version}")
+@router.get("/{version}", response_model=GuidelineVersionOut)
 def get_version(
     project_id: int,
     version: int,
@@ -56,7 +61,7 @@ def get_version(
     return guidelines.get_version(db_of(request), project_id, version)
 
 
-@router.put("/draft")
+@router.put("/draft", response_model=GuidelineVersionOut)
 def save_draft(
     project_id: int,
     body: DraftIn,
@@ -73,7 +78,7 @@ def save_draft(
     )
 
 
-@router.post("/{version}/publish")
+@router.post("/{version}/publish", response_model=GuidelineVersionOut)
 def publish(
     project_id: int,
     version: int,
@@ -86,7 +91,7 @@ def publish(
     )
 
 
-@router.post("/{version}/acknowledge")
+@router.post("/{version}/acknowledge", response_model=GuidelineAcknowledgedOut)
 def acknowledge(
     project_id: int,
     version: int,

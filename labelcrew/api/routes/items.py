@@ -8,6 +8,14 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 
 from labelcrew.api.inputs import RequestModel
+from labelcrew.api.schemas.items import (
+    BatchItemsOut,
+    BatchListed,
+    BatchOut,
+    GoldSetOut,
+    ItemDetailOut,
+    ItemPageOut,
+)
 from labelcrew.domain.permissions import Action, allowed
 from labelcrew.http.auth import Ctx, db_of, require
 from labelcrew.services.projects import batches, items
@@ -33,7 +41,7 @@ class BatchPatch(RequestModel):
     handoff_note: str | None = None
 
 
-@router.get("/items")
+@router.get("/items", response_model=ItemPageOut)
 def list_items(
     project_id: int,
     request: Request,
@@ -48,7 +56,7 @@ def list_items(
     )
 
 
-@router.get("/items/{item_id}")
+@router.get("/items/{item_id}", response_model=ItemDetailOut, response_model_exclude_unset=True)
 def get_item(
     project_id: int, item_id: int, request: Request, ctx: Ctx = Depends(require(Action.ITEM_READ))
 ) -> Any:
@@ -57,7 +65,7 @@ def get_item(
     return items.get_item(db_of(request), project_id, item_id, with_gold=with_gold, viewer=viewer)
 
 
-@router.put("/items/{item_id}/gold")
+@router.put("/items/{item_id}/gold", response_model=GoldSetOut)
 def set_gold(
     project_id: int,
     item_id: int,
@@ -70,7 +78,7 @@ def set_gold(
     )
 
 
-@router.get("/batches")
+@router.get("/batches", response_model=list[BatchListed], response_model_exclude_unset=True)
 def list_batches(
     project_id: int, request: Request, ctx: Ctx = Depends(require(Action.BATCH_READ))
 ) -> Any:
@@ -78,7 +86,7 @@ def list_batches(
     return batches.list_batches(db_of(request), project_id, counts=counts)
 
 
-@router.post("/batches", status_code=201)
+@router.post("/batches", status_code=201, response_model=BatchOut)
 def create_batch(
     project_id: int,
     body: BatchIn,
@@ -90,7 +98,7 @@ def create_batch(
     )
 
 
-@router.patch("/batches/{batch_id}")
+@router.patch("/batches/{batch_id}", response_model=BatchOut)
 def update_batch(
     project_id: int,
     batch_id: int,
@@ -109,7 +117,7 @@ def update_batch(
     )
 
 
-@router.get("/batches/{batch_id}/items")
+@router.get("/batches/{batch_id}/items", response_model=BatchItemsOut)
 def batch_items(
     project_id: int,
     batch_id: int,
@@ -121,7 +129,17 @@ def batch_items(
     return batches.batch_items(db_of(request), project_id, batch_id, limit=limit, offset=offset)
 
 
-@router.get("/export")
+@router.get(
+    "/export",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "content": {"application/x-ndjson": {}, "text/csv": {}},
+            "description": "Every non-gold item with its labels: JSON lines (`format=jsonl`, one "
+            "item per line) or CSV (`format=csv`, one label per row)",
+        }
+    },
+)
 def export_project(
     project_id: int,
     request: Request,

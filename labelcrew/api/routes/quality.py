@@ -6,6 +6,14 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 
+from labelcrew.api.schemas.quality import (
+    AgreementTrendPoint,
+    AlertOut,
+    GoldReportOut,
+    GoldSupplyOut,
+    ProjectAgreementOut,
+    QualityScanOut,
+)
 from labelcrew.domain.permissions import Action
 from labelcrew.http.auth import Ctx, db_of, require
 from labelcrew.services.quality import alerts
@@ -15,21 +23,27 @@ from labelcrew.services.quality.gold_supply import gold_supply
 router = APIRouter(prefix="/api/v1/projects/{project_id}", tags=["quality"])
 
 
-@router.get("/quality/agreement")
+@router.get(
+    "/quality/agreement", response_model=ProjectAgreementOut, response_model_exclude_unset=True
+)
 def agreement(
     project_id: int, request: Request, ctx: Ctx = Depends(require(Action.QUALITY_READ))
 ) -> Any:
     return quality.measure_agreement(db_of(request), project_id, record=False)
 
 
-@router.get("/quality/agreement/trend")
+@router.get(
+    "/quality/agreement/trend",
+    response_model=list[AgreementTrendPoint],
+    response_model_exclude_unset=True,
+)
 def agreement_trend(
     project_id: int, request: Request, ctx: Ctx = Depends(require(Action.QUALITY_READ))
 ) -> Any:
     return quality.agreement_trend(db_of(request), project_id)
 
 
-@router.get("/quality/gold")
+@router.get("/quality/gold", response_model=GoldReportOut)
 def gold_accuracy(
     project_id: int,
     request: Request,
@@ -39,7 +53,7 @@ def gold_accuracy(
     return quality.gold_report(db_of(request), project_id, window=window)
 
 
-@router.get("/quality/gold/supply")
+@router.get("/quality/gold/supply", response_model=GoldSupplyOut)
 def gold_supply_route(
     project_id: int, request: Request, ctx: Ctx = Depends(require(Action.QUALITY_READ))
 ) -> Any:
@@ -48,7 +62,7 @@ def gold_supply_route(
     return gold_supply(db_of(request), project_id)
 
 
-@router.post("/quality/scan")
+@router.post("/quality/scan", response_model=QualityScanOut, response_model_exclude_unset=True)
 def scan(
     project_id: int, request: Request, ctx: Ctx = Depends(require(Action.ALERT_MANAGE))
 ) -> Any:
@@ -57,7 +71,7 @@ def scan(
     return {"agreement": summary, "drift": quality.scan_drift(db, project_id)}
 
 
-@router.get("/alerts")
+@router.get("/alerts", response_model=list[AlertOut])
 def list_alerts(
     project_id: int,
     request: Request,
@@ -68,7 +82,7 @@ def list_alerts(
     return alerts.list_alerts(db_of(request), project_id, state=state, kind=kind)
 
 
-@router.post("/alerts/{alert_id}/resolve")
+@router.post("/alerts/{alert_id}/resolve", response_model=AlertOut)
 def resolve(
     project_id: int,
     alert_id: int,

@@ -13,6 +13,14 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import Field
 
 from labelcrew.api.inputs import RequestModel
+from labelcrew.api.schemas.releases import (
+    LabelStudioTask,
+    ReleaseDiffOut,
+    ReleaseExcludedItem,
+    ReleaseOut,
+    ReleaseSummaryOut,
+    ReleaseVerifyOut,
+)
 from labelcrew.domain.permissions import Action
 from labelcrew.http.auth import Ctx, db_of, require
 from labelcrew.services.releases import formats as releases_export
@@ -27,7 +35,7 @@ class ReleaseIn(RequestModel):
     min_confidence: float | None = None
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=ReleaseOut, response_model_exclude_unset=True)
 def create(
     project_id: int,
     body: ReleaseIn,
@@ -44,14 +52,14 @@ def create(
     )
 
 
-@router.get("")
+@router.get("", response_model=list[ReleaseSummaryOut])
 def list_all(
     project_id: int, request: Request, ctx: Ctx = Depends(require(Action.RELEASE_READ))
 ) -> Any:
     return releases.list_releases(db_of(request), project_id)
 
 
-@router.get("/{version}")
+@router.get("/{version}", response_model=ReleaseOut, response_model_exclude_unset=True)
 def notes(
     project_id: int,
     version: str,
@@ -61,7 +69,7 @@ def notes(
     return releases.get_release(db_of(request), project_id, version)
 
 
-@router.get("/{version}/excluded")
+@router.get("/{version}/excluded", response_model=list[ReleaseExcludedItem])
 def excluded(
     project_id: int,
     version: str,
@@ -71,7 +79,7 @@ def excluded(
     return releases.excluded_items(db_of(request), project_id, version)
 
 
-@router.get("/{version}/verify")
+@router.get("/{version}/verify", response_model=ReleaseVerifyOut)
 def verify(
     project_id: int,
     version: str,
@@ -81,7 +89,7 @@ def verify(
     return releases.verify_release(db_of(request), project_id, version)
 
 
-@router.get("/{version}/diff")
+@router.get("/{version}/diff", response_model=ReleaseDiffOut)
 def diff(
     project_id: int,
     version: str,
@@ -94,7 +102,22 @@ def diff(
     return releases.diff_releases(db, project_id, old, version)
 
 
-@router.get("/{version}/export")
+@router.get(
+    "/{version}/export",
+    response_class=Response,
+    responses={
+        200: {
+            "model": list[LabelStudioTask],  # format=labelstudio: its JSON body
+            "content": {
+                "application/x-ndjson": {},
+                "text/csv": {},
+                "application/vnd.apache.parquet": {},
+            },
+            "description": "The release's included items as JSON lines (`format=jsonl`), CSV "
+            "(`csv`), Parquet (`parquet`) or a JSON list of Label Studio tasks (`labelstudio`)",
+        }
+    },
+)
 def export(
     project_id: int,
     version: str,

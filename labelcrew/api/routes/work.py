@@ -16,6 +16,12 @@ from pydantic import BaseModel, ValidationError
 
 from labelcrew.api.inputs import NUL_ERROR
 from labelcrew.api.responses import FastJSON
+from labelcrew.api.schemas.work import (
+    BatchClaimReleasedOut,
+    LeaseGivenBackOut,
+    NextItemOut,
+    SubmittedAnnotationOut,
+)
 from labelcrew.domain.permissions import Action
 from labelcrew.domain.text_rules import NUL_JSON, NUL_MESSAGE, find_nul
 from labelcrew.http.auth import Ctx, Deferred, db_of, require, require_in_handler
@@ -34,7 +40,9 @@ class AnnotationIn(BaseModel):  # not a RequestModel: `_parse` checks it for NUL
     checklist: list[str] | None = None  # ids of the self-check entries the annotator ticked
 
 
-@router.post("/next")
+# Next and submit return FastJSON themselves: their response models document the body (FastAPI
+# does not validate a returned Response); tests/integration/test_documented_bodies.py does.
+@router.post("/next", response_model=NextItemOut)
 def next_item(
     project_id: int,
     request: Request,
@@ -58,7 +66,18 @@ ANNOTATION_BODY = {
 }
 
 
-@router.post("/items/{item_id}/annotations", status_code=201, openapi_extra=ANNOTATION_BODY)
+@router.post(
+    "/items/{item_id}/annotations",
+    status_code=201,
+    openapi_extra=ANNOTATION_BODY,
+    response_model=SubmittedAnnotationOut,
+    responses={
+        200: {
+            "model": SubmittedAnnotationOut,
+            "description": "A replay: the label stored earlier under this Idempotency-Key",
+        }
+    },
+)
 async def submit(
     project_id: int,
     item_id: int,
@@ -110,21 +129,21 @@ def _parse(model: type[Body], raw: bytes) -> Body:
     return body
 
 
-@router.post("/items/{item_id}/skip")
+@router.post("/items/{item_id}/skip", response_model=LeaseGivenBackOut)
 def skip(
     project_id: int, item_id: int, request: Request, ctx: Ctx = Depends(require(Action.TASK_WORK))
 ) -> Any:
     return assignment.give_back(db_of(request), ctx.actor, project_id, item_id, skip=True)
 
 
-@router.post("/items/{item_id}/release")
+@router.post("/items/{item_id}/release", response_model=LeaseGivenBackOut)
 def release(
     project_id: int, item_id: int, request: Request, ctx: Ctx = Depends(require(Action.TASK_WORK))
 ) -> Any:
     return assignment.give_back(db_of(request), ctx.actor, project_id, item_id, skip=False)
 
 
-@router.post("/batches/{batch_id}/release-claim")
+@router.post("/batches/{batch_id}/release-claim", response_model=BatchClaimReleasedOut)
 def release_claim(
     project_id: int, batch_id: int, request: Request, ctx: Ctx = Depends(require(Action.TASK_WORK))
 ) -> Any:

@@ -1,0 +1,241 @@
+"""Response models of `api/routes/releases.py`: release notes (header and manifest), the
+exclusion list, the hash check, diffs, and the Label Studio export's JSON.
+
+A release never changes once published, so its manifest is described here key by key."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from labelcrew.api.schemas import Out
+from labelcrew.api.schemas.quality import AgreementSummary
+
+
+class ReleaseSummaryOut(Out):
+    """A published release: how it was computed, its content hash and its counts."""
+
+    name: str
+    number: int
+    method: str
+    min_confidence: float | None
+    field: str
+    content_hash: str
+    included: int
+    excluded: int
+    created_by: int | None
+    created_at: str
+
+
+class ReleaseProjectRef(Out):
+    """The project a release belongs to."""
+
+    id: int
+    slug: str
+
+
+class ReleaseCounts(Out):
+    """Items in a release, included and excluded (by reason), included ones by source, and
+    the labels they rest on."""
+
+    items: int
+    included: int
+    excluded: int
+    excluded_by_reason: dict[str, int]
+    by_source: dict[str, int]
+    labels: int
+
+
+class ReleaseConfidence(Out):
+    """Confidence of the included labels (None without any)."""
+
+    mean: float | None
+    median: float | None
+    min: float | None
+
+
+class PreviousRelease(Out):
+    """The release published just before this one."""
+
+    name: str
+    content_hash: str
+
+
+class ReleaseChangelogEntry(Out):
+    """A guideline version published since the previous release."""
+
+    version: int
+    changelog: str
+    published_at: str | None
+
+
+class ReleaseManifest(Out):
+    """The release notes: the definition (field, categories, method, estimator, threshold),
+    versions, counts, label distribution, confidence, agreement (without per-pair kappas),
+    the guideline changelog and the content hash."""
+
+    format: int
+    project: ReleaseProjectRef
+    field: str
+    categories: list[str]
+    method: str
+    estimator: str
+    min_confidence: float | None
+    schema_version: int
+    guideline_version: int | None
+    schema_versions: list[int]
+    guideline_versions: list[int]
+    counts: ReleaseCounts
+    label_distribution: dict[str, int]
+    confidence: ReleaseConfidence
+    agreement: AgreementSummary | None
+    previous: PreviousRelease | None
+    guideline_changelog: list[ReleaseChangelogEntry]
+    content_hash: str
+
+
+class ReleaseOut(ReleaseSummaryOut):
+    """A release with its manifest."""
+
+    manifest: ReleaseManifest
+
+
+class ReleaseExcludedItem(Out):
+    """An item a release left out, why, and the evidence (no label)."""
+
+    item_id: int
+    external_id: str
+    reason: str
+    n_labels: int
+    confidence: float | None
+
+
+class ReleaseVerifyOut(Out):
+    """The content hash recomputed from the stored rows: `ok` when nothing changed."""
+
+    name: str
+    content_hash: str
+    recomputed: str
+    ok: bool
+
+
+class ReleaseDiffEnd(Out):
+    """One of the two releases a diff compares."""
+
+    name: str
+    content_hash: str
+    method: str
+
+
+class ReleaseDiffCounts(Out):
+    """How many labels a diff found added, removed, changed and changed in confidence only."""
+
+    added: int
+    removed: int
+    changed: int
+    confidence_changed: int
+
+
+class ReleaseDiffAdded(Out):
+    """An item included in the newer release and not in the older one."""
+
+    item_id: int
+    external_id: str
+    label: str
+    confidence: float
+    source: str
+    reasons: list[str]
+
+
+class ReleaseDiffRemoved(Out):
+    """An item included in the older release and not in the newer one."""
+
+    item_id: int
+    external_id: str
+    label: str
+    confidence: float
+    reasons: list[str]
+
+
+class ReleaseDiffChanged(Out):
+    """An item whose label (or other fields of its value) changed."""
+
+    item_id: int
+    external_id: str
+    old_label: str
+    old_confidence: float
+    new_label: str
+    new_confidence: float
+    reasons: list[str]
+
+
+class ReleaseDiffConfidence(Out):
+    """An item whose label stayed and whose confidence changed."""
+
+    item_id: int
+    external_id: str
+    label: str
+    old_label: str
+    old_confidence: float
+    new_label: str
+    new_confidence: float
+    reasons: list[str]
+
+
+class ReleaseDiffOut(Out):
+    """What a consumer of release `from` sees change in release `to`, with reasons."""
+
+    from_: ReleaseDiffEnd = Field(alias="from")
+    to: ReleaseDiffEnd
+    same_content: bool
+    counts: ReleaseDiffCounts
+    added: list[ReleaseDiffAdded]
+    removed: list[ReleaseDiffRemoved]
+    changed: list[ReleaseDiffChanged]
+    confidence_changed: list[ReleaseDiffConfidence]
+
+
+class LabelStudioResult(Out):
+    """One field of the label as a Label Studio result (choices, rating or textarea)."""
+
+    id: str
+    from_name: str
+    to_name: str
+    type: str
+    value: dict[str, Any]
+    origin: str
+
+
+class LabelStudioAnnotation(Out):
+    """The released label as a Label Studio annotation."""
+
+    result: list[LabelStudioResult]
+    ground_truth: bool
+    was_cancelled: bool
+
+
+class LabelStudioMeta(Out):
+    """The release's columns of the item that Label Studio has no place for."""
+
+    external_id: str
+    release: str
+    content_hash: str
+    label: str
+    confidence: float
+    source: str
+    method: str
+    n_labels: int
+    guideline_versions: list[int]
+    schema_versions: list[int]
+    value: dict[str, Any]
+    votes: dict[str, int]
+
+
+class LabelStudioTask(Out):
+    """One included item of a release as a Label Studio task (`format=labelstudio`)."""
+
+    id: int
+    data: dict[str, Any]
+    annotations: list[LabelStudioAnnotation]
+    meta: LabelStudioMeta
