@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import random
 
+from fastapi.testclient import TestClient
+
+from labelcrew.app import create_app
 from labelcrew.domain.metrics.weekly_render import render_markdown
+from labelcrew.services.accounts import users as accounts
 from labelcrew.services.metrics.weekly import snapshot as weekly
 from labelcrew.services.platform.jobs import scan_quality
 from labelcrew.services.projects import items, projects
@@ -92,3 +96,17 @@ def test_the_weekly_snapshot_reports_each_fields_agreement_this_week_and_last(db
     assert found["boxes"]["last_week"] is None  # nothing was labelled the week before
     text = render_markdown(snapshot)
     assert "Agreement per field" in text and "boxes (bbox)" in text
+
+
+def test_the_metrics_api_serves_every_fields_agreement_to_staff_only(db):
+    team = build(db, annotators=2, items=3, overlap=2, schema=SEVEN)
+    _label_all(db, team, [FIRST, {**FIRST, "severity": 2}])
+    client = TestClient(create_app(db=db))
+    url = f"/api/v1/projects/{team.project_id}/quality/agreement/fields"
+    lead = {"Authorization": f"Bearer {accounts.issue_token(db, None, user_id=team.lead.user_id)}"}
+    body = client.get(url, headers=lead)
+    assert body.status_code == 200
+    assert body.json() == agreement_by_field(db, team.project_id)
+    assert {f["field"]: f["n_items"] for f in body.json()}["severity"] == 3
+    mine = accounts.issue_token(db, None, user_id=team.annotators[0].user_id)
+    assert client.get(url, headers={"Authorization": f"Bearer {mine}"}).status_code == 403

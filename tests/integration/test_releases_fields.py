@@ -9,7 +9,11 @@ import io
 from typing import Any
 
 import orjson
+import pytest
+from fastapi.testclient import TestClient
 
+from labelcrew.app import create_app
+from labelcrew.services.accounts import users as accounts
 from labelcrew.services.releases import formats as releases_export
 from labelcrew.services.releases import publish as releases
 from labelcrew.services.work import assignment, submission
@@ -157,3 +161,38 @@ def test_a_boxes_only_project_releases_its_boxes(db):
     assert row["confidence"] == 1.0  # both marked it: 2 of 2
     verified = releases.verify_release(db, team.project_id, "boxes-1")
     assert verified["recomputed"] == verified["content_hash"]
+
+
+def test_a_release_without_a_single_choice_field_over_http(db):
+    """The API's response models carry per-field releases: publish, read, exclusions, diff
+    and the Label Studio export of a boxes-only project."""
+    schema = {"fields": [{"name": "boxes", "kind": "bbox", "labels": ["car", "person"]}]}
+    team = build(db, annotators=3, items=2, overlap=3, schema=schema)
+    far = {"boxes": [{**CAR, "x": 200}]}
+    _label_all(db, team, [{"boxes": [CAR]}, {"boxes": [{**CAR, "x": 2}]}, far])
+    client = TestClient(create_app(db=db))
+    token = accounts.issue_token(db, None, user_id=team.lead.user_id)
+    auth = {"Authorization": f"Bearer {token}"}
+    url = f"/api/v1/projects/{team.project_id}/releases"
+    made = client.post(url, json={"name": "b1", "method": "mv"}, headers=auth)
+    assert made.status_code == 201, made.text
+    manifest = made.json()["manifest"]
+    assert made.json()["field"] is None and manifest["estimator"] is None
+    assert manifest["field_methods"]["boxes"].startswith("region")
+    assert manifest["counts"]["included"] == 2
+    assert manifest["fields"]["boxes"]["min_confidence"] == pytest.approx(2 / 3, abs=1e-6)
+    assert client.get(f"{url}/b1", headers=auth).json() == made.json()
+    strict = client.post(url, json={"name": "b2", "min_confidence": 0.9}, headers=auth)
+    assert strict.status_code == 201, strict.text
+    excluded = client.get(f"{url}/b2/excluded", headers=auth).json()
+    assert [(e["reason"], e["reason_field"]) for e in excluded] == [
+        ("below_min_confidence", "boxes")
+    ] * 2
+    diff = client.get(f"{url}/b2/diff", headers=auth)
+    assert diff.status_code == 200, diff.text
+    assert diff.json()["counts"]["removed"] == 2
+    ls = client.get(f"{url}/b1/export", params={"format": "labelstudio"}, headers=auth)
+    assert ls.status_code == 200
+    tasks = ls.json()
+    assert len(tasks) == 2 and tasks[0]["meta"]["label"] is None
+    assert tasks[0]["meta"]["fields"]["boxes"]["detail"]

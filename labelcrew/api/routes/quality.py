@@ -12,12 +12,14 @@ from labelcrew.api.schemas.quality import (
     GoldReportOut,
     GoldSupplyOut,
     ProjectAgreementOut,
+    ProjectFieldAgreementOut,
     QualityScanOut,
 )
 from labelcrew.domain.permissions import Action
 from labelcrew.http.auth import Ctx, db_of, require
 from labelcrew.services.quality import alerts
 from labelcrew.services.quality import measures as quality
+from labelcrew.services.quality.field_agreement import agreement_by_field
 from labelcrew.services.quality.gold_supply import gold_supply
 
 router = APIRouter(prefix="/api/v1/projects/{project_id}", tags=["quality"])
@@ -30,6 +32,15 @@ def agreement(
     project_id: int, request: Request, ctx: Ctx = Depends(require(Action.QUALITY_READ))
 ) -> Any:
     return quality.measure_agreement(db_of(request), project_id, record=False)
+
+
+@router.get("/quality/agreement/fields", response_model=list[ProjectFieldAgreementOut])
+def agreement_fields(
+    project_id: int, request: Request, ctx: Ctx = Depends(require(Action.QUALITY_READ))
+) -> Any:
+    """Every schema field's agreement, each by the measure that fits its kind (the first
+    single-choice field's full summary is `/quality/agreement`)."""
+    return agreement_by_field(db_of(request), project_id)
 
 
 @router.get(

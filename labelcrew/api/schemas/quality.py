@@ -80,6 +80,27 @@ class AgreementSummary(Out):
     levels: AgreementLevels
 
 
+class FieldAgreementOut(Out):
+    """Agreement on one schema field by the measure that fits its kind (`measure`); `value`
+    is None until two members labelled one item (or when no value varies). `n_items` and
+    `n_ratings` count the items with two or more labels and their labels."""
+
+    field: str
+    kind: str
+    measure: str
+    value: float | None
+    n_items: int
+    n_ratings: int
+    per_label: dict[str, float]
+    extra: dict[str, float]
+
+
+class ProjectFieldAgreementOut(FieldAgreementOut):
+    """A field's agreement on the project, and whether the schema requires the field."""
+
+    required: bool
+
+
 class ProjectAgreementOut(Out):
     """Agreement on the project's primary field; without labels, `field` and `counts` only."""
 

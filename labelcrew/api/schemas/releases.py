@@ -10,7 +10,15 @@ from typing import Any
 from pydantic import Field
 
 from labelcrew.api.schemas import Out
-from labelcrew.api.schemas.quality import AgreementSummary
+from labelcrew.api.schemas.quality import (
+    AgreementCounts,
+    AgreementLevels,
+    AgreementThresholdsOut,
+    CohenKappaSummary,
+    FieldAgreementOut,
+    LabelAlpha,
+    MeasureLevel,
+)
 
 
 class ReleaseSummaryOut(Out):
@@ -20,7 +28,7 @@ class ReleaseSummaryOut(Out):
     number: int
     method: str
     min_confidence: float | None
-    field: str
+    field: str | None  # the first single-choice field; None when the schema has none
     content_hash: str
     included: int
     excluded: int
@@ -70,6 +78,33 @@ class ReleaseChangelogEntry(Out):
     published_at: str | None
 
 
+class ReleaseAgreement(Out):
+    """Agreement in a release: the first single-choice field's full summary (absent when the
+    schema has none), and every field's own measure under `fields` (releases since per-field
+    consensus)."""
+
+    counts: AgreementCounts | None = None
+    level: MeasureLevel | None = None
+    percent_agreement: float | None = None
+    fleiss_kappa: float | None = None
+    alpha: dict[str, float | None] | None = None
+    cohen_kappa: CohenKappaSummary | None = None
+    per_label: list[LabelAlpha] | None = None
+    thresholds: AgreementThresholdsOut | None = None
+    levels: AgreementLevels | None = None
+    fields: dict[str, FieldAgreementOut] | None = None
+
+
+class ReleaseFieldSummary(Out):
+    """One field over a release's included rows: the methods that decided it, its mean and
+    lowest confidence (None for free text), and the rows it excluded as the reason."""
+
+    methods: list[str]
+    mean_confidence: float | None
+    min_confidence: float | None
+    excluded: int
+
+
 class ReleaseManifest(Out):
     """The release notes: the definition (field, categories, method, estimator, threshold),
     versions, counts, label distribution, confidence, agreement (without per-pair kappas),
@@ -77,19 +112,21 @@ class ReleaseManifest(Out):
 
     format: int
     project: ReleaseProjectRef
-    field: str
+    field: str | None
     categories: list[str]
     method: str
-    estimator: str
+    estimator: str | None
     min_confidence: float | None
+    field_methods: dict[str, str] | None = None  # since per-field releases
     schema_version: int
     guideline_version: int | None
     schema_versions: list[int]
     guideline_versions: list[int]
     counts: ReleaseCounts
     label_distribution: dict[str, int]
+    fields: dict[str, ReleaseFieldSummary] | None = None  # since per-field releases
     confidence: ReleaseConfidence
-    agreement: AgreementSummary | None
+    agreement: ReleaseAgreement | None
     previous: PreviousRelease | None
     guideline_changelog: list[ReleaseChangelogEntry]
     content_hash: str
@@ -107,6 +144,7 @@ class ReleaseExcludedItem(Out):
     item_id: int
     external_id: str
     reason: str
+    reason_field: str | None  # the field that excluded it (None before per-field releases)
     n_labels: int
     confidence: float | None
 
@@ -142,8 +180,8 @@ class ReleaseDiffAdded(Out):
 
     item_id: int
     external_id: str
-    label: str
-    confidence: float
+    label: str | None
+    confidence: float | None
     source: str
     reasons: list[str]
 
@@ -153,8 +191,8 @@ class ReleaseDiffRemoved(Out):
 
     item_id: int
     external_id: str
-    label: str
-    confidence: float
+    label: str | None
+    confidence: float | None
     reasons: list[str]
 
 
@@ -163,10 +201,10 @@ class ReleaseDiffChanged(Out):
 
     item_id: int
     external_id: str
-    old_label: str
-    old_confidence: float
-    new_label: str
-    new_confidence: float
+    old_label: str | None
+    old_confidence: float | None
+    new_label: str | None
+    new_confidence: float | None
     reasons: list[str]
 
 
@@ -175,11 +213,11 @@ class ReleaseDiffConfidence(Out):
 
     item_id: int
     external_id: str
-    label: str
-    old_label: str
-    old_confidence: float
-    new_label: str
-    new_confidence: float
+    label: str | None
+    old_label: str | None
+    old_confidence: float | None
+    new_label: str | None
+    new_confidence: float | None
     reasons: list[str]
 
 
@@ -221,8 +259,8 @@ class LabelStudioMeta(Out):
     external_id: str
     release: str
     content_hash: str
-    label: str
-    confidence: float
+    label: str | None  # None when the schema has no single-choice field
+    confidence: float | None
     source: str
     method: str
     n_labels: int
@@ -230,6 +268,8 @@ class LabelStudioMeta(Out):
     schema_versions: list[int]
     value: dict[str, Any]
     votes: dict[str, int]
+    fields: dict[str, dict[str, Any]]  # each field's value, confidence, method, source
+    annotations: list[dict[str, Any]]  # every live label by its annotator
 
 
 class LabelStudioTask(Out):
