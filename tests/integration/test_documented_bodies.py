@@ -84,3 +84,43 @@ def test_a_diff_with_every_kind_of_change_matches_its_model(db):
         "changed": 1,
         "confidence_changed": 1,
     }
+
+
+def _every_release_body(db, team) -> dict:
+    lead = _client(db, team.lead)
+    base = f"/api/v1/projects/{team.project_id}/releases"
+    for name, method in (("v1", "mv"), ("v2", "ds")):
+        created = lead.post(base, json={"name": name, "method": method})
+        assert created.status_code == 201, created.text
+        ReleaseOut.model_validate(created.json())
+    for path in ("v2/excluded", "v2/verify", "v2/diff"):
+        assert lead.get(f"{base}/{path}").status_code == 200, path
+    exported = lead.get(f"{base}/v2/export?format=labelstudio")
+    assert exported.status_code == 200, exported.text
+    TypeAdapter(list[LabelStudioTask]).validate_python(exported.json())
+    notes = lead.get(f"{base}/v2")
+    assert notes.status_code == 200, notes.text
+    return notes.json()
+
+
+def test_a_release_of_every_field_kind_matches_its_model(db):
+    """A text field's detail, a tie excluded by its field, per-field methods and agreement."""
+    from tests.integration.test_releases_fields import CAR, FIRST, SEVEN, _label_all
+
+    team = build(db, annotators=2, items=2, overlap=2, schema=SEVEN)
+    _label_all(db, team, [FIRST, {**FIRST, "severity": 3, "boxes": [{**CAR, "x": 60}]}])
+    notes = _every_release_body(db, team)
+    assert set(notes["manifest"]["fields"]) == {f["name"] for f in SEVEN["fields"]}
+
+
+def test_a_release_without_a_single_choice_field_matches_its_model(db):
+    """No label, no estimator, and the per-field agreement only."""
+    from tests.integration.test_releases_fields import _label_all
+
+    schema = {"fields": [{"name": "entities", "kind": "spans", "labels": ["PER", "ORG"]}]}
+    team = build(db, annotators=3, items=2, overlap=3, schema=schema)
+    per = {"entities": [{"start": 0, "end": 4, "label": "PER"}]}
+    _label_all(db, team, [per, per, per])
+    notes = _every_release_body(db, team)
+    assert notes["field"] is None and notes["manifest"]["estimator"] is None
+    assert set(notes["manifest"]["agreement"]) == {"fields"}
