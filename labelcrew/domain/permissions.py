@@ -1,5 +1,5 @@
 """The permission table: which project roles may perform which action. Every route names one
-action; `tests/integration/test_route_roles.py` walks every route with every role."""
+action; `tests/integration/api/test_route_roles.py` walks every route with every role."""
 
 from __future__ import annotations
 

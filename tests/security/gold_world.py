@@ -17,9 +17,9 @@ from fastapi.testclient import TestClient
 
 from labelcrew.domain.permissions import PERMISSIONS, Action, Role
 from labelcrew.services.uow import Database
+from tests.integration.api.test_route_roles import _action, _api_routes
 from tests.integration.feedback_team import client
 from tests.integration.team import Team, build, user
-from tests.integration.test_route_roles import _action, _api_routes
 
 OPTIONS = ["positive", "negative", "neutral"]
 PHRASES = {

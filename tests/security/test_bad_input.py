@@ -17,8 +17,8 @@ from labelcrew.db.models.core import AuditEvent
 from labelcrew.domain.permissions import Role
 from labelcrew.services.accounts import users as accounts
 from labelcrew.services.projects import batches, projects
+from tests.integration.api.test_route_roles import _routes
 from tests.integration.team import PASSWORD, build
-from tests.integration.test_route_roles import _routes
 
 WRITES = ("POST", "PUT", "PATCH")
 NUL = "\x00"

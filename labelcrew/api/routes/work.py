@@ -41,7 +41,7 @@ class AnnotationIn(BaseModel):  # not a RequestModel: `_parse` checks it for NUL
 
 
 # Next and submit return FastJSON themselves: their response models document the body (FastAPI
-# does not validate a returned Response); tests/integration/test_documented_bodies.py does.
+# does not validate a returned Response); tests/integration/api/test_documented_bodies.py does.
 @router.post("/next", response_model=NextItemOut)
 def next_item(
     project_id: int,

@@ -1,7 +1,7 @@
 """Response models of the HTTP API, one module per capability (as `api/routes/`).
 
 Every route under /api/v1 declares one (`response_model=`), so /openapi.json describes each
-body and a client can be generated from it (tests/integration/test_openapi_client.py). They are
+body and a client can be generated from it (tests/integration/api/test_openapi_client.py). They are
 `Out` models: an undeclared key in what a service returns is an error (a 500 in tests and in
 schemathesis), never a key silently dropped or an undocumented one passed on. A key that only
 some callers get (staff-only figures, say) is `X | None = None` and the route sets

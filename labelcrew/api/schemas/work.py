@@ -1,7 +1,7 @@
 """Response models of `api/routes/work.py`: the annotator's hot path.
 
 Next and submit render their `FastJSON` bodies themselves (no validation on the hot path): for
-them these models are documentation, and tests/integration/test_documented_bodies.py checks
+them these models are documentation, and tests/integration/api/test_documented_bodies.py checks
 real bodies against them."""
 
 from __future__ import annotations

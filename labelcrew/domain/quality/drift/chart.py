@@ -12,7 +12,7 @@ observations could leak in). The counts give a Beta-posterior success rate lower
 ``caution`` posterior standard deviations (:func:`estimate_baseline`); no alarm until ``warmup``
 observations are counted.
 
-Gold-only figures (tests/domain/test_drift_chart.py, defaults): 0.66 false alarms per 10,000
+Gold-only figures (tests/domain/quality/test_drift_chart.py, defaults): 0.66 false alarms per 10,000
 gold answers for steady 0.9 members and 0.92 for steady 0.75 members; a drop 0.9 -> 0.7 after
 300 answers is flagged after a median 39 gold answers (33 with the true baseline given).
 Even with the baseline known the median is 33: the CUSUM is optimal for this problem in Lorden's

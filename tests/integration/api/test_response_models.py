@@ -9,7 +9,7 @@ from typing import Any
 from fastapi.routing import APIRoute
 
 from labelcrew.app import create_app
-from tests.integration.test_route_roles import _api_routes as walk
+from tests.integration.api.test_route_roles import _api_routes as walk
 
 OPS = ("get", "post", "put", "patch", "delete")
 

@@ -19,8 +19,8 @@ from labelcrew.db.models.quality import QualitySnapshot
 from labelcrew.services.platform import jobs, webhooks, worker
 from labelcrew.services.platform.events import emit
 from labelcrew.services.work import assignment, submission
+from tests.integration.platform.test_webhooks import SECRET, Receiver
 from tests.integration.team import build
-from tests.integration.test_webhooks import SECRET, Receiver
 
 
 def _events(db, project_id: int, n: int) -> None:

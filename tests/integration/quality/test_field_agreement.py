@@ -17,8 +17,8 @@ from labelcrew.services.quality import alerts
 from labelcrew.services.quality import measures as quality
 from labelcrew.services.quality.field_agreement import agreement_by_field, alert_low_fields
 from labelcrew.services.work import assignment, submission
+from tests.integration.releases.test_releases_fields import CAR, FIRST, SEVEN, _label_all
 from tests.integration.team import build
-from tests.integration.test_releases_fields import CAR, FIRST, SEVEN, _label_all
 
 
 def test_every_field_is_measured_by_its_own_kind(db):

@@ -20,8 +20,8 @@ from labelcrew.config import get_settings
 from labelcrew.db.models.core import AuditEvent
 from labelcrew.services.accounts import users as accounts
 from labelcrew.services.projects import projects
+from tests.integration.releases.test_releases import scenario
 from tests.integration.team import user
-from tests.integration.test_releases import scenario
 
 FORMATS = ("jsonl", "csv", "parquet", "labelstudio")
 

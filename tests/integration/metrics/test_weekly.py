@@ -15,8 +15,8 @@ from labelcrew.services.accounts import users as accounts
 from labelcrew.services.guidelines import versions as guidelines
 from labelcrew.services.metrics.weekly import snapshot as weekly
 from labelcrew.services.quality import alerts
+from tests.integration.metrics.test_metrics import label
 from tests.integration.team import add_items, build
-from tests.integration.test_metrics import label
 
 SAMPLE = re.compile(r'^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_]\w*="[^"]*",?)*\})? -?[0-9.e+]+$')
 

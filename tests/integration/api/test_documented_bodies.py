@@ -15,8 +15,8 @@ from labelcrew.api.schemas.work import NextItemOut, SubmittedAnnotationOut
 from labelcrew.app import create_app
 from labelcrew.services.accounts import users as accounts
 from labelcrew.services.releases import publish as releases
+from tests.integration.releases.test_releases import label, publish_v2, scenario, supersede
 from tests.integration.team import build
-from tests.integration.test_releases import label, publish_v2, scenario, supersede
 
 
 def _client(db, actor) -> TestClient:
@@ -105,7 +105,7 @@ def _every_release_body(db, team) -> dict:
 
 def test_a_release_of_every_field_kind_matches_its_model(db):
     """A text field's detail, a tie excluded by its field, per-field methods and agreement."""
-    from tests.integration.test_releases_fields import CAR, FIRST, SEVEN, _label_all
+    from tests.integration.releases.test_releases_fields import CAR, FIRST, SEVEN, _label_all
 
     team = build(db, annotators=2, items=2, overlap=2, schema=SEVEN)
     _label_all(db, team, [FIRST, {**FIRST, "severity": 3, "boxes": [{**CAR, "x": 60}]}])
@@ -115,7 +115,7 @@ def test_a_release_of_every_field_kind_matches_its_model(db):
 
 def test_a_release_without_a_single_choice_field_matches_its_model(db):
     """No label, no estimator, and the per-field agreement only."""
-    from tests.integration.test_releases_fields import _label_all
+    from tests.integration.releases.test_releases_fields import _label_all
 
     schema = {"fields": [{"name": "entities", "kind": "spans", "labels": ["PER", "ORG"]}]}
     team = build(db, annotators=3, items=2, overlap=3, schema=schema)
