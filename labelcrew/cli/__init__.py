@@ -1,6 +1,8 @@
 """The `labelcrew` command line.
 
-Each capability keeps its commands in its own module under `labelcrew.cli` with a
+Each capability keeps its commands in its own module under `labelcrew.cli`, named as its
+package in `services/` (review, escalations, guidelines, calibration, metrics, releases,
+teamops, importing, platform, projects, accounts; `server` for init, serve and db), with a
 `register(app, bench)` function; this module only assembles them.
 """
 
@@ -20,27 +22,32 @@ bench = typer.Typer(
 app.add_typer(bench, name="bench")
 
 from labelcrew.cli import (  # noqa: E402  (they add commands to `app` and `bench` above)
+    accounts,
     aggregate,
     agreement,
     bench_assign,
     bench_drift,
     bench_floors,
     bench_workspace,
-    core,
-    feedback,
+    calibration,
+    escalations,
+    guidelines,
     importing,
-    loops,
+    metrics,
+    platform,
+    projects,
     releases,
-    report,
+    review,
+    server,
     simulate,
     teamops,
-    users,
 )
 
 # Modules that add commands, in the order `--help` lists them. Keep one line per module.
 COMMAND_MODULES = (
-    feedback, teamops, loops, releases, aggregate, report, simulate, importing,
-    bench_assign, bench_floors, bench_drift, bench_workspace, agreement, core, users,
+    review, escalations, teamops, platform, guidelines, calibration, releases, aggregate,
+    metrics, simulate, importing, bench_assign, bench_floors, bench_drift, bench_workspace,
+    agreement, server, projects, accounts,
 )  # fmt: skip
 
 for _module in COMMAND_MODULES:

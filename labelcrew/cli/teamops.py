@@ -13,7 +13,7 @@ from rich.table import Table
 from sqlalchemy import select
 
 from labelcrew.cli.common import fail, get_db, system_actor
-from labelcrew.cli.report import report_app
+from labelcrew.cli.metrics import report_app
 from labelcrew.db.models.core import Batch, User
 from labelcrew.errors import LabelcrewError, NotFound, ValidationFailed
 from labelcrew.services.projects.projects import load_project

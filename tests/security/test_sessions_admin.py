@@ -195,13 +195,12 @@ def test_the_admin_page_deactivates_resets_and_issues_expiring_tokens(db):
 
 
 def test_the_cli_deactivates_reactivates_resets_and_lists_tokens(db, clock, monkeypatch):
+    from labelcrew.cli import accounts as cli_accounts
     from labelcrew.cli import app as cli
-    from labelcrew.cli import core, users
 
     team = build(db, annotators=1, items=1)
     ann = team.annotators[0]
-    for module in (core, users):
-        monkeypatch.setattr(module, "get_db", lambda: db)
+    monkeypatch.setattr(cli_accounts, "get_db", lambda: db)
     monkeypatch.setenv("COLUMNS", "200")
     runner = CliRunner()
     app = create_app(db=db)

@@ -144,10 +144,10 @@ EVERY_JOB = {
 def test_a_standalone_worker_runs_every_periodic_job(db, monkeypatch):
     """`labelcrew worker` builds its worker from the jobs list alone: no job depends on some
     other module having been imported first (the weekly report was once skipped that way)."""
-    from labelcrew.cli import app, loops
+    from labelcrew.cli import app, platform
 
     build(db, annotators=1, items=1)
-    monkeypatch.setattr(loops, "get_db", lambda: db)
+    monkeypatch.setattr(platform, "get_db", lambda: db)
     passed: list[str] = []
     real_run = worker.run
 
@@ -155,7 +155,7 @@ def test_a_standalone_worker_runs_every_periodic_job(db, monkeypatch):
         passed.extend(job.name for job in kwargs["jobs"])
         return real_run(db, **kwargs)
 
-    monkeypatch.setattr(loops.worker_service, "run", run)
+    monkeypatch.setattr(platform.worker_service, "run", run)
     once = CliRunner().invoke(app, ["worker", "--once"])
     assert once.exit_code == 0, once.output
     assert set(passed) == EVERY_JOB and len(passed) == len(EVERY_JOB)
@@ -181,10 +181,11 @@ def test_the_jobs_list_is_the_only_wiring():
 
 
 def test_cli_worker_once_webhook_and_calibration_commands(db, monkeypatch):
-    from labelcrew.cli import app, loops
+    from labelcrew.cli import app, calibration, guidelines, platform
 
     team = build(db, annotators=1, items=1)
-    monkeypatch.setattr(loops, "get_db", lambda: db)  # the test's database and clock
+    for module in (platform, calibration, guidelines):  # the test database and clock
+        monkeypatch.setattr(module, "get_db", lambda: db)
     runner = CliRunner()
     with Receiver() as r:
         add = ["webhook", "add", "demo", r.url, "--event", "guideline.published"]

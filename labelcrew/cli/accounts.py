@@ -1,17 +1,85 @@
-"""`labelcrew user ...` commands that end or limit access: deactivate, reactivate,
-reset-password, tokens (with expiry and last use), revoke-token. Audited as the CLI's
-administrator (`system_actor`), like every CLI change."""
+"""`labelcrew user add|list|token|deactivate|reactivate|reset-password|tokens|revoke-token`:
+accounts and API tokens. Changes are audited as the CLI's administrator (`system_actor`)."""
 
 from __future__ import annotations
 
+import os
+import sys
+
 import typer
+from rich.console import Console
 from rich.table import Table
 
 from labelcrew.cli.common import fail, get_db, system_actor
-from labelcrew.cli.core import console, user_app
 from labelcrew.errors import LabelcrewError
 from labelcrew.services.accounts import admin as account_admin
 from labelcrew.services.accounts import users as accounts
+
+console = Console()
+
+
+user_app = typer.Typer(help="User accounts and API tokens.", no_args_is_help=True)
+
+
+def password_of(value: str | None) -> str:
+    if value:
+        return value
+    env = os.environ.get("LABELCREW_PASSWORD")
+    if env:
+        return env
+    if not sys.stdin.isatty():
+        raise typer.BadParameter("give --password or set LABELCREW_PASSWORD")
+    return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+@user_app.command("add")
+def user_add(
+    username: str,
+    password: str = typer.Option(None, help="Password (or LABELCREW_PASSWORD, or a prompt)."),
+    admin: bool = typer.Option(False, help="Make the user a global administrator."),
+    display_name: str = typer.Option("", help="Name shown in the UI."),
+) -> None:
+    """Create a user account."""
+    db = get_db()
+    try:
+        user = accounts.create_user(
+            db,
+            system_actor(db),
+            username=username,
+            password=password_of(password),
+            is_admin=admin,
+            display_name=display_name,
+        )
+    except LabelcrewError as exc:
+        fail(exc)
+    console.print(f"user {user.username} created (id {user.id})")
+
+
+@user_app.command("list")
+def user_list() -> None:
+    """List user accounts."""
+    table = Table("id", "username", "name", "admin", "active")
+    for u in accounts.list_users(get_db()):
+        table.add_row(str(u.id), u.username, u.display_name, str(u.is_admin), str(u.is_active))
+    console.print(table)
+
+
+@user_app.command("token")
+def user_token(
+    username: str,
+    name: str = typer.Option("cli", help="A label for the token."),
+    expires_in_days: int = typer.Option(None, help="Days until it stops working (default never)."),
+) -> None:
+    """Issue an API token for a user (printed once)."""
+    db = get_db()
+    try:
+        user = accounts.get_user_by_name(db, username)
+        token = accounts.issue_token(
+            db, system_actor(db), user_id=user.id, name=name, expires_in_days=expires_in_days
+        )
+        console.print(token)
+    except LabelcrewError as exc:
+        fail(exc)
 
 
 def _when(value: object) -> str:
@@ -92,4 +160,5 @@ def user_revoke_token(token_id: int) -> None:
 
 
 def register(app: typer.Typer, bench: typer.Typer) -> None:
-    """The commands join `labelcrew user` (added to the app by `labelcrew.cli.core`)."""
+
+    app.add_typer(user_app, name="user")

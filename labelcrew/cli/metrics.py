@@ -1,4 +1,4 @@
-"""`labelcrew report metrics|weekly|publish-weekly` and `labelcrew bench metrics`."""
+"""`labelcrew report metrics|weekly|publish-weekly` and `labelcrew bench metrics`: metrics and the weekly snapshot."""
 
 from __future__ import annotations
 
