@@ -6,6 +6,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from labelcrew.api.schemas import Out
+from labelcrew.api.schemas.review import ReviewStatsOut
 
 
 class MetricsTimeSummary(Out):
@@ -120,52 +121,6 @@ class MetricsParetoRow(Out):
     cumulative: float | None
 
 
-class MetricsReviewTally(Out):
-    """Review verdicts over some reviews: counts, correction rate and error tags."""
-
-    reviews: int
-    accepted: int
-    corrected: int
-    rejected: int
-    correction_rate: float | None
-    tags: dict[str, int]
-
-
-class MetricsReviewAnnotatorRow(MetricsReviewTally):
-    """Review verdicts on one annotator's labels."""
-
-    annotator_id: int
-    username: str
-
-
-class MetricsReviewLabelRow(MetricsReviewTally):
-    """Review verdicts on labels of one primary-field value ("" without such a field)."""
-
-    label: str
-
-
-class MetricsReviewRuleRow(MetricsReviewTally):
-    """Review verdicts of reviews that cite one guideline rule."""
-
-    rule: str
-
-
-class MetricsReviewStats(MetricsReviewTally):
-    """Review figures of the period: totals, error counts for Pareto charts, and tables per
-    annotator, per label and per rule."""
-
-    project_id: int
-    since: str | None
-    until: str | None
-    by_tag: dict[str, int]
-    by_rule: dict[str, int]
-    by_label: dict[str, int]
-    by_member: dict[str, int]
-    per_annotator: list[MetricsReviewAnnotatorRow]
-    per_label: list[MetricsReviewLabelRow]
-    per_rule: list[MetricsReviewRuleRow]
-
-
 class MetricsPareto(Out):
     """Pareto tables of errors by tag, rule, label and member."""
 
@@ -179,7 +134,7 @@ class MetricsReview(Out):
     """Figures from the review capability: its stats, the correction rate, Pareto tables."""
 
     available: bool
-    stats: MetricsReviewStats
+    stats: ReviewStatsOut  # the review capability's own figures (api/schemas/review.py)
     correction_rate: float | None
     pareto: MetricsPareto
 
