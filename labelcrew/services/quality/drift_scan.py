@@ -9,7 +9,9 @@ Keys are annotation ids: a gold answer counts from its own annotation, a check f
 annotation that completed it. The one-coin model takes the others' accuracy from the project's
 pooled gold answers, and the chart's design the project's checks per gold answer.
 
-Runs inside the caller's unit of work (``quality.scan_drift``); it raises alerts, never commits.
+`find` reruns the charts from what a (read-only) unit of work reads and `raise_found` writes
+the alerts in a short one after it (``quality.scan_drift``), so on SQLite no submit waits on
+the write lock while the whole history is recomputed; `scan` does both in one unit of work.
 """
 
 from __future__ import annotations
@@ -141,6 +143,42 @@ def member_streams(
     return team
 
 
+Found = list[tuple[str, str, Any]]  # ("accuracy", member, DriftAlarm) | ("shift", member, Alert)
+
+
+def find(
+    uow: UnitOfWork,
+    project_id: int,
+    field_name: str | None,
+    categories: list[str],
+    *,
+    shift_window: int = 200,
+) -> Found:
+    """Both drift tests of every member, computed from what `uow` reads; raises nothing, so a
+    read-only unit of work will do (no write lock held while the charts rerun). Without a
+    field (no single-choice field in the schema) the gold chart alone."""
+    if field_name is None:
+        return accuracy_alarms(member_streams(uow, project_id, [], [], ""))
+    labels = measured_labels(uow, project_id, field_name, categories)
+    team = member_streams(uow, project_id, categories, labels, field_name)
+    return accuracy_alarms(team) + shift_alarms(
+        field_name, categories, labels, shift_window=shift_window
+    )
+
+
+def raise_found(uow: UnitOfWork, project_id: int, found: Found) -> list[dict[str, Any]]:
+    """Raise (or refresh) the alert of each finding; a short write, after `find`."""
+    raised = []
+    for kind, member, alarm in found:
+        if kind == "accuracy":
+            out = raise_member_alert(uow, project_id, member, alarm)
+        else:
+            out = raise_shift_alert(uow, project_id, member, alarm)
+        if out is not None:
+            raised.append(out)
+    return raised
+
+
 def scan(
     uow: UnitOfWork,
     project_id: int,
@@ -149,24 +187,18 @@ def scan(
     *,
     shift_window: int = 200,
 ) -> list[dict[str, Any]]:
-    """Both drift tests of every member; returns the alerts raised (or refreshed)."""
-    labels = measured_labels(uow, project_id, field_name, categories)
-    team = member_streams(uow, project_id, categories, labels, field_name)
-    return scan_accuracy(uow, project_id, team) + scan_label_shift(
-        uow, project_id, field_name, categories, labels, shift_window=shift_window
-    )
+    """Both drift tests of every member in one unit of work; returns the alerts raised."""
+    found = find(uow, project_id, field_name, categories, shift_window=shift_window)
+    return raise_found(uow, project_id, found)
 
 
-def scan_accuracy(uow: UnitOfWork, project_id: int, team: TeamStreams) -> list[dict[str, Any]]:
-    """Rerun every member's chart and raise an ``accuracy_drop`` alert for the latest alarm of
-    each member whose history has one."""
-    found = []
+def accuracy_alarms(team: TeamStreams) -> Found:
+    """The latest alarm of each member whose drift chart has one."""
+    found: Found = []
     for member in sorted(team.streams):
         alarms = drift.detect_member_drift(team.streams[member], peers=team.peers)
         if alarms:
-            raised = raise_member_alert(uow, project_id, member, alarms[-1])
-            if raised is not None:
-                found.append(raised)
+            found.append(("accuracy", member, alarms[-1]))
     return found
 
 
@@ -261,19 +293,13 @@ def raise_shift_alert(
     return _raise(uow, project_id, member, alert.kind, message, evidence)
 
 
-def scan_label_shift(
-    uow: UnitOfWork,
-    project_id: int,
-    field_name: str,
-    categories: list[str],
-    labels: list[Any],
-    *,
-    shift_window: int = 200,
-) -> list[dict[str, Any]]:
+def shift_alarms(
+    field_name: str, categories: list[str], labels: list[Any], *, shift_window: int = 200
+) -> Found:
     """Chi-square test of each member's latest ``shift_window`` labels against the rest of the
     team's labels in the same period (``labels`` from :func:`measured_labels`)."""
     labels = labels[-shift_window * 10 :]
-    found = []
+    found: Found = []
     for member in sorted({r.username for r in labels}):
         mine = [r for r in labels if r.username == member][-shift_window:]
         since = mine[0].id
@@ -289,7 +315,5 @@ def scan_label_shift(
             item_ids=[r.item_id for r in mine],
         )
         if alert is not None:
-            raised = raise_shift_alert(uow, project_id, member, alert)
-            if raised is not None:
-                found.append(raised)
+            found.append(("shift", member, alert))
     return found

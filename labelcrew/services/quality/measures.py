@@ -55,68 +55,77 @@ def _primary_or_none(uow: UnitOfWork, project: Project) -> str | None:
 def measure_agreement(db: Database, project_id: int, *, record: bool = True) -> dict[str, Any]:
     """Every agreement figure on the overlap items. With `record`, keeps a snapshot for the
     trend and raises an alert when alpha crosses a threshold downwards (e.g. acceptable ->
-    warning) or sits below the warning level."""
-    with db.uow(read_only=not record) as uow:
+    warning) or sits below the warning level. The figures are computed in a read-only unit of
+    work; only the snapshot and the alert are written, in a short one after it."""
+    with db.uow(read_only=True) as uow:
         project = load_project(uow, project_id)
         field, _ = primary_field_of(uow, project)
         rows = [
             r for r in drift_scan.live_labels(uow, project.id) if r.value.get(field) is not None
         ]
         thresholds = thresholds_of(project)
-        if not rows:
-            summary: dict[str, Any] = {"field": field, "counts": {"ratings": 0}}
+    if not rows:
+        return {"field": field, "counts": {"ratings": 0}}
+    summary = summarize(
+        [r.item_id for r in rows],
+        [r.username for r in rows],
+        [r.value[field] for r in rows],
+        thresholds=thresholds,
+    )
+    summary["field"] = field
+    if record:
+        with db.uow() as uow:
+            _record_alpha(uow, project_id, field, summary, thresholds)
             uow.commit()
-            return summary
-        summary = summarize(
-            [r.item_id for r in rows],
-            [r.username for r in rows],
-            [r.value[field] for r in rows],
-            thresholds=thresholds,
+    return summary
+
+
+def _record_alpha(
+    uow: UnitOfWork,
+    project_id: int,
+    field: str,
+    summary: dict[str, Any],
+    thresholds: AgreementThresholds,
+) -> None:
+    alpha = summary["alpha"]["nominal"]
+    previous = uow.session.scalar(
+        select(QualitySnapshot.value)
+        .where(QualitySnapshot.project_id == project_id, QualitySnapshot.metric == "alpha")
+        .order_by(QualitySnapshot.at.desc(), QualitySnapshot.id.desc())
+        .limit(1)
+    )
+    uow.session.add(
+        QualitySnapshot(
+            project_id=project_id,
+            metric="alpha",
+            subject="project",
+            value=alpha,
+            n=int(summary["counts"]["ratings"]),
+            at=uow.now,
+            details={
+                "percent_agreement": summary["percent_agreement"],
+                "fleiss_kappa": summary["fleiss_kappa"],
+            },
         )
-        summary["field"] = field
-        alpha = summary["alpha"]["nominal"]
-        if not record:
-            return summary
-        previous = uow.session.scalar(
-            select(QualitySnapshot.value)
-            .where(QualitySnapshot.project_id == project.id, QualitySnapshot.metric == "alpha")
-            .order_by(QualitySnapshot.at.desc(), QualitySnapshot.id.desc())
-            .limit(1)
+    )
+    moved = crossing(previous, alpha, thresholds) if previous is not None else None
+    level = thresholds.classify_or_none(alpha)
+    if (moved is not None and moved.direction == "down") or level == "warning":
+        raise_alert(
+            uow,
+            project_id=project_id,
+            kind="agreement",
+            subject="project",
+            severity="warning",
+            message=f"Krippendorff's alpha on {field} is {alpha:.3f} "
+            f"({level}; warning below {thresholds.warning})",
+            evidence={
+                "alpha": alpha,
+                "previous": previous,
+                "level": level,
+                "ratings": summary["counts"]["ratings"],
+            },
         )
-        uow.session.add(
-            QualitySnapshot(
-                project_id=project.id,
-                metric="alpha",
-                subject="project",
-                value=alpha,
-                n=int(summary["counts"]["ratings"]),
-                at=uow.now,
-                details={
-                    "percent_agreement": summary["percent_agreement"],
-                    "fleiss_kappa": summary["fleiss_kappa"],
-                },
-            )
-        )
-        moved = crossing(previous, alpha, thresholds) if previous is not None else None
-        level = thresholds.classify_or_none(alpha)
-        if (moved is not None and moved.direction == "down") or level == "warning":
-            raise_alert(
-                uow,
-                project_id=project.id,
-                kind="agreement",
-                subject="project",
-                severity="warning",
-                message=f"Krippendorff's alpha on {field} is {alpha:.3f} "
-                f"({level}; warning below {thresholds.warning})",
-                evidence={
-                    "alpha": alpha,
-                    "previous": previous,
-                    "level": level,
-                    "ratings": summary["counts"]["ratings"],
-                },
-            )
-        uow.commit()
-        return summary
 
 
 def agreement_trend(db: Database, project_id: int) -> list[dict[str, Any]]:
@@ -198,15 +207,14 @@ def scan_drift(db: Database, project_id: int, *, shift_window: int = 200) -> lis
     member on gold correctness and agreement with the other annotators together, against the
     member's own baseline; and a chi-square test of the member's latest labels against the rest
     of the team's in the same period (:mod:`.drift_scan`)."""
-    with db.uow() as uow:
+    with db.uow(read_only=True) as uow:  # the charts rerun without holding the write lock
         project = load_project(uow, project_id)
-        if _primary_or_none(uow, project) is None:
-            # No single-choice field: the gold chart alone (gold answers score every field
-            # they set); agreement checks and label shift need categories.
-            team = drift_scan.member_streams(uow, project.id, [], [], "")
-            found = drift_scan.scan_accuracy(uow, project.id, team)
-        else:
-            field, categories = primary_field_of(uow, project)
-            found = drift_scan.scan(uow, project.id, field, categories, shift_window=shift_window)
+        field = _primary_or_none(uow, project)
+        categories = primary_field_of(uow, project)[1] if field else []
+        # No single-choice field: the gold chart alone (a gold answer scores every field it
+        # sets); agreement checks and label shift need categories.
+        found = drift_scan.find(uow, project.id, field, categories, shift_window=shift_window)
+    with db.uow() as uow:
+        raised = drift_scan.raise_found(uow, project_id, found)
         uow.commit()
-    return found
+    return raised
