@@ -16,7 +16,7 @@ the write lock while the whole history is recomputed; `scan` does both in one un
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +25,9 @@ from sqlalchemy import select
 
 from labelcrew.db.models.core import Annotation, Item, User
 from labelcrew.domain.quality.drift import tests as drift
+from labelcrew.domain.quality.effort import describe as describe_effort
 from labelcrew.services.quality.alerts import raise_alert, was_resolved
+from labelcrew.services.quality.effort_evidence import effort_of
 from labelcrew.services.uow import UnitOfWork
 
 EVIDENCE_ITEMS = 50  # item ids kept per stream in an alert's evidence
@@ -166,14 +168,21 @@ def find(
     )
 
 
-def raise_found(uow: UnitOfWork, project_id: int, found: Found) -> list[dict[str, Any]]:
-    """Raise (or refresh) the alert of each finding; a short write, after `find`."""
+def raise_found(
+    uow: UnitOfWork,
+    project_id: int,
+    found: Found,
+    effort: Mapping[str, dict[str, Any]] | None = None,
+) -> list[dict[str, Any]]:
+    """Raise (or refresh) the alert of each finding, with the member's effort evidence
+    (`effort_evidence.effort_of`); a short write, after `find`."""
     raised = []
     for kind, member, alarm in found:
+        signals = (effort or {}).get(member)
         if kind == "accuracy":
-            out = raise_member_alert(uow, project_id, member, alarm)
+            out = raise_member_alert(uow, project_id, member, alarm, signals)
         else:
-            out = raise_shift_alert(uow, project_id, member, alarm)
+            out = raise_shift_alert(uow, project_id, member, alarm, signals)
         if out is not None:
             raised.append(out)
     return raised
@@ -189,7 +198,8 @@ def scan(
 ) -> list[dict[str, Any]]:
     """Both drift tests of every member in one unit of work; returns the alerts raised."""
     found = find(uow, project_id, field_name, categories, shift_window=shift_window)
-    return raise_found(uow, project_id, found)
+    effort = effort_of(uow, project_id, {member for _, member, _ in found}, field_name)
+    return raise_found(uow, project_id, found, effort)
 
 
 def accuracy_alarms(team: TeamStreams) -> Found:
@@ -235,7 +245,11 @@ WHAT = {
 
 
 def raise_member_alert(
-    uow: UnitOfWork, project_id: int, member: str, alarm: drift.DriftAlarm
+    uow: UnitOfWork,
+    project_id: int,
+    member: str,
+    alarm: drift.DriftAlarm,
+    effort: dict[str, Any] | None = None,
 ) -> dict[str, Any] | None:
     """Raise (or refresh) the member's drift alert; None when a lead resolved this alarm."""
     alert = alarm.alert
@@ -256,7 +270,19 @@ def raise_member_alert(
     message = f"{member}'s accuracy looks lower since annotation {alarm.start_at}: " + "; ".join(
         parts
     )
+    message, evidence = _with_effort(message, evidence, effort)
     return _raise(uow, project_id, member, alert.kind, message, evidence)
+
+
+def _with_effort(
+    message: str, evidence: dict[str, Any], effort: dict[str, Any] | None
+) -> tuple[str, dict[str, Any]]:
+    """The effort signals as evidence, and in the message when one fired (rushing or
+    straight-lining points at attention, not at a knowledge gap)."""
+    if not effort:
+        return message, evidence
+    fired = describe_effort(effort)
+    return (f"{message}. Also: {fired}" if fired else message), {**evidence, "effort": effort}
 
 
 def _raise(
@@ -279,7 +305,11 @@ def _raise(
 
 
 def raise_shift_alert(
-    uow: UnitOfWork, project_id: int, member: str, alert: drift.Alert
+    uow: UnitOfWork,
+    project_id: int,
+    member: str,
+    alert: drift.Alert,
+    effort: dict[str, Any] | None = None,
 ) -> dict[str, Any] | None:
     """Raise (or refresh) the member's label-shift alert; None when a lead resolved it."""
     subject = f"member:{member}"
@@ -290,6 +320,7 @@ def raise_shift_alert(
     message = (
         f"{member}'s label distribution differs from the team's (chi-square {alert.statistic:.1f})"
     )
+    message, evidence = _with_effort(message, evidence, effort)
     return _raise(uow, project_id, member, alert.kind, message, evidence)
 
 

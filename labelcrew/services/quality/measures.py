@@ -21,6 +21,7 @@ from labelcrew.services.projects.projects import load_project
 from labelcrew.services.projects.schemas import schema_for
 from labelcrew.services.quality import drift_scan
 from labelcrew.services.quality.alerts import raise_alert
+from labelcrew.services.quality.effort_evidence import effort_of
 from labelcrew.services.uow import Database, UnitOfWork
 
 
@@ -214,7 +215,8 @@ def scan_drift(db: Database, project_id: int, *, shift_window: int = 200) -> lis
         # No single-choice field: the gold chart alone (a gold answer scores every field it
         # sets); agreement checks and label shift need categories.
         found = drift_scan.find(uow, project.id, field, categories, shift_window=shift_window)
+        effort = effort_of(uow, project.id, {member for _, member, _ in found}, field)
     with db.uow() as uow:
-        raised = drift_scan.raise_found(uow, project_id, found)
+        raised = drift_scan.raise_found(uow, project_id, found, effort)
         uow.commit()
     return raised

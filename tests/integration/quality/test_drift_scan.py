@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from labelcrew.db.models.core import Annotation, GoldAnswer, Item
 from labelcrew.services.quality import alerts
@@ -129,3 +129,29 @@ def test_a_resolved_drift_alert_is_not_reopened_by_the_next_scan_of_the_same_his
     assert alerts.list_alerts(db, team.project_id, kind="accuracy_drop") == []
     resolved = alerts.list_alerts(db, team.project_id, state="resolved", kind="accuracy_drop")
     assert [a["id"] for a in resolved] == [open_alert["id"]]
+
+
+def test_a_drift_alert_carries_effort_evidence_and_names_rushing(db):
+    """The drifter also starts rushing (1 s per item on their latest labels, against the team's
+    8 s and their own earlier 8 s): the alert says so (issue 21, part 8)."""
+    team = build(db, annotators=5, items=0)
+    _store(db, team.project_id, _simulated_work(team, np.random.default_rng(31)))
+    drifter = team.annotators[4].user_id
+    with db.uow() as uow:
+        uow.session.execute(update(Annotation).values(duration_ms=8000))
+        latest = uow.session.scalars(
+            select(Annotation.id)
+            .join(Item, Item.id == Annotation.item_id)
+            .where(Annotation.annotator_id == drifter, Item.is_gold.is_(False))
+            .order_by(Annotation.id.desc())
+            .limit(200)
+        ).all()
+        uow.session.execute(
+            update(Annotation).where(Annotation.id.in_(latest)).values(duration_ms=1000)
+        )
+        uow.commit()
+    (found,) = [d for d in quality.scan_drift(db, team.project_id) if d["kind"] == "accuracy_drop"]
+    effort = found["evidence"]["effort"]
+    assert effort["speed"]["fast"] and effort["speed"]["team_median_ms"] == 8000
+    assert effort["run"]["straight_lining"] is False
+    assert "1.0 s per item against the team's 8.0 s" in found["message"]
