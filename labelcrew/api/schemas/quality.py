@@ -165,10 +165,12 @@ class GoldSupplyOut(Out):
 
 
 class DriftAlertRaised(Out):
-    """A drift alert a scan raised or refreshed for one member."""
+    """A drift alert a scan raised or refreshed for one member (`subject` on class-confusion
+    alerts: `member:<name>:<true class>-><given class>`)."""
 
     member: str
     kind: str
+    subject: str | None = None
     message: str
     evidence: dict[str, Any]
 

@@ -12,6 +12,7 @@ window. Runs inside the caller's unit of work; never commits.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -109,13 +110,19 @@ def _message(f: dict[str, Any]) -> str:
 
 
 def raise_confusion_alerts(
-    uow: UnitOfWork, project_id: int, findings: list[dict[str, Any]]
+    uow: UnitOfWork,
+    project_id: int,
+    findings: list[dict[str, Any]],
+    effort: Mapping[str, dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
     """Raise (or refresh) a ``confusion_drift`` alert per finding, subject
     ``member:{name}:{true}->{given}``; a finding whose window a lead already resolved is
-    skipped. Returns the alerts raised: member, kind, subject, message and evidence."""
+    skipped. `effort` (member -> `effort_evidence.effort_of` signals) joins the evidence.
+    Returns the alerts raised: member, kind, subject, message and evidence."""
     raised = []
     for finding in findings:
+        signals = (effort or {}).get(finding["member"])
+        finding = {**finding, "effort": signals} if signals else finding
         subject = f"member:{finding['member']}:{finding['true_class']}->{finding['given_class']}"
         window = finding["window"]
         if was_resolved(

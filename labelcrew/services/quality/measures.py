@@ -21,6 +21,7 @@ from labelcrew.services.projects.projects import load_project
 from labelcrew.services.projects.schemas import schema_for
 from labelcrew.services.quality import drift_scan
 from labelcrew.services.quality.alerts import raise_alert
+from labelcrew.services.quality.confusion_scan import confusion_findings, raise_confusion_alerts
 from labelcrew.services.quality.effort_evidence import effort_of
 from labelcrew.services.uow import Database, UnitOfWork
 
@@ -206,8 +207,10 @@ def gold_report(db: Database, project_id: int, *, window: int | None = 50) -> di
 def scan_drift(db: Database, project_id: int, *, shift_window: int = 200) -> list[dict[str, Any]]:
     """Re-run the drift tests over every member's stored history and raise alerts: a CUSUM per
     member on gold correctness and agreement with the other annotators together, against the
-    member's own baseline; and a chi-square test of the member's latest labels against the rest
-    of the team's in the same period (:mod:`.drift_scan`)."""
+    member's own baseline; a chi-square test of the member's latest labels against the rest
+    of the team's in the same period (:mod:`.drift_scan`); and a CUSUM per (true class, given
+    class) of the member's gold answers (:mod:`.confusion_scan`). Alerts carry the member's
+    effort evidence (:mod:`.effort_evidence`)."""
     with db.uow(read_only=True) as uow:  # the charts rerun without holding the write lock
         project = load_project(uow, project_id)
         field = _primary_or_none(uow, project)
@@ -215,8 +218,11 @@ def scan_drift(db: Database, project_id: int, *, shift_window: int = 200) -> lis
         # No single-choice field: the gold chart alone (a gold answer scores every field it
         # sets); agreement checks and label shift need categories.
         found = drift_scan.find(uow, project.id, field, categories, shift_window=shift_window)
-        effort = effort_of(uow, project.id, {member for _, member, _ in found}, field)
+        confused = confusion_findings(uow, project.id)  # per class: one class given for another
+        members = {member for _, member, _ in found} | {c["member"] for c in confused}
+        effort = effort_of(uow, project.id, members, field)
     with db.uow() as uow:
         raised = drift_scan.raise_found(uow, project_id, found, effort)
+        raised += raise_confusion_alerts(uow, project_id, confused, effort)
         uow.commit()
     return raised

@@ -5,9 +5,12 @@ stays resolved, and a project without a single-choice field has no findings."""
 from __future__ import annotations
 
 import numpy as np
+from fastapi.testclient import TestClient
 from sqlalchemy import insert, select
 
+from labelcrew.app import create_app
 from labelcrew.db.models.core import Annotation, GoldAnswer, Item
+from labelcrew.services.accounts import users as accounts
 from labelcrew.services.quality import alerts
 from labelcrew.services.quality.confusion_scan import confusion_findings, raise_confusion_alerts
 from tests.integration.team import SCHEMA, build
@@ -137,3 +140,20 @@ def test_a_project_without_a_single_choice_field_has_no_findings(db):
     with db.uow() as uow:
         assert confusion_findings(uow, team.project_id) == []
         assert raise_confusion_alerts(uow, team.project_id, []) == []
+
+
+def test_the_quality_scan_raises_the_confusion_alert_over_http(db):
+    """Wired into the scan (`POST .../quality/scan`, and the hourly job): the confused member's
+    alert comes back with its subject naming the pair."""
+    team = build(db, annotators=3, items=0)
+    _store(db, team.project_id, _work(team, np.random.default_rng(5)))
+    client = TestClient(create_app(db=db))
+    token = accounts.issue_token(db, None, user_id=team.lead.user_id)
+    auth = {"Authorization": f"Bearer {token}"}
+    out = client.post(f"/api/v1/projects/{team.project_id}/quality/scan", headers=auth)
+    assert out.status_code == 200, out.text
+    confused = [d for d in out.json()["drift"] if d["kind"] == "confusion_drift"]
+    assert [d["subject"] for d in confused] == ["member:ann2:neutral->negative"]
+    assert "now labels neutral as negative" in confused[0]["message"]
+    stored = alerts.list_alerts(db, team.project_id, kind="confusion_drift")
+    assert [a["subject"] for a in stored] == ["member:ann2:neutral->negative"]
