@@ -48,6 +48,29 @@ def was_resolved(
     return any(list((e or {}).get("window") or []) == list(window) for e in resolved)
 
 
+def resolved_overlap(
+    uow: UnitOfWork, *, project_id: int, kind: str, subject: str, window: list[int]
+) -> bool:
+    """Whether a lead resolved an alarm whose window of annotation ids overlaps this one: for
+    tests over a sliding window of a member's latest labels (label shift), where the next scan
+    sees much the same labels in a window shifted by a few ids. A later alarm on labels all
+    given after the resolved window is raised as usual."""
+    resolved = uow.session.scalars(
+        select(Alert.evidence).where(
+            Alert.project_id == project_id,
+            Alert.kind == kind,
+            Alert.subject == subject,
+            Alert.state == "resolved",
+        )
+    )
+    start = window[0]
+    for evidence in resolved:
+        old = list((evidence or {}).get("window") or [])
+        if len(old) == 2 and old[1] >= start:
+            return True
+    return False
+
+
 def raise_alert(
     uow: UnitOfWork,
     *,

@@ -17,7 +17,7 @@ the write lock while the whole history is recomputed; `scan` does both in one un
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -26,7 +26,7 @@ from sqlalchemy import select
 from labelcrew.db.models.core import Annotation, Item, User
 from labelcrew.domain.quality.drift import tests as drift
 from labelcrew.domain.quality.effort import describe as describe_effort
-from labelcrew.services.quality.alerts import raise_alert, was_resolved
+from labelcrew.services.quality.alerts import raise_alert, resolved_overlap, was_resolved
 from labelcrew.services.quality.effort_evidence import effort_of
 from labelcrew.services.uow import UnitOfWork
 
@@ -311,10 +311,13 @@ def raise_shift_alert(
     alert: drift.Alert,
     effort: dict[str, Any] | None = None,
 ) -> dict[str, Any] | None:
-    """Raise (or refresh) the member's label-shift alert; None when a lead resolved it."""
+    """Raise (or refresh) the member's label-shift alert; None when a lead resolved an alarm
+    on overlapping labels (`alert.start`/`end` are annotation ids, see `shift_alarms`)."""
     subject = f"member:{member}"
     window = [alert.start, alert.end]
-    if was_resolved(uow, project_id=project_id, kind=alert.kind, subject=subject, window=window):
+    if resolved_overlap(
+        uow, project_id=project_id, kind=alert.kind, subject=subject, window=window
+    ):
         return None
     evidence = _alert_evidence(alert, window)
     message = (
@@ -346,5 +349,7 @@ def shift_alarms(
             item_ids=[r.item_id for r in mine],
         )
         if alert is not None:
-            found.append(("shift", member, alert))
+            # the window as annotation ids, not positions in it: positions are always
+            # 0..n-1, so a resolved alarm would match every later one of the member
+            found.append(("shift", member, replace(alert, start=mine[0].id, end=mine[-1].id)))
     return found

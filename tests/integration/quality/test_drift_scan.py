@@ -41,19 +41,18 @@ def _store(db, pid: int, labels: list[tuple[str, int, int, int | None]]) -> None
             ],
         )
         ids = {key: id_ for key, id_ in uow.session.execute(select(Item.external_id, Item.id))}
-        uow.session.execute(
-            insert(GoldAnswer),
-            [
-                {
-                    "item_id": ids[key],
-                    "value": {"sentiment": OPTIONS[gold]},
-                    "rule_number": "1.1",
-                    "created_at": uow.now,
-                }
-                for key, gold in gold_of.items()
-                if gold is not None
-            ],
-        )
+        answers = [
+            {
+                "item_id": ids[key],
+                "value": {"sentiment": OPTIONS[gold]},
+                "rule_number": "1.1",
+                "created_at": uow.now,
+            }
+            for key, gold in gold_of.items()
+            if gold is not None
+        ]
+        if answers:
+            uow.session.execute(insert(GoldAnswer), answers)
         for key, who, label, gold in labels:  # one by one: annotation ids follow the order
             uow.session.execute(
                 insert(Annotation).values(
@@ -155,3 +154,37 @@ def test_a_drift_alert_carries_effort_evidence_and_names_rushing(db):
     assert effort["speed"]["fast"] and effort["speed"]["team_median_ms"] == 8000
     assert effort["run"]["straight_lining"] is False
     assert "1.0 s per item against the team's 8.0 s" in found["message"]
+
+
+def _shifted_work(team, rounds: int, start: int) -> list[tuple[str, int, int, int | None]]:
+    """ann0 always answers class 0; the others spread over the three classes."""
+    labels = []
+    for r in range(start, start + rounds):
+        for k, member in enumerate(team.annotators):
+            labels.append((f"s{r}-{k}", member.user_id, 0 if k == 0 else (r + k) % 3, None))
+    return labels
+
+
+def _ann0_shift(found: list[dict]) -> list[dict]:
+    return [d for d in found if d["kind"] == "label_shift" and d["member"] == "ann0"]
+
+
+def test_a_resolved_label_shift_stays_resolved_until_all_new_labels_shift_again(db):
+    """Issue 21, part 7: the window is annotation ids, so a resolved label-shift alert no longer
+    silences the member for good (positions 0..n-1 matched every later alarm), and the next
+    scan's window, shifted by a few labels, does not reopen it either."""
+    team = build(db, annotators=3, items=0)
+    pid = team.project_id
+    _store(db, pid, _shifted_work(team, 250, 0))
+    (shift,) = _ann0_shift(quality.scan_drift(db, pid))
+    start, end = shift["evidence"]["window"]  # annotation ids of its latest 200 labels
+    assert 100 < start < end and end >= 700
+    (stored,) = [
+        a for a in alerts.list_alerts(db, pid, kind="label_shift") if a["subject"] == "member:ann0"
+    ]
+    alerts.resolve_alert(db, team.lead, pid, stored["id"])
+    _store(db, pid, _shifted_work(team, 20, 250))  # the same shift, a few labels later
+    assert _ann0_shift(quality.scan_drift(db, pid)) == []
+    _store(db, pid, _shifted_work(team, 250, 270))  # all of the latest 200 are new
+    (again,) = _ann0_shift(quality.scan_drift(db, pid))
+    assert again["evidence"]["window"][0] > stored["evidence"]["window"][1]
