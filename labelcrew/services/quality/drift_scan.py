@@ -331,19 +331,21 @@ def shift_alarms(
     field_name: str, categories: list[str], labels: list[Any], *, shift_window: int = 200
 ) -> Found:
     """Chi-square test of each member's latest ``shift_window`` labels against the rest of the
-    team's labels in the same period (``labels`` from :func:`measured_labels`)."""
-    labels = labels[-shift_window * 10 :]
+    team's labels in the same period (``labels`` from :func:`measured_labels`, oldest first).
+    Each member's own latest labels, however many others labelled since: a window cut from the
+    project's latest labels gave a member of a large team a fraction of it."""
+    code = {c: k for k, c in enumerate(categories)}
+    ids = np.array([r.id for r in labels], dtype=np.int64)
+    by_member: dict[str, list[Any]] = {}
+    for r in labels:
+        by_member.setdefault(r.username, []).append(r)
     found: Found = []
-    for member in sorted({r.username for r in labels}):
-        mine = [r for r in labels if r.username == member][-shift_window:]
-        since = mine[0].id
-        team = [
-            categories.index(r.value[field_name])
-            for r in labels
-            if r.username != member and r.id >= since
-        ]
+    for member in sorted(by_member):
+        mine = by_member[member][-shift_window:]
+        since = int(np.searchsorted(ids, mine[0].id))  # labels are in id order
+        team = [code[r.value[field_name]] for r in labels[since:] if r.username != member]
         _, alert = drift.label_shift(
-            [categories.index(r.value[field_name]) for r in mine],
+            [code[r.value[field_name]] for r in mine],
             team,
             len(categories),
             item_ids=[r.item_id for r in mine],

@@ -188,3 +188,23 @@ def test_a_resolved_label_shift_stays_resolved_until_all_new_labels_shift_again(
     _store(db, pid, _shifted_work(team, 250, 270))  # all of the latest 200 are new
     (again,) = _ann0_shift(quality.scan_drift(db, pid))
     assert again["evidence"]["window"][0] > stored["evidence"]["window"][1]
+
+
+def test_the_label_shift_test_sees_each_members_full_window_in_a_large_team(db):
+    """30 members: the test reads each member's own latest 200 labels, not a share of the
+    project's latest 2,000 (issue 21, part 7: members saw 47-100 of their 200)."""
+    team = build(db, annotators=30, items=0)
+    labels = []
+    for r in range(210):
+        for k, member in enumerate(team.annotators):
+            labels.append((f"t{r}-{k}", member.user_id, 0 if k == 0 else (r * 7 + k) % 3, None))
+    _store(db, team.project_id, labels)
+    (shift,) = _ann0_shift(quality.scan_drift(db, team.project_id))
+    assert len(shift["evidence"]["items"]) <= 200
+    start, end = shift["evidence"]["window"]
+    with db.uow(read_only=True) as uow:
+        ann0 = team.annotators[0].user_id
+        own = uow.session.scalars(
+            select(Annotation.id).where(Annotation.annotator_id == ann0).order_by(Annotation.id)
+        ).all()
+    assert (start, end) == (own[-200], own[-1])
