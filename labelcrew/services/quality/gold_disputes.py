@@ -32,7 +32,7 @@ from labelcrew.domain.quality.gold_disputes import (
 from labelcrew.services.projects.projects import load_project
 from labelcrew.services.projects.schemas import schema_for
 from labelcrew.services.quality.alerts import raise_alert, was_resolved
-from labelcrew.services.uow import UnitOfWork
+from labelcrew.services.uow import Database, UnitOfWork
 
 GOLD_DISPUTED = "gold_disputed"
 SUBJECT_PREFIX = "item:"
@@ -209,3 +209,13 @@ def disputed_item_ids(uow: UnitOfWork, project_id: int) -> set[int]:
         for s in subjects
         if s.startswith(SUBJECT_PREFIX) and s.removeprefix(SUBJECT_PREFIX).isdigit()
     }
+
+
+def flag(db: Database, project_id: int) -> list[dict[str, Any]]:
+    """The hourly scan's step: find the disputes (read-only), then raise their alerts."""
+    with db.uow(read_only=True) as uow:
+        disputes = disputed_gold(uow, project_id)
+    with db.uow() as uow:
+        raised = flag_disputed_gold(uow, project_id, disputes)
+        uow.commit()
+    return raised

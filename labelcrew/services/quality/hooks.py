@@ -4,7 +4,9 @@
   (fixed overlap, or dynamic overlap while any required field is below the target confidence,
   `domain.work.overlap_fields`).
 - `after_gold_answer`: the membership rules look at the member's recent gold answers and may
-  move them (probation -> active, -> paused); every move is audited with its evidence.
+  move them (probation -> active, -> paused); every move is audited with its evidence. Answers
+  on gold items under an open dispute (`gold_disputes`) are left out: a gold answer the crowd
+  or a reviewer contests judges no one until the guideline owner settles it.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from labelcrew.domain.schema.label_schema import LabelSchema
 from labelcrew.domain.work.overlap import DynamicOverlap
 from labelcrew.domain.work.overlap_fields import fields_below_target
 from labelcrew.services.platform.events import audit, emit
+from labelcrew.services.quality.gold_disputes import disputed_item_ids
 from labelcrew.services.uow import UnitOfWork
 from labelcrew.services.work.rows import ItemRow, MemberRow, ProjectRow
 
@@ -72,6 +75,9 @@ def after_gold_answer(uow: UnitOfWork, project: ProjectRow, member: MemberRow) -
     )
     if member.status_since is not None:
         query = query.where(Annotation.created_at >= member.status_since)
+    disputed = disputed_item_ids(uow, project.id)  # a gold answer under dispute judges no one
+    if disputed:
+        query = query.where(Annotation.item_id.not_in(disputed))
     if member.status == "onboarding":
         size = int(project.settings.get("qualification_size", QUALIFICATION_SIZE))
         window = size

@@ -10,7 +10,9 @@ from sqlalchemy import insert, select
 
 from labelcrew.db.models.core import Annotation, GoldAnswer, Item
 from labelcrew.db.models.feedback import Review
-from labelcrew.services.quality import alerts
+from labelcrew.services.platform.jobs import scan_quality
+from labelcrew.services.quality import alerts, drift_scan
+from labelcrew.services.quality import measures as quality
 from labelcrew.services.quality.gold_disputes import (
     GOLD_DISPUTED,
     disputed_gold,
@@ -205,3 +207,23 @@ def test_superseded_answers_do_not_count(db):
         uow.commit()
     found, _ = _scan(db, pid)
     assert [d["external_id"] for d in found] == ["x19"]
+
+
+def test_an_open_dispute_judges_no_one_and_the_hourly_job_raises_it(db):
+    """Once x17 and x19 are flagged (by the hourly job), their answers leave the gold report,
+    the drift chart's gold stream and the membership rules' window: the six members who
+    answered x17 'negative' are no longer counted wrong on it."""
+    team, ids = _team_with_gold(db)
+    pid = team.project_id
+    before = quality.gold_report(db, pid)["members"]["ann1"]["overall"]
+    assert (before["n"], before["correct"]) == (8, 7)  # five g, x17 wrong, x18 and x19 right
+    scan_quality(db)
+    assert {a["subject"] for a in alerts.list_alerts(db, pid, kind=GOLD_DISPUTED)} == {
+        f"item:{ids['x17']}",
+        f"item:{ids['x19']}",
+    }
+    after = quality.gold_report(db, pid)["members"]["ann1"]["overall"]
+    assert (after["n"], after["correct"]) == (6, 6)  # x17 (its one miss) and x19 are out
+    with db.uow(read_only=True) as uow:
+        scored = {r.item_id for r in drift_scan._gold_rows(uow, pid)}
+    assert ids["x17"] not in scored and ids["x19"] not in scored and ids["g0"] in scored
