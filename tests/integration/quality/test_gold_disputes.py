@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
-from labelcrew.db.models.core import Annotation, GoldAnswer, Item
+from labelcrew.db.models.core import Annotation, GoldAnswer, Item, Member, Project
 from labelcrew.db.models.feedback import Review
 from labelcrew.services.platform.jobs import scan_quality
-from labelcrew.services.quality import alerts, drift_scan
+from labelcrew.services.quality import alerts, drift_scan, hooks
 from labelcrew.services.quality import measures as quality
 from labelcrew.services.quality.gold_disputes import (
     GOLD_DISPUTED,
@@ -227,3 +227,27 @@ def test_an_open_dispute_judges_no_one_and_the_hourly_job_raises_it(db):
     with db.uow(read_only=True) as uow:
         scored = {r.item_id for r in drift_scan._gold_rows(uow, pid)}
     assert ids["x17"] not in scored and ids["x19"] not in scored and ids["g0"] in scored
+
+
+def test_the_membership_rules_leave_an_open_disputes_answers_out(db, monkeypatch):
+    team, _ = _team_with_gold(db)
+    pid = team.project_id
+    judged: list[list[bool]] = []
+
+    def evaluate(status, answers, policy):  # the rules' input, as hooks hand it over
+        judged.append(list(answers))
+
+    monkeypatch.setattr(hooks.membership, "evaluate", evaluate)
+
+    def judge() -> list[bool]:
+        with db.uow(read_only=True) as uow:
+            project = uow.session.get(Project, pid)
+            member = uow.session.scalar(
+                select(Member).where(Member.user_id == team.annotators[1].user_id)
+            )
+            hooks.after_gold_answer(uow, project, member)
+        return judged[-1]
+
+    assert judge().count(False) == 1 and len(judged[-1]) == 8  # x17 counted wrong
+    scan_quality(db)
+    assert judge() == [True] * 6  # x17 and x19 are out while their disputes are open
