@@ -31,12 +31,8 @@ def alert_dict(a: Alert) -> dict[str, Any]:
     }
 
 
-def was_resolved(
-    uow: UnitOfWork, *, project_id: int, kind: str, subject: str, window: list[Any]
-) -> bool:
-    """Whether a lead already resolved this very alarm (same kind, subject and evidence
-    window): a scan that recomputes from all history must not reopen it; a later alarm, with a
-    later window, is raised as usual."""
+def _resolved_windows(uow: UnitOfWork, project_id: int, kind: str, subject: str) -> list[list[Any]]:
+    """The evidence windows of the resolved alerts of this kind and subject."""
     resolved = uow.session.scalars(
         select(Alert.evidence).where(
             Alert.project_id == project_id,
@@ -45,7 +41,16 @@ def was_resolved(
             Alert.state == "resolved",
         )
     )
-    return any(list((e or {}).get("window") or []) == list(window) for e in resolved)
+    return [list((e or {}).get("window") or []) for e in resolved]
+
+
+def was_resolved(
+    uow: UnitOfWork, *, project_id: int, kind: str, subject: str, window: list[Any]
+) -> bool:
+    """Whether a lead already resolved this very alarm (same kind, subject and evidence
+    window): a scan that recomputes from all history must not reopen it; a later alarm, with a
+    later window, is raised as usual."""
+    return list(window) in _resolved_windows(uow, project_id, kind, subject)
 
 
 def resolved_overlap(
@@ -55,20 +60,10 @@ def resolved_overlap(
     tests over a sliding window of a member's latest labels (label shift), where the next scan
     sees much the same labels in a window shifted by a few ids. A later alarm on labels all
     given after the resolved window is raised as usual."""
-    resolved = uow.session.scalars(
-        select(Alert.evidence).where(
-            Alert.project_id == project_id,
-            Alert.kind == kind,
-            Alert.subject == subject,
-            Alert.state == "resolved",
-        )
+    return any(
+        len(old) == 2 and old[1] >= window[0]
+        for old in _resolved_windows(uow, project_id, kind, subject)
     )
-    start = window[0]
-    for evidence in resolved:
-        old = list((evidence or {}).get("window") or [])
-        if len(old) == 2 and old[1] >= start:
-            return True
-    return False
 
 
 def raise_alert(
