@@ -28,6 +28,7 @@ router = APIRouter(prefix="/api/v1/projects/{project_id}", tags=["items"])
 class GoldIn(RequestModel):
     value: dict[str, Any]
     rule: str | None = None
+    kind: str = "gold"  # "gold" or "honeypot" (the service names the field when it is neither)
 
 
 class BatchIn(RequestModel):
@@ -74,7 +75,13 @@ def set_gold(
     ctx: Ctx = Depends(require(Action.GOLD_MANAGE)),
 ) -> Any:
     return items.set_gold(
-        db_of(request), ctx.actor, project_id, item_id, value=body.value, rule=body.rule
+        db_of(request),
+        ctx.actor,
+        project_id,
+        item_id,
+        value=body.value,
+        rule=body.rule,
+        kind=body.kind,
     )
 
 

@@ -5,19 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
+from pydantic import Field
 
+from labelcrew.api.inputs import RequestModel
 from labelcrew.api.schemas.quality import (
     AgreementTrendPoint,
     AlertOut,
     GoldReportOut,
     GoldSupplyOut,
+    HoneypotFigures,
+    HoneypotMade,
     ProjectAgreementOut,
     ProjectFieldAgreementOut,
     QualityScanOut,
 )
 from labelcrew.domain.permissions import Action
 from labelcrew.http.auth import Ctx, db_of, require
-from labelcrew.services.quality import alerts
+from labelcrew.services.quality import alerts, honeypots
 from labelcrew.services.quality import measures as quality
 from labelcrew.services.quality.field_agreement import agreement_by_field
 from labelcrew.services.quality.gold_supply import gold_supply
@@ -101,3 +105,29 @@ def resolve(
     ctx: Ctx = Depends(require(Action.ALERT_MANAGE)),
 ) -> Any:
     return alerts.resolve_alert(db_of(request), ctx.actor, project_id, alert_id)
+
+
+class HoneypotsIn(RequestModel):
+    limit: int = Field(20, ge=1, le=1000)
+    min_labels: int = Field(3, ge=2, le=100)
+
+
+@router.get("/quality/honeypots", response_model=dict[str, HoneypotFigures])
+def honeypot_report(
+    project_id: int, request: Request, ctx: Ctx = Depends(require(Action.QUALITY_READ))
+) -> Any:
+    """Each member's honeypot answers and misses (attention), apart from gold accuracy."""
+    return honeypots.honeypot_report(db_of(request), project_id)
+
+
+@router.post("/quality/honeypots/generate", status_code=201, response_model=list[HoneypotMade])
+def generate_honeypots(
+    project_id: int,
+    body: HoneypotsIn,
+    request: Request,
+    ctx: Ctx = Depends(require(Action.GOLD_MANAGE)),
+) -> Any:
+    """Make honeypots from finished items whose labels agree on every required field."""
+    return honeypots.generate_honeypots(
+        db_of(request), ctx.actor, project_id, limit=body.limit, min_labels=body.min_labels
+    )

@@ -46,10 +46,12 @@ class ItemAnnotationOut(Out):
 
 
 class ItemGoldAnswer(Out):
-    """A gold item's known answer and the rule that decides it."""
+    """A gold item's known answer, the rule that decides it, and its kind ("gold" tests
+    understanding, "honeypot" attention); staff only."""
 
     value: dict[str, Any]
     rule: str | None
+    kind: str
 
 
 class ItemDetailOut(ItemOut):
@@ -66,6 +68,7 @@ class GoldSetOut(Out):
     item_id: int
     value: dict[str, Any]
     rule: str | None
+    kind: str  # "gold" or "honeypot"
 
 
 class _BatchFields(Out):

@@ -195,3 +195,20 @@ class AlertOut(Out):
     created_at: str
     updated_at: str
     resolved_at: str | None
+
+
+class HoneypotFigures(Out):
+    """One member's honeypot answers: how many, missed, the miss rate, and misses among their
+    latest ten (two raise an alert, three pause the member)."""
+
+    n: int
+    missed: int
+    miss_rate: float
+    recent_missed: int
+
+
+class HoneypotMade(Out):
+    """A unanimously labelled item made a honeypot, and its answer."""
+
+    item_id: int
+    value: dict[str, Any]

@@ -216,6 +216,9 @@ class GoldAnswer(Base):
     )
     value: Mapped[dict[str, Any]]
     rule_number: Mapped[str | None] = mapped_column(String(20))
+    # "gold" tests understanding; "honeypot" (an item with an obvious answer) tests attention.
+    # Annotators are never told which; the quality engine scores and alerts on each apart.
+    kind: Mapped[str] = mapped_column(String(10), default="gold", server_default="gold")
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime]
 

@@ -18,7 +18,7 @@ from labelcrew.services.accounts import login_guard, sessions
 from labelcrew.services.escalations import tickets as escalations
 from labelcrew.services.metrics.weekly import snapshot as weekly
 from labelcrew.services.platform.worker import PeriodicJob
-from labelcrew.services.quality import field_agreement, gold_disputes
+from labelcrew.services.quality import field_agreement, gold_disputes, honeypots
 from labelcrew.services.quality import measures as quality
 from labelcrew.services.teamops import priorities, redistribution
 from labelcrew.services.uow import Database
@@ -37,6 +37,7 @@ def scan_quality(db: Database) -> None:
             # every field first: a project without a single-choice field has only these
             field_agreement.alert_low_fields(db, project_id)
             gold_disputes.flag(db, project_id)  # before the drift scan, which leaves them out
+            honeypots.scan_honeypots(db, project_id)
             quality.measure_agreement(db, project_id, record=True)
             quality.scan_drift(db, project_id)
         except LabelcrewError as exc:  # e.g. no single-choice field to measure

@@ -16,6 +16,7 @@ from labelcrew.services.teamops import privacy
 from labelcrew.services.uow import Database, UnitOfWork
 
 ITEM_STATES = ("open", "done")
+GOLD_KINDS = ("gold", "honeypot")
 
 
 def item_dict(i: Item) -> dict[str, Any]:
@@ -104,7 +105,9 @@ def get_item(
         if with_gold and item.is_gold:
             gold = uow.session.get(GoldAnswer, item.id)
             result["gold"] = (
-                None if gold is None else {"value": gold.value, "rule": gold.rule_number}
+                None
+                if gold is None
+                else {"value": gold.value, "rule": gold.rule_number, "kind": gold.kind}
             )
         return result
 
@@ -117,8 +120,12 @@ def set_gold(
     *,
     value: dict[str, Any],
     rule: str | None,
+    kind: str = "gold",
 ) -> dict[str, Any]:
-    """Mark an item as gold with its known answer and the rule that decides it."""
+    """Mark an item as gold with its known answer and the rule that decides it; `kind`
+    "honeypot" for an item with an obvious answer (it tests attention, not understanding)."""
+    if kind not in GOLD_KINDS:
+        raise ValidationFailed(f"kind must be one of {', '.join(GOLD_KINDS)}", field="kind")
     with db.uow() as uow:
         project = load_project(uow, ref)
         item = _load(uow, project.id, item_id)
@@ -126,17 +133,22 @@ def set_gold(
             raise ValidationFailed("define the label schema before gold answers", field="value")
         clean = schema_for(uow, project.id, project.schema_version).validate(value, item.payload)
         gold = uow.session.get(GoldAnswer, item.id)
-        before = None if gold is None else {"value": gold.value, "rule": gold.rule_number}
+        before = (
+            None
+            if gold is None
+            else {"value": gold.value, "rule": gold.rule_number, "kind": gold.kind}
+        )
         if gold is None:
             gold = GoldAnswer(
                 item_id=item.id,
                 value=clean,
                 rule_number=rule,
+                kind=kind,
                 created_by=actor.user_id,
                 created_at=uow.now,
             )
             uow.session.add(gold)
-        gold.value, gold.rule_number = clean, rule
+        gold.value, gold.rule_number, gold.kind = clean, rule, kind
         item.is_gold = True
         audit(
             uow,
@@ -146,7 +158,7 @@ def set_gold(
             entity_id=item.id,
             project_id=project.id,
             before=before,
-            after={"value": clean, "rule": rule},
+            after={"value": clean, "rule": rule, "kind": kind},
         )
         uow.commit()
-        return {"item_id": item.id, "value": clean, "rule": rule}
+        return {"item_id": item.id, "value": clean, "rule": rule, "kind": kind}

@@ -28,7 +28,7 @@ from labelcrew.domain.quality.drift import tests as drift
 from labelcrew.domain.quality.effort import describe as describe_effort
 from labelcrew.services.quality.alerts import raise_alert, resolved_overlap, was_resolved
 from labelcrew.services.quality.effort_evidence import effort_of
-from labelcrew.services.quality.gold_disputes import disputed_item_ids
+from labelcrew.services.quality.gold_scope import knowledge_answers
 from labelcrew.services.uow import UnitOfWork
 
 EVIDENCE_ITEMS = 50  # item ids kept per stream in an alert's evidence
@@ -52,17 +52,12 @@ class TeamStreams:
 
 
 def _gold_rows(uow: UnitOfWork, project_id: int) -> list[Any]:
-    """Every scored gold answer, oldest first; none on a gold item under an open dispute."""
-    disputed = disputed_item_ids(uow, project_id)
+    """Every scored gold answer that judges understanding (`gold_scope`), oldest first."""
     return list(
         uow.session.execute(
             select(Annotation.id, User.username, Annotation.item_id, Annotation.gold_correct)
             .join(User, User.id == Annotation.annotator_id)
-            .where(
-                Annotation.project_id == project_id,
-                Annotation.gold_correct.is_not(None),
-                Annotation.item_id.not_in(disputed),
-            )
+            .where(Annotation.project_id == project_id, knowledge_answers(uow, project_id))
             .order_by(Annotation.id)
         )
     )

@@ -19,7 +19,7 @@ from labelcrew.domain.schema.label_schema import LabelSchema
 from labelcrew.domain.work.overlap import DynamicOverlap
 from labelcrew.domain.work.overlap_fields import fields_below_target
 from labelcrew.services.platform.events import audit, emit
-from labelcrew.services.quality.gold_disputes import disputed_item_ids
+from labelcrew.services.quality.gold_scope import knowledge_answers
 from labelcrew.services.uow import UnitOfWork
 from labelcrew.services.work.rows import ItemRow, MemberRow, ProjectRow
 
@@ -71,13 +71,11 @@ def after_gold_answer(uow: UnitOfWork, project: ProjectRow, member: MemberRow) -
     query = select(Annotation.gold_correct).where(
         Annotation.project_id == project.id,
         Annotation.annotator_id == member.user_id,
-        Annotation.gold_correct.is_not(None),
+        # not honeypots (their own rule) nor gold under an open dispute (judges no one)
+        knowledge_answers(uow, project.id),
     )
     if member.status_since is not None:
         query = query.where(Annotation.created_at >= member.status_since)
-    disputed = disputed_item_ids(uow, project.id)  # a gold answer under dispute judges no one
-    if disputed:
-        query = query.where(Annotation.item_id.not_in(disputed))
     if member.status == "onboarding":
         size = int(project.settings.get("qualification_size", QUALIFICATION_SIZE))
         window = size

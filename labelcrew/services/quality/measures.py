@@ -23,7 +23,7 @@ from labelcrew.services.quality import drift_scan
 from labelcrew.services.quality.alerts import raise_alert
 from labelcrew.services.quality.confusion_scan import confusion_findings, raise_confusion_alerts
 from labelcrew.services.quality.effort_evidence import effort_of
-from labelcrew.services.quality.gold_disputes import disputed_item_ids
+from labelcrew.services.quality.gold_scope import knowledge_answers
 from labelcrew.services.uow import Database, UnitOfWork
 
 
@@ -157,12 +157,8 @@ def _gold_rows(uow: UnitOfWork, project_id: int) -> list[Any]:
             )
             .join(User, User.id == Annotation.annotator_id)
             .join(GoldAnswer, GoldAnswer.item_id == Annotation.item_id)
-            .where(
-                Annotation.project_id == project_id,
-                Annotation.gold_correct.is_not(None),
-                # a gold answer under an open dispute counts against no one
-                Annotation.item_id.not_in(disputed_item_ids(uow, project_id)),
-            )
+            # not honeypots (their own report) nor gold under an open dispute
+            .where(Annotation.project_id == project_id, knowledge_answers(uow, project_id))
             .order_by(Annotation.annotator_id, Annotation.id)
         )
     )
