@@ -26,12 +26,13 @@ from labelcrew.db.models.core import Annotation, GoldAnswer, Item, Member, User
 from labelcrew.domain.quality.splits import disagreeing
 from labelcrew.errors import ValidationFailed
 from labelcrew.services.accounts.users import Actor
-from labelcrew.services.platform.events import audit, emit
+from labelcrew.services.platform.events import audit
 from labelcrew.services.projects.projects import load_project
 from labelcrew.services.projects.schemas import schema_for
 from labelcrew.services.quality.alerts import raise_alert, was_resolved
 from labelcrew.services.quality.effort_evidence import effort_of
 from labelcrew.services.quality.gold_scope import HONEYPOT, honeypot_items
+from labelcrew.services.quality.hooks import record_move
 from labelcrew.services.uow import Database, UnitOfWork
 
 WINDOW = 10
@@ -137,22 +138,7 @@ def _pause(
         return False
     before, member.status, member.status_since = member.status, "paused", uow.now
     reason = f"missed {missed} of the last {len(latest)} honeypots"
-    audit(
-        uow,
-        actor_id=None,
-        action="member.status",
-        entity_type="member",
-        entity_id=member.id,
-        project_id=project_id,
-        before={"status": before},
-        after={"status": "paused", "reason": reason},
-    )
-    emit(
-        uow,
-        project_id=project_id,
-        event_type="member.status_changed",
-        payload={"user_id": member.user_id, "from": before, "to": "paused", "reason": reason},
-    )
+    record_move(uow, project_id, member, before, "paused", reason, {"missed": missed})
     return True
 
 

@@ -11,9 +11,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Integer, cast, func, select
 
-from labelcrew.db.models.core import Annotation
+from labelcrew.db.models.core import Annotation, Member
 from labelcrew.domain.quality import membership
 from labelcrew.domain.schema.label_schema import LabelSchema
 from labelcrew.domain.work.overlap import DynamicOverlap
@@ -104,25 +106,33 @@ def after_gold_answer(uow: UnitOfWork, project: ProjectRow, member: MemberRow) -
     if move is None:
         return False
     member.status, member.status_since = move.to_state, uow.now
+    record_move(uow, project.id, member, move.from_state, move.to_state, move.reason, move.evidence)
+    return True
+
+
+def record_move(
+    uow: UnitOfWork,
+    project_id: int,
+    member: MemberRow | Member,
+    before: str,
+    after: str,
+    reason: str,
+    evidence: Any = None,
+) -> None:
+    """Audit and announce a membership move the quality engine made (no actor)."""
     audit(
         uow,
         actor_id=None,
         action="member.status",
         entity_type="member",
         entity_id=member.id,
-        project_id=project.id,
-        before={"status": move.from_state},
-        after={"status": move.to_state, "reason": move.reason, "evidence": move.evidence},
+        project_id=project_id,
+        before={"status": before},
+        after={"status": after, "reason": reason, "evidence": evidence},
     )
     emit(
         uow,
-        project_id=project.id,
+        project_id=project_id,
         event_type="member.status_changed",
-        payload={
-            "user_id": member.user_id,
-            "from": move.from_state,
-            "to": move.to_state,
-            "reason": move.reason,
-        },
+        payload={"user_id": member.user_id, "from": before, "to": after, "reason": reason},
     )
-    return True
