@@ -23,7 +23,6 @@ from sqlalchemy import exists, func, select
 from labelcrew.db.models.core import Annotation, Item, Member
 from labelcrew.db.models.feedback import ReviewTask
 from labelcrew.domain.quality.splits import disagreeing
-from labelcrew.domain.schema.label_schema import LabelSchema
 from labelcrew.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from labelcrew.services.accounts.users import Actor
 from labelcrew.services.platform.events import audit, emit
@@ -84,16 +83,6 @@ def add_reasons(
     return task
 
 
-def _disagrees(uow: UnitOfWork, item: Item | ItemRow, schema: LabelSchema) -> bool:
-    """Do the item's live labels disagree on any required field (`domain.quality.splits`)?"""
-    values = uow.session.scalars(
-        select(Annotation.value).where(
-            Annotation.item_id == item.id, Annotation.superseded_at.is_(None)
-        )
-    ).all()
-    return bool(disagreeing(schema, values))
-
-
 def _kinds(
     uow: UnitOfWork,
     policy: dict[str, Any],
@@ -120,16 +109,15 @@ def enqueue_if_sampled(
     item: ItemRow,
     status: str,
     annotation: AnnotationRow,
-    schema: LabelSchema,
+    disagrees: Callable[[], bool],
 ) -> list[str]:
     """The submit hook: queue the item for review if the policy samples it; returns the reasons.
 
     Call after the annotation is flushed (it needs its id), inside the submit's unit of work.
+    `disagrees` tells whether the item's live labels disagree on a required field; it is asked
+    only when the policy routes disagreements and the item has two labels or more.
     """
-    kinds = _kinds(
-        uow, review_policy(project), item, status, annotation,
-        lambda: _disagrees(uow, item, schema),
-    )  # fmt: skip
+    kinds = _kinds(uow, review_policy(project), item, status, annotation, disagrees)
     if kinds:
         add_reasons(
             uow,

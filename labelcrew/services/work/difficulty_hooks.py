@@ -6,6 +6,7 @@ order of `labelcrew.domain.teamops.seniority.tiers`, applied in the assignment e
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -37,20 +38,29 @@ def raise_difficulty(uow: UnitOfWork, item_id: int) -> None:
     )
 
 
-def after_submit(uow: UnitOfWork, item: ItemRow, schema: LabelSchema) -> None:
-    """Make the item hard when its live labels disagree on any required field (each field by
-    its own agreement rule, `domain.quality.splits`).
+def live_disagreement(uow: UnitOfWork, item_id: int, schema: LabelSchema) -> Callable[[], bool]:
+    """Do the item's live labels disagree on any required field (each field by its own
+    agreement rule, `domain.quality.splits`)? Read at most once, when first asked: the submit
+    hooks that need it (hard items here, disagreement routing in the review queue) share it."""
+    found: list[bool] = []
 
-    Only when a disagreement is possible (a second label on an item not yet hard): one read of
-    the item's live labels, then at most one UPDATE."""
-    if item.annotation_count < 2 or item.difficulty == "hard":
-        return
-    values = uow.session.scalars(
-        select(Annotation.value).where(
-            Annotation.item_id == item.id, Annotation.superseded_at.is_(None)
-        )
-    ).all()
-    if not disagreeing(schema, values):
+    def disagrees() -> bool:
+        if not found:
+            values = uow.session.scalars(
+                select(Annotation.value).where(
+                    Annotation.item_id == item_id, Annotation.superseded_at.is_(None)
+                )
+            ).all()
+            found.append(bool(disagreeing(schema, values)))
+        return found[0]
+
+    return disagrees
+
+
+def after_submit(uow: UnitOfWork, item: ItemRow, disagrees: Callable[[], bool]) -> None:
+    """Make the item hard when its live labels disagree (`live_disagreement`); asked only when
+    a disagreement is possible (a second label on an item not yet hard), then one UPDATE."""
+    if item.annotation_count < 2 or item.difficulty == "hard" or not disagrees():
         return
     uow.session.execute(
         update(Item)

@@ -113,12 +113,13 @@ def submit(
         stored = work_writes.insert_annotation(conn, values)
         annotation = AnnotationRow(stored.id, item_id, actor.user_id, gold_correct)
         item.annotation_count += 1
+        disagrees = routing.live_disagreement(uow, item_id, schema)  # one read, if asked
         if not item.is_gold:
             quality_hooks.after_label(uow, project, item, schema)
-            routing.after_submit(uow, item, schema)
+            routing.after_submit(uow, item, disagrees)
         if gold_correct is not None and quality_hooks.after_gold_answer(uow, project, member):
             work_writes.set_member_status(conn, member)
-        review_queue.enqueue_if_sampled(uow, project, item, member.status, annotation, schema)
+        review_queue.enqueue_if_sampled(uow, project, item, member.status, annotation, disagrees)
         with work_writes.batched(conn):  # the hooks above read labels, never these rows
             work_writes.close_lease(conn, lease, "submitted", uow.now)
             work_writes.set_item_counts(conn, item)
