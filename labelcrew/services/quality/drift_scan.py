@@ -11,7 +11,7 @@ pooled gold answers, and the chart's design the project's checks per gold answer
 
 `find` reruns the charts from what a (read-only) unit of work reads and `raise_found` writes
 the alerts in a short one after it (``quality.scan_drift``), so on SQLite no submit waits on
-the write lock while the whole history is recomputed; `scan` does both in one unit of work.
+the write lock while the whole history is recomputed.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from labelcrew.db.models.core import Annotation, Item, User
 from labelcrew.domain.quality.drift import tests as drift
 from labelcrew.domain.quality.effort import describe as describe_effort
 from labelcrew.services.quality.alerts import raise_alert, resolved_overlap, was_resolved
-from labelcrew.services.quality.effort_evidence import effort_of
 from labelcrew.services.quality.gold_scope import knowledge_answers
 from labelcrew.services.uow import UnitOfWork
 
@@ -188,20 +187,6 @@ def raise_found(
         if out is not None:
             raised.append(out)
     return raised
-
-
-def scan(
-    uow: UnitOfWork,
-    project_id: int,
-    field_name: str,
-    categories: list[str],
-    *,
-    shift_window: int = 200,
-) -> list[dict[str, Any]]:
-    """Both drift tests of every member in one unit of work; returns the alerts raised."""
-    found = find(uow, project_id, field_name, categories, shift_window=shift_window)
-    effort = effort_of(uow, project_id, {member for _, member, _ in found}, field_name)
-    return raise_found(uow, project_id, found, effort)
 
 
 def accuracy_alarms(team: TeamStreams) -> Found:

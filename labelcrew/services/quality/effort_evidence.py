@@ -5,6 +5,7 @@ work; the alerts carry it as `evidence["effort"]` and say in words what fired.""
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Hashable, Iterable, Mapping
 from typing import Any
 
@@ -38,14 +39,15 @@ def effort_of(
         .where(Annotation.project_id == project_id, Item.is_gold.is_(False))
         .order_by(Annotation.id)
     ).all()
+    ids = [r.id for r in rows]  # in id order
+    by_member: dict[str, list[Any]] = {}
+    for r in rows:
+        if r.username in wanted:
+            by_member.setdefault(r.username, []).append(r)
     out = {}
-    for member in sorted(wanted):
-        mine = [r for r in rows if r.username == member]
-        if not mine:
-            continue
+    for member, mine in sorted(by_member.items()):
         latest, earlier = mine[-WINDOW:], mine[:-WINDOW]
-        since = latest[0].id
-        others = [r for r in rows if r.username != member and r.id >= since]
+        others = [r for r in rows[bisect_left(ids, latest[0].id) :] if r.username != member]
         out[member] = effort_signals(
             [r.duration_ms for r in latest],
             [r.duration_ms for r in earlier[-WINDOW:]],

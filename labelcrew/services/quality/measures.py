@@ -37,22 +37,21 @@ def thresholds_of(project: Project) -> AgreementThresholds:
 def primary_field_of(uow: UnitOfWork, project: Project) -> tuple[str, list[str]]:
     """The field the quality engine measures (the schema's first single-choice field) and its
     categories; relabel and calibration pick items by the same field."""
-    if project.schema_version is None:
-        raise Conflict("this project has no label schema yet", code="no_schema")
-    schema = schema_for(uow, project.id, project.schema_version)
-    field = schema.primary_field
-    if field is None:
+    found = _primary_or_none(uow, project)
+    if found is None:
         raise Conflict(
             "the schema has no single-choice field to measure agreement on", code="no_primary_field"
         )
-    return field.name, schema.categories(field.name)
+    return found
 
 
-def _primary_or_none(uow: UnitOfWork, project: Project) -> str | None:
+def _primary_or_none(uow: UnitOfWork, project: Project) -> tuple[str, list[str]] | None:
+    """`primary_field_of`, or None when the schema has no single-choice field."""
     if project.schema_version is None:
         raise Conflict("this project has no label schema yet", code="no_schema")
-    primary = schema_for(uow, project.id, project.schema_version).primary_field
-    return primary.name if primary else None
+    schema = schema_for(uow, project.id, project.schema_version)
+    primary = schema.primary_field
+    return None if primary is None else (primary.name, schema.categories(primary.name))
 
 
 def measure_agreement(db: Database, project_id: int, *, record: bool = True) -> dict[str, Any]:
@@ -168,7 +167,8 @@ def gold_report(db: Database, project_id: int, *, window: int | None = 50) -> di
     """Gold accuracy per member over a rolling window, per label and per rule."""
     with db.uow(read_only=True) as uow:
         project = load_project(uow, project_id)
-        field = _primary_or_none(uow, project)
+        primary = _primary_or_none(uow, project)
+        field = primary[0] if primary else None
         rows = _gold_rows(uow, project.id)
     # By label: the first single-choice field's gold value; "-" when the schema has none (a
     # gold answer is right when every field it sets is, whatever the kinds).
@@ -215,8 +215,7 @@ def scan_drift(db: Database, project_id: int, *, shift_window: int = 200) -> lis
     effort evidence (:mod:`.effort_evidence`)."""
     with db.uow(read_only=True) as uow:  # the charts rerun without holding the write lock
         project = load_project(uow, project_id)
-        field = _primary_or_none(uow, project)
-        categories = primary_field_of(uow, project)[1] if field else []
+        field, categories = _primary_or_none(uow, project) or (None, [])
         # No single-choice field: the gold chart alone (a gold answer scores every field it
         # sets); agreement checks and label shift need categories.
         found = drift_scan.find(uow, project.id, field, categories, shift_window=shift_window)
