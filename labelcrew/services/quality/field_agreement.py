@@ -12,7 +12,7 @@ each is 1 for perfect agreement, and the same warning level applies to all of th
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -68,6 +68,29 @@ def agreement_by_field(
         )
         out.append({**asdict(measured), "required": field.required})
     return out
+
+
+def week_against_last(
+    db: Database, project_id: int, lo: datetime, hi: datetime
+) -> list[dict[str, Any]]:
+    """Each field's agreement on the labels made in [lo, hi) and in the seven days before, as
+    the weekly snapshot shows it (team figures); [] before the project has a schema."""
+    try:
+        now = agreement_by_field(db, project_id, since=lo, until=hi)
+        before = agreement_by_field(db, project_id, since=lo - timedelta(days=7), until=lo)
+    except Conflict:
+        return []
+    return [
+        {
+            "field": f["field"],
+            "kind": f["kind"],
+            "measure": f["measure"],
+            "this_week": f["value"],
+            "last_week": b["value"],
+            "items": f["n_items"],
+        }
+        for f, b in zip(now, before, strict=True)
+    ]
 
 
 def alert_low_fields(db: Database, project_id: int) -> list[str]:

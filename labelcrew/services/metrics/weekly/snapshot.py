@@ -12,29 +12,31 @@ Monday for the week that just ended.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 
 from labelcrew.db.models.core import (
-    Batch,
-    GuidelineVersion,
-    Item,
     Project,
     User,
 )
 from labelcrew.db.models.metrics import WeeklyReport
-from labelcrew.db.models.quality import Alert, QualitySnapshot
 from labelcrew.domain.metrics.calc import iso_week
-from labelcrew.errors import Conflict, NotFound, ValidationFailed
+from labelcrew.errors import NotFound, ValidationFailed
 from labelcrew.services.metrics import dashboard as metrics
 from labelcrew.services.metrics import rollup as metrics_rollup
 from labelcrew.services.metrics import sql as metrics_sql
+from labelcrew.services.metrics.weekly.sections import (
+    alerts_section,
+    alpha_at,
+    guideline_changes,
+    priorities_section,
+)
 from labelcrew.services.metrics.weekly.trends import member_trends, top_examples
 from labelcrew.services.platform.events import audit, emit
-from labelcrew.services.quality.field_agreement import agreement_by_field
-from labelcrew.services.uow import Database, UnitOfWork
+from labelcrew.services.quality.field_agreement import week_against_last
+from labelcrew.services.uow import Database
 
 WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 TREND_WEEKS = 4
@@ -77,124 +79,6 @@ def _change(
     }
 
 
-def _alpha_at(uow: UnitOfWork, project_id: int, until: datetime) -> float | None:
-    value = uow.session.scalar(
-        select(QualitySnapshot.value)
-        .where(
-            QualitySnapshot.project_id == project_id,
-            QualitySnapshot.metric == "alpha",
-            QualitySnapshot.subject == "project",
-            QualitySnapshot.at < until,
-        )
-        .order_by(QualitySnapshot.at.desc(), QualitySnapshot.id.desc())
-        .limit(1)
-    )
-    return None if value is None else float(value)
-
-
-def _priorities(uow: UnitOfWork, project: Project) -> dict[str, Any]:
-    open_items = (
-        select(Item.batch_id, func.count())
-        .where(Item.project_id == project.id, Item.state == "open", Item.is_gold.is_(False))
-        .group_by(Item.batch_id)
-    )
-    left = dict(uow.session.execute(open_items).all())
-    rows = uow.session.execute(
-        select(Batch, User.username)
-        .outerjoin(User, User.id == Batch.owner_id)
-        .where(Batch.project_id == project.id, Batch.state != "done")
-    ).all()
-    batches = [
-        {
-            "batch": b.name,
-            "state": b.state,
-            "owner": owner,
-            "deadline": b.deadline.date().isoformat() if b.deadline else None,
-            "open_items": int(left.get(b.id, 0)),
-            "handoff_note": b.handoff_note,
-        }
-        for b, owner in rows
-    ]
-    batches.sort(key=lambda b: (b["deadline"] is None, b["deadline"] or "", b["batch"]))
-    notes = project.settings.get("priorities", [])
-    return {
-        "notes": [str(n) for n in notes] if isinstance(notes, list) else [str(notes)],
-        "batches": batches[:10],
-        "unbatched_open_items": int(left.get(None, 0)),
-    }
-
-
-def _alerts(uow: UnitOfWork, project_id: int, lo: datetime, hi: datetime) -> list[dict[str, Any]]:
-    rows = uow.session.scalars(
-        select(Alert)
-        .where(
-            Alert.project_id == project_id,
-            Alert.created_at < hi,
-            or_(Alert.state == "open", Alert.updated_at >= lo),
-        )
-        .order_by(Alert.updated_at.desc())
-        .limit(20)
-    )
-    return [
-        {
-            "kind": a.kind,
-            "subject": a.subject,
-            "message": a.message,
-            "state": a.state,
-            "severity": a.severity,
-            "raised": a.created_at.date().isoformat(),
-        }
-        for a in rows
-    ]
-
-
-def _guideline_changes(
-    uow: UnitOfWork, project_id: int, lo: datetime, hi: datetime
-) -> list[dict[str, Any]]:
-    rows = uow.session.execute(
-        select(GuidelineVersion, User.username)
-        .outerjoin(User, User.id == GuidelineVersion.published_by)
-        .where(
-            GuidelineVersion.project_id == project_id,
-            GuidelineVersion.published_at >= lo,
-            GuidelineVersion.published_at < hi,
-        )
-        .order_by(GuidelineVersion.version)
-    ).all()
-    return [
-        {
-            "version": g.version,
-            "title": g.title,
-            "changelog": g.changelog,
-            "published_at": g.published_at.isoformat() if g.published_at else None,
-            "published_by": who,
-        }
-        for g, who in rows
-    ]
-
-
-def _field_agreement(
-    db: Database, project_id: int, lo: datetime, hi: datetime
-) -> list[dict[str, Any]]:
-    """Each field's agreement on the week's labels and the week before's (team figures)."""
-    try:
-        now = agreement_by_field(db, project_id, since=lo, until=hi)
-        before = agreement_by_field(db, project_id, since=lo - timedelta(days=7), until=lo)
-    except Conflict:  # no schema yet
-        return []
-    return [
-        {
-            "field": f["field"],
-            "kind": f["kind"],
-            "measure": f["measure"],
-            "this_week": f["value"],
-            "last_week": b["value"],
-            "items": f["n_items"],
-        }
-        for f, b in zip(now, before, strict=True)
-    ]
-
-
 def weekly_snapshot(
     db: Database, project_id: int, week: str | None = None, *, closed_only: bool = False
 ) -> dict[str, Any]:
@@ -225,7 +109,7 @@ def weekly_snapshot(
         refresh=False,
     )
     lo, hi = metrics_sql.period_bounds(monday, sunday)
-    fields = _field_agreement(db, project_id, lo, hi)
+    fields = week_against_last(db, project_id, lo, hi)
     with db.uow(read_only=True) as uow:
         project = uow.session.get(Project, project_id)
         assert project is not None
@@ -254,8 +138,8 @@ def weekly_snapshot(
             _change(
                 "alpha",
                 "Agreement (Krippendorff's alpha)",
-                _alpha_at(uow, project_id, hi),
-                _alpha_at(uow, project_id, lo),
+                alpha_at(uow, project_id, hi),
+                alpha_at(uow, project_id, lo),
                 "up",
                 "ratio",
             ),
@@ -285,7 +169,7 @@ def weekly_snapshot(
             "week": iso_week(monday),
             "period": {"from": monday.isoformat(), "to": sunday.isoformat()},
             "previous_week": iso_week(monday - timedelta(days=7)),
-            "priorities": _priorities(uow, project),
+            "priorities": priorities_section(uow, project),
             "throughput": {
                 "labels": now["labels"],
                 "last_week": before["labels"],
@@ -296,11 +180,11 @@ def weekly_snapshot(
             "quality": quality,
             "field_agreement": fields,
             "time_by_queue": now["time_by_queue"],
-            "alerts": _alerts(uow, project_id, lo, hi),
+            "alerts": alerts_section(uow, project_id, lo, hi),
             "error_tags": now["review"].get("pareto", {}).get("by_tag", [])[:5],
             "review_available": bool(now["review"].get("available")),
             "escalations": now["escalations"],
-            "guideline_changes": _guideline_changes(uow, project_id, lo, hi),
+            "guideline_changes": guideline_changes(uow, project_id, lo, hi),
             "examples": examples,
             "members": trends["members"],
             "team_trend": trends["team"],
