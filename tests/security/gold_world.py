@@ -80,7 +80,7 @@ def gold_world(
                 json={"value": {"sentiment": labels[f"ext{i:04d}"]}, "rule": "1.1"},
             )
             assert resp.status_code == 200, resp.text
-    for key, value in (("gold_rate", 0.35), ("probation_gold_rate", 0.35)):
+    for key, value in (("gold_rate", 0.6), ("probation_gold_rate", 0.6)):
         assert lead.patch(base, json={key: value}).status_code == 200
     policy = {"audit_rate": 0.2, "probation_audit_rate": 0.2}
     assert lead.put(f"{base}/feedback/settings", json={"review_policy": policy}).status_code == 200

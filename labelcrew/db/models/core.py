@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -114,6 +115,7 @@ class Member(Base):
     wip_limit: Mapped[int | None] = mapped_column(Integer)
     gold_rate: Mapped[float | None] = mapped_column(Float)
     served_since_gold: Mapped[int] = mapped_column(Integer, default=0)
+    gold_owed: Mapped[bool] = mapped_column(default=False, server_default=false())  # 0018
     acknowledged_guideline_version: Mapped[int | None] = mapped_column(Integer)
     acknowledged_at: Mapped[datetime | None]
     created_at: Mapped[datetime]

@@ -99,31 +99,24 @@ def should_serve_gold(
     return draw < gold_probability(rate, cap_factor)
 
 
-def gold_due(
-    rng: random.Random | np.random.Generator,
-    rate: float,
-    served_since_last_gold: int,
-    cap_factor: float = 2.0,
-) -> str | None:
+def gold_due(rng: random.Random | np.random.Generator, rate: float, owed: bool) -> str | None:
     """Whether the next item may or must be gold: "must", "may" or None.
 
     Gold is served where it lies in the queue (issue 14): a gold item is taken only when one
     sits between the member's last item and the ordinary item they would get now, so the ids
-    served keep one order whatever their kind. Such a gold item is there on about half the
-    requests when the gold share of a batch is near the rate, so "may" is drawn at twice the
-    rate. "must" (the cap reached, or a rate of 1) takes the next gold item that lies in the
-    queue; it is never served out of order, so when none lies in this step the ordinary item
-    comes and gold stays due. So the realised rate is about ``rate`` when the queue's gold
-    share is at least the rate, and the queue's gold share when it is lower (serving more gold
-    than the queue holds, in order, is not possible; the lead's gold-share warning says so).
+    served keep one order whatever their kind. The offer is memoryless (issue 21): drawn at
+    ``rate`` on every request whatever the gap since the last gold (a cap on the gap made
+    16-19 % of gold items certain to whoever counted), and an offer that finds no gold in the
+    step stays ``owed`` until a step has one. So the realised rate is the rate whenever gold
+    lies ahead in the queue, and the queue's gold share when that is lower (the lead's
+    gold-share warning says so). "must" is a rate of 1 (the qualification test).
     """
     if rate <= 0.0:
         return None
-    if rate >= 1.0 or served_since_last_gold + 1 >= gold_cap(rate, cap_factor):
-        float(rng.random())  # the draw is always taken, as in should_serve_gold
+    draw = float(rng.random())  # always taken, so the stream does not depend on the state
+    if rate >= 1.0:
         return "must"
-    offer = should_serve_gold(rng, min(1.0, 2 * rate), served_since_last_gold, cap_factor)
-    return "may" if offer else None
+    return "may" if owed or draw < rate else None
 
 
 def wilson_interval(correct: int, n: int, z: float = 1.96) -> tuple[float, float]:

@@ -4,7 +4,8 @@
 batches; then the open pool by priority, matching skills, still needing labels under the
 overlap policy, never one the annotator already did. At the member's gold rate a gold item
 takes the ordinary one's place: one lying just before it in the same scan (issue 14: so gold
-ids come in the same order as the ordinary ids around them).
+ids come in the same order as the ordinary ids around them); an offer that finds none waits,
+owed, for the next step that has one (issue 21).
 """
 
 from __future__ import annotations
@@ -200,7 +201,11 @@ def _gold_in_step(
 ) -> int | None:
     """A gold item lying between the ordinary candidate and the ordinary item before it in the
     same scan. The ordinary candidate keeps its row lock until the commit (PostgreSQL): others
-    skip it for that moment, and nothing has been written for it."""
+    skip it for that moment, and nothing has been written for it.
+
+    Among the step's gold items, one still under the overlap target comes first, each drawn at
+    random for this member (issue 21): lowest id first made every annotator take the same gold
+    item, so an item served to more annotators than the overlap was gold for certain."""
     item_id, priority = ordinary
     rows = gold_in_step(
         uow.conn,
@@ -211,7 +216,8 @@ def _gold_in_step(
         priority=priority,
         batch_ids=batch_ids,
     )
-    for gold_id, required, _ in rows:
+    rng = uow.db.rng
+    for gold_id, required, _ in sorted(rows, key=lambda r: (not r[2], rng.random())):
         if required and not skills_match(required, member.skills):
             continue
         if _take(uow, gold_id, member, gold=True, wait=False) == "taken":
@@ -226,7 +232,7 @@ def _gold_due(uow: UnitOfWork, project: ProjectRow, member: MemberRow) -> str | 
     rate = member.gold_rate
     if rate is None:
         rate = project.probation_gold_rate if member.status == "probation" else project.gold_rate
-    return gold_policy.gold_due(uow.db.rng, rate, member.served_since_gold)
+    return gold_policy.gold_due(uow.db.rng, rate, member.gold_owed)
 
 
 def _choose(uow: UnitOfWork, project: ProjectRow, member: MemberRow) -> int | None:
@@ -235,6 +241,7 @@ def _choose(uow: UnitOfWork, project: ProjectRow, member: MemberRow) -> int | No
     either would tell an annotator which item was gold (issue 14). So when gold is due and none
     lies in the step, the ordinary item comes and gold stays due for the next request."""
     due = _gold_due(uow, project, member)
+    member.gold_owed = due == "may"  # until a gold item is served (`_lease`)
     if member.status == "onboarding":
         found = _pick(uow, project, member, gold=True, batch_ids=None)
         return None if found is None else found[0]
@@ -299,7 +306,8 @@ def _lease(uow: UnitOfWork, project: ProjectRow, member: MemberRow, item: ItemRo
         expires_at=expires,
     )
     served = 0 if item.is_gold else member.served_since_gold + 1
-    work_writes.set_served_since_gold(uow.conn, member.id, served)
+    owed = member.gold_owed and not item.is_gold
+    work_writes.set_served_since_gold(uow.conn, member.id, served, owed)
     if item.batch_id is not None:
         work_writes.claim_batch(uow.conn, item.batch_id, member.user_id, uow.now)
     return LeaseRow(lease_id, item.id, queue, "leased", uow.now, expires)

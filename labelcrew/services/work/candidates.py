@@ -162,8 +162,9 @@ def candidate_rows(
 
 def _gold_in_step(batches: bool) -> Select[Any]:
     """Open gold items lying between an ordinary candidate and the ordinary item just before it
-    in the same scan (same priority, same batches), lowest id first: gold served from here
-    keeps the order the annotator's ordinary items come in (issue 14). Both lookups are range
+    in the same scan (same priority, same batches), with whether each is still under the overlap
+    target: gold served from here keeps the order the annotator's ordinary items come in
+    (issue 14). Both lookups are range
     reads on the queue index (the predecessor: a backward read that stops at its first row)."""
     before = ITEMS.alias("before")
     previous = select(before.c.id).where(
@@ -181,7 +182,9 @@ def _gold_in_step(batches: bool) -> Select[Any]:
         ASSIGNMENTS.c.annotator_id == bindparam("user_id"),
         ASSIGNMENTS.c.state != "released",
     )
-    query = select(ITEMS.c.id, ITEMS.c.required_skills, ITEMS.c.priority).where(
+    query = select(
+        ITEMS.c.id, ITEMS.c.required_skills, ITEMS.c.annotation_count < ITEMS.c.overlap_target
+    ).where(
         ITEMS.c.project_id == bindparam("project_id"),
         ITEMS.c.state == "open",
         ITEMS.c.is_gold == true(),
@@ -215,8 +218,9 @@ def gold_in_step(
     item_id: int,
     priority: int,
     batch_ids: list[int] | None,
-) -> list[tuple[int, list[Any], int]]:
-    """Gold candidates (id, required_skills, priority) in the step before ordinary `item_id`."""
+) -> list[tuple[int, list[Any], bool]]:
+    """Gold candidates (id, required_skills, under_overlap) in the step before ordinary
+    `item_id`."""
     params: dict[str, Any] = {
         "project_id": project_id,
         "user_id": user_id,
@@ -227,7 +231,7 @@ def gold_in_step(
     if batch_ids is not None:
         params["batch_ids"] = batch_ids
     rows = GOLD_IN_STEP[batch_ids is not None].all(conn, params)
-    return [(row[0], row[1], row[2]) for row in rows]
+    return [(row[0], row[1], bool(row[2])) for row in rows]
 
 
 def skills_match(required: list[Any], skills: dict[str, Any]) -> bool:

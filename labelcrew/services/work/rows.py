@@ -74,6 +74,7 @@ class MemberRow:
     wip_limit: int | None
     gold_rate: float | None
     served_since_gold: int
+    gold_owed: bool
     acknowledged_guideline_version: int | None
     has_claims: bool
 
@@ -148,6 +149,7 @@ MEMBER_COLUMNS = (
     MEMBERS.c.wip_limit,
     MEMBERS.c.gold_rate,
     MEMBERS.c.served_since_gold,
+    MEMBERS.c.gold_owed,
     MEMBERS.c.acknowledged_guideline_version,
     _has_claims,
 )

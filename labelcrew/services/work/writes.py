@@ -93,7 +93,7 @@ def claim_batch(conn: Connection, batch_id: int, user_id: int, now: datetime) ->
 SET_SERVED_SINCE_GOLD = Prepared(
     update(MEMBERS)
     .where(MEMBERS.c.id == bindparam("member_id"))
-    .values(served_since_gold=bindparam("n"))
+    .values(served_since_gold=bindparam("n"), gold_owed=bindparam("owed"))
 )
 SET_MEMBER_STATUS = Prepared(
     update(MEMBERS)
@@ -137,8 +137,9 @@ def close_lease(conn: Connection, lease: LeaseRow, state: str, at: datetime) -> 
     set_lease(conn, lease.id, state, lease.expires_at, at)
 
 
-def set_served_since_gold(conn: Connection, member_id: int, served: int) -> None:
-    SET_SERVED_SINCE_GOLD.run(conn, {"member_id": member_id, "n": served})
+def set_served_since_gold(conn: Connection, member_id: int, served: int, owed: bool) -> None:
+    """Items since the member's last gold, and whether a gold offer waits for a step with gold."""
+    SET_SERVED_SINCE_GOLD.run(conn, {"member_id": member_id, "n": served, "owed": owed})
 
 
 def set_member_status(conn: Connection, member: MemberRow) -> None:

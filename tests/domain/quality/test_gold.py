@@ -69,17 +69,30 @@ def test_cap_forces_gold_and_zero_rate_never_serves() -> None:
     assert not any(should_serve_gold(rng, 0.0, 1000) for _ in range(100))
 
 
-def test_gold_due_may_at_twice_the_rate_and_must_at_the_cap() -> None:
+def test_gold_due_at_the_rate_owed_until_served_and_must_only_at_rate_one() -> None:
     rng = random.Random(0)
-    assert gold_due(rng, 0.0, 100) is None
-    assert gold_due(rng, 1.0, 0) == "must"
-    assert gold_due(rng, 0.1, gold_cap(0.1) - 1) == "must"
-    # Below the cap: "may" as often as should_serve_gold at twice the rate (same draws).
+    assert gold_due(rng, 0.0, True) is None
+    assert gold_due(rng, 1.0, False) == "must"
+    assert all(gold_due(rng, 0.07, True) == "may" for _ in range(100))
     for rate in (0.07, 0.15, 0.35):
-        seeds = range(2000)
-        may = sum(gold_due(random.Random(s), rate, 0) == "may" for s in seeds)
-        twice = sum(should_serve_gold(random.Random(s), min(1.0, 2 * rate), 0) for s in seeds)
-        assert may == twice and may > 0
+        offers = [gold_due(rng, rate, False) for _ in range(20_000)]
+        assert "must" not in offers
+        assert offers.count("may") / len(offers) == pytest.approx(rate, rel=0.06)
+
+
+def test_the_gap_since_the_last_gold_tells_nothing() -> None:
+    """Issue 21: a capped gap made gold certain after cap - 1 ordinary items. The offer is
+    memoryless: after a long run without one, an offer is as likely as at any time."""
+    rng = random.Random(7)
+    rate, gap, after_long, long_runs = 0.07, 0, 0, 0
+    for _ in range(300_000):
+        offer = gold_due(rng, rate, False) == "may"
+        if gap >= gold_cap(rate) - 1:
+            long_runs += 1
+            after_long += offer
+        gap = 0 if offer else gap + 1
+    assert long_runs > 1000
+    assert after_long / long_runs == pytest.approx(rate, abs=0.015)
 
 
 def test_wilson_interval_reference_values() -> None:

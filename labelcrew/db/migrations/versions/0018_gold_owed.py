@@ -1,0 +1,26 @@
+"""gold owed: a member's gold offer that found no gold in the queue's step waits for the next
+step that has one (issue 21: a memoryless gold draw instead of a countable cap on the gap)
+
+Revision ID: 0018_gold_owed
+Revises: 0001
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0018_gold_owed"
+down_revision = "0001"
+branch_labels = ("gold_owed",)
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column(
+        "members",
+        sa.Column("gold_owed", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("members") as batch:
+        batch.drop_column("gold_owed")
