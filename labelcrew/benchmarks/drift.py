@@ -70,9 +70,9 @@ class Observations:
     gold_positions: list[NDArray[np.int64]]
     counts: tuple[int, int, int]  # gold answers, pair and consensus checks, all members
 
-    def rates(self, cfg: DriftBenchConfig, team_accuracy: float) -> PeerRates:
+    def rates(self, cfg: DriftBenchConfig, team_accuracy: float, spread: float) -> PeerRates:
         gold, pair, consensus = self.counts
-        return PeerRates(cfg.classes, team_accuracy, pair / gold, consensus / gold)
+        return PeerRates(cfg.classes, team_accuracy, pair / gold, consensus / gold, spread)
 
 
 def _draw(cumulative: NDArray[np.float64], rng: np.random.Generator) -> NDArray[np.int64]:
@@ -94,6 +94,13 @@ def _team(cfg: DriftBenchConfig) -> tuple[NDArray[Any], NDArray[Any], float]:
     ).cumsum(axis=-1)
     onset = np.array([2**62 if m.drift_at is None else m.drift_at for m in team])
     return cum, onset, float(np.mean([m.accuracy_at(0) for m in team]))
+
+
+def _spread(cfg: DriftBenchConfig, members: NDArray[np.float64]) -> float:
+    """Between-member SD of accuracy over the team and the members measured together: what
+    the scan estimates from everyone's gold answers (`accuracy_spread`)."""
+    team = make_team(cfg.team, cfg.team_drifters, 0, cfg.classes, np.random.default_rng(cfg.seed))
+    return float(np.std(np.concatenate([[m.accuracy_at(0) for m in team], members]), ddof=1))
 
 
 def _member(
@@ -216,12 +223,13 @@ def run(cfg: DriftBenchConfig, options: MemberDriftOptions | None = None) -> dic
     team_accuracy = _team(cfg)[2]
     change = round(cfg.gold_before / cfg.gold_rate)
     length = round((cfg.gold_before + cfg.gold_after) / cfg.gold_rate)
-    drifting = simulate(np.full(cfg.drifting, cfg.accuracy), change, length, cfg, rng)
-    rates = drifting.rates(cfg, team_accuracy)
+    drifting_acc = np.full(cfg.drifting, cfg.accuracy)
+    drifting = simulate(drifting_acc, change, length, cfg, rng)
+    rates = drifting.rates(cfg, team_accuracy, _spread(cfg, drifting_acc))
     plan, gold_only = options.plan(rates), options.plan(None)
     steady_acc = rng.uniform(*cfg.steady_accuracy, cfg.steady)
     steady = simulate(steady_acc, None, round(cfg.steady_gold / cfg.gold_rate), cfg, rng)
-    steady_plan = options.plan(steady.rates(cfg, team_accuracy))
+    steady_plan = options.plan(steady.rates(cfg, team_accuracy, _spread(cfg, steady_acc)))
     return {
         "config": asdict(cfg),
         "checks_per_gold": {

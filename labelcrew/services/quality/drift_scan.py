@@ -137,11 +137,17 @@ def member_streams(
             int(np.sum(s[drift.GOLD].success)) for s in team.streams.values() if s.get(drift.GOLD)
         )
         accuracy = (right + PRIOR_ACCURACY * PRIOR_STRENGTH) / (answered + PRIOR_STRENGTH)
+        golds = [
+            np.asarray(s[drift.GOLD].success) for s in team.streams.values() if s.get(drift.GOLD)
+        ]
         team.peers = drift.PeerRates(
             n_classes=len(categories),
             others_accuracy=float(np.clip(accuracy, 1.0 / len(categories) + 0.01, 0.99)),
             pair_per_gold=team.count(drift.PAIR) / max(answered, 1),
             consensus_per_gold=team.count(drift.CONSENSUS) / max(answered, 1),
+            accuracy_spread=drift.accuracy_spread(
+                [int(np.sum(g)) for g in golds], [g.size for g in golds]
+            ),
         )
     return team
 

@@ -12,14 +12,20 @@ Per kind the chart needs the in-control success rate ``p0`` and the rate ``p1`` 
 accuracy drop of ``shift``. ``p0`` is self-starting (after Hawkins 1987): an observation that
 arrives while the chart sits at zero carries no sign of a change, so it joins the member's
 counts of its kind ``lag`` observations later; the counts give a Beta-posterior rate lowered by
-``caution`` posterior standard deviations (:func:`estimate_baseline`), and there is no alarm
-until ``warmup`` observations are counted. ``p1 = p0 - drop`` where the drop is ``shift`` for
-gold and, for agreement, the drop the one-coin model predicts (:class:`ConsensusModel`) with
-the others at the project's gold accuracy.
+``caution`` posterior standard deviations (:func:`estimate_baseline`). ``p1 = p0 - drop`` where
+the drop is ``shift`` for gold and, for agreement, the drop the one-coin model predicts
+(:class:`ConsensusModel`) with the others at the project's gold accuracy.
 
-Measured with ``labelcrew bench drift`` (bench/RESULTS.md, section drift): a drop 0.9 -> 0.7 is
-flagged after a median 9 gold answers (gold answers alone: 40) at 0.57 false alarms per 10,000
-gold answers of steady members.
+The prior is the team's (issue 21): with agreement checks the Beta prior is centred on the
+project's pooled gold accuracy (and the agreement that accuracy predicts) with the weight of
+``team_prior_strength`` observations per kind, and the chart runs from the first observation.
+A new member is judged against the team until their own in-control history outweighs it, so a
+drift near their 100th answer is caught instead of becoming their baseline (the old warm-up,
+100 observations counted after a lag of 100, kept every chart silent for the first ~220-250
+answers). The constants were calibrated by simulating the null over short histories (300 gold
+answers per steady member, accuracy U(0.8, 0.95), 4 classes, gold rate 7 %: the regime a real
+team is in, where estimation error dominates) rather than over 10,000 answers, where it
+vanishes: see bench/RESULTS.md, section "drift calibration".
 """
 
 from __future__ import annotations
@@ -50,6 +56,22 @@ class PeerRates:
     others_accuracy: float
     pair_per_gold: float
     consensus_per_gold: float
+    accuracy_spread: float | None = None  # between-member SD of gold accuracy, if known
+
+
+def accuracy_spread(correct: ArrayLike, answered: ArrayLike) -> float | None:
+    """Between-member standard deviation of gold accuracy by the method of moments: the
+    variance of the members' observed accuracies less the binomial noise each carries
+    (``p (1 - p) / (n - 1)``, the unbiased per-member variance), as in random-effects
+    meta-analysis of proportions (DerSimonian & Laird 1986). ``None`` with fewer than three
+    members of at least two answers."""
+    k, n = np.asarray(correct, dtype=float), np.asarray(answered, dtype=float)
+    keep = n >= 2
+    if int(keep.sum()) < 3:
+        return None
+    p = k[keep] / n[keep]
+    noise = float(np.mean(p * (1 - p) / (n[keep] - 1)))
+    return float(np.sqrt(max(float(np.var(p, ddof=1)) - noise, 0.0)))
 
 
 @dataclass(frozen=True)
@@ -84,17 +106,33 @@ class MemberDriftOptions:
     (at most one false alarm per that many). ``warmup`` / ``lag``: in observations of any kind;
     ``gold_warmup`` / ``gold_lag`` replace them where there are no agreement checks (about the
     same number of gold answers). ``prior_accuracy``, ``prior_strength``, ``caution``: the
-    baseline estimate (:func:`estimate_baseline`); agreement priors follow from the model."""
+    baseline estimate (:func:`estimate_baseline`) on gold alone; with agreement checks the prior
+    is the team's accuracy (``PeerRates.others_accuracy``) at ``team_prior_strength``, and the
+    agreement priors follow from the model."""
 
     shift: float = 0.2
     target_arl0: float = 10_000.0
-    warmup: int = 100
-    lag: int = 100
+    warmup: int = 0
+    lag: int = 80
     gold_warmup: int = 30
     gold_lag: int = 50
     prior_accuracy: float = 0.85
     prior_strength: float = 10.0
-    caution: float = 0.25
+    team_prior_strength: float = 200.0
+    min_team_prior_strength: float = 20.0
+    caution: float = 1.0
+
+    def team_strength(self, peers: PeerRates) -> float:
+        """The team prior's weight in observations: empirical Bayes, a Beta whose spread is the
+        team's (``m (1 - m) / sd^2 - 1``), so a member is judged against the band the team's
+        steady members actually fall in; ``team_prior_strength`` when the spread is unknown or
+        smaller than that weight allows."""
+        spread = peers.accuracy_spread
+        if spread is None or spread <= 0:
+            return self.team_prior_strength
+        m = float(peers.others_accuracy)
+        fitted = m * (1 - m) / spread**2 - 1
+        return float(np.clip(fitted, self.min_team_prior_strength, self.team_prior_strength))
 
     def plan(self, peers: PeerRates | None = None) -> ChartPlan:
         if not 0.0 < self.shift < 1.0:
@@ -103,6 +141,7 @@ class MemberDriftOptions:
             )
         per_gold, drops, priors = [1.0, 0.0, 0.0], [self.shift, 0.0, 0.0], [self.prior_accuracy] * 3
         if peers is not None:
+            team = float(peers.others_accuracy)
             for k, (others, rate) in enumerate(
                 ((1, peers.pair_per_gold), (2, peers.consensus_per_gold)), start=1
             ):
@@ -110,8 +149,10 @@ class MemberDriftOptions:
                 drop = model.agreement_drop(self.shift)
                 if rate > 0 and drop > 0:
                     per_gold[k], drops[k] = rate, drop
-                    priors[k] = round(model.agreement(self.prior_accuracy), 3)
+                    priors[k] = round(model.agreement(team), 3)
         checks = per_gold[1] + per_gold[2] > 0
+        if checks and peers is not None:
+            priors[0] = round(float(peers.others_accuracy), 3)
         return ChartPlan(
             per_gold=(per_gold[0], per_gold[1], per_gold[2]),
             drops=(drops[0], drops[1], drops[2]),
@@ -119,7 +160,9 @@ class MemberDriftOptions:
             target_arl0=self.target_arl0,
             warmup=self.warmup if checks else self.gold_warmup,
             lag=self.lag if checks else self.gold_lag,
-            prior_strength=self.prior_strength,
+            prior_strength=(
+                self.team_strength(peers) if checks and peers is not None else self.prior_strength
+            ),
             caution=self.caution,
         )
 

@@ -49,6 +49,7 @@ from labelcrew.domain.quality.drift.member import (
     MemberStream,
     PeerRates,
     StreamEvidence,
+    accuracy_spread,
     detect_member_drift,
     merge_streams,
 )
@@ -76,6 +77,7 @@ __all__ = [
     "PeerObservations",
     "PeerRates",
     "StreamEvidence",
+    "accuracy_spread",
     "average_run_length",
     "cusum_alarms",
     "design_cusum",
