@@ -28,6 +28,7 @@ from labelcrew.cli import (  # noqa: E402  (they add commands to `app` and `benc
     bench_assign,
     bench_drift,
     bench_floors,
+    bench_scan,
     bench_workspace,
     calibration,
     escalations,
@@ -46,7 +47,7 @@ from labelcrew.cli import (  # noqa: E402  (they add commands to `app` and `benc
 # Modules that add commands, in the order `--help` lists them. Keep one line per module.
 COMMAND_MODULES = (
     review, escalations, teamops, platform, guidelines, calibration, releases, aggregate,
-    metrics, simulate, importing, bench_assign, bench_floors, bench_drift, bench_workspace,
+    metrics, simulate, importing, bench_assign, bench_floors, bench_drift, bench_scan, bench_workspace,
     agreement, server, projects, accounts,
 )  # fmt: skip
 

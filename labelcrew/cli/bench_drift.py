@@ -15,7 +15,7 @@ def bench_drift(
     steady_high: float = typer.Option(0.9, help="Steady members' accuracy: highest."),
     accuracy: float = typer.Option(0.9, help="Accuracy before the drop."),
     drop: float = typer.Option(0.2, help="Accuracy lost at the change."),
-    gold_before: int = typer.Option(300, min=50, help="Gold answers before the change."),
+    gold_before: int = typer.Option(300, min=1, help="Gold answers before the change."),
     gold_rate: float = typer.Option(0.1, min=0.01, max=0.99, help="Share of answers on gold."),
     overlap: int = typer.Option(3, min=2, help="Labels per overlap item."),
     classes: int = typer.Option(5, min=2, help="Classes of the labelled field."),

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from labelcrew.db.models.quality import Alert
+from labelcrew.domain.quality import false_alarms
 from labelcrew.errors import NotFound, ValidationFailed
 from labelcrew.services.accounts.users import Actor
 from labelcrew.services.platform.events import audit, emit
@@ -78,6 +79,9 @@ def raise_alert(
 ) -> Alert:
     if severity not in SEVERITIES:
         raise ValidationFailed(f"severity must be one of {SEVERITIES}", field="severity")
+    rate = false_alarms.expected(kind)
+    if rate is not None:  # beside every threshold, how often it cries wolf (issue 21)
+        evidence = {**evidence, "expected_false_alarms": rate}
     alert = uow.session.scalar(
         select(Alert).where(
             Alert.project_id == project_id,

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import select
 
 from labelcrew.db.models.core import Annotation, GoldAnswer, Item, Member, User
+from labelcrew.domain.quality import false_alarms
 from labelcrew.domain.quality.splits import disagreeing
 from labelcrew.errors import ValidationFailed
 from labelcrew.services.accounts.users import Actor
@@ -35,8 +36,8 @@ from labelcrew.services.quality.gold_scope import HONEYPOT, honeypot_items
 from labelcrew.services.quality.hooks import record_move
 from labelcrew.services.uow import Database, UnitOfWork
 
-WINDOW = 10
-ALERT_MISSES = 2
+WINDOW = false_alarms.HONEYPOT_WINDOW  # the expected false alarms are computed for these
+ALERT_MISSES = false_alarms.HONEYPOT_ALERT
 PAUSE_MISSES = 3
 PAUSABLE = ("active", "probation")
 

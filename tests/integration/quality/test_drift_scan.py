@@ -102,6 +102,11 @@ def test_a_drifting_member_is_flagged_with_agreement_evidence_and_steady_ones_ar
     assert sum(c["nats"] for c in checks) > streams["gold"]["nats"]
     assert sum(s["nats"] for s in streams.values()) == pytest.approx(evidence["statistic"])
     assert evidence["statistic"] >= evidence["threshold"]
+    # beside the threshold, how often it cries wolf (issue 21)
+    stored = alerts.list_alerts(db, team.project_id, kind="accuracy_drop")[0]["evidence"]
+    expected = stored["expected_false_alarms"]
+    assert expected["design_per_10000_gold"] == 1.0
+    assert 0 < expected["measured_per_10000_gold"] <= 1.0
     for check in checks:
         assert check["n"] == len(check["items"]) and check["drifted"] < check["baseline"]
     assert streams["pair"]["rate"] < streams["pair"]["baseline"]

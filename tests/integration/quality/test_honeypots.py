@@ -3,6 +3,7 @@ accuracy, alerted on and paused after misses, served and shown like any item."""
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import insert, select
 
@@ -85,6 +86,8 @@ def test_honeypots_are_made_from_unanimous_items_and_misses_pause_a_member(db):
     scan_quality(db)
     (alert,) = alerts.list_alerts(db, pid, kind="honeypot_miss")
     assert alert["subject"] == "member:late" and alert["evidence"]["paused"] is True
+    rate = alert["evidence"]["expected_false_alarms"]["per_window_at_2pct_misses"]
+    assert rate == pytest.approx(1 - 0.98**10 - 10 * 0.02 * 0.98**9, abs=1e-4)
     assert "missed 3 of their last 4 honeypots" in alert["message"]
     with db.uow(read_only=True) as uow:
         status = uow.session.scalar(select(Member.status).where(Member.user_id == late.user_id))
