@@ -12,7 +12,9 @@ agreement checks per gold answer, as the drift scan computes them), run vectoris
 with :func:`labelcrew.domain.quality.drift.tests.member_alarms`.
 
 Drifting members go from ``accuracy`` to ``accuracy - drop`` after ``gold_before`` gold answers
-(in expectation); the delay is the number of gold answers the member gave from the change to
+(in expectation), at once (``drift_kind`` step), linearly over ``gradual_span`` answers
+(gradual), or start giving one class for the next for 65 % of that class's items (confusion:
+overall accuracy moves by about a sixth of that); the delay is the number of gold answers the member gave from the change to
 the alarm, both included, among members with no alarm before the change. Steady members keep
 an accuracy drawn from ``steady_accuracy`` for ``steady_gold`` gold answers each; every alarm
 is a false alarm, counted per 10,000 of their gold answers. "Gold only" is the same chart with
@@ -35,7 +37,13 @@ from labelcrew.domain.quality.drift.tests import (
     member_alarms,
     peer_agreement,
 )
-from labelcrew.sim.annotators import PATTERNS, SimAnnotator, confusion_matrix, make_team
+from labelcrew.sim.annotators import (
+    PATTERNS,
+    SimAnnotator,
+    confused_matrix,
+    confusion_matrix,
+    make_team,
+)
 
 TICK = 4  # order keys per answer: room for the labels of one item around the member's own
 
@@ -57,6 +65,8 @@ class DriftBenchConfig:
     team_drifters: int = 5
     max_lag: int = 2
     seed: int = 1
+    drift_kind: str = "step"  # step, gradual (over `gradual_span` answers) or confusion
+    gradual_span: int = 300
 
 
 @dataclass
@@ -163,6 +173,13 @@ def simulate(
             member.drift_confusion = confusion_matrix(
                 cfg.classes, float(accuracy) - cfg.drop, pattern
             )
+            if cfg.drift_kind == "gradual":
+                member.drift_span = cfg.gradual_span
+            elif cfg.drift_kind == "confusion":  # one class given for the next one
+                true = int(rng.integers(cfg.classes))
+                member.drift_confusion = confused_matrix(
+                    member.confusion, true, (true + 1) % cfg.classes, 0.65
+                )
         rows.append(_member(member, team, n, cfg, rng))
     width = max(r[0].size for r in rows)
     kind = np.full((len(rows), width), -1, dtype=np.int64)

@@ -81,6 +81,9 @@ class SimAnnotator:
     drift_confusion: NDArray[Any] | None = None
     kind: str = "honest"
     answered: int = field(default=0)
+    drift_span: int = 0  # answers over which a gradual drift moves from one matrix to the other
+    drift_kind: str | None = None  # step, gradual, confusion or early (for the report)
+    honeypot_miss: float = 0.01  # chance of missing an obvious item: attention, not knowledge
 
     @property
     def n_classes(self) -> int:
@@ -88,10 +91,18 @@ class SimAnnotator:
 
     def confusion_at(self, index: int) -> NDArray[Any]:
         """The matrix in force for the member's ``index``-th answer (0-based)."""
-        drifting = self.drift_at is not None and index >= self.drift_at
-        if drifting and self.drift_confusion is not None:
-            return self.drift_confusion
-        return self.confusion
+        target = self.drift_confusion if self.drift_confusion is not None else self.confusion
+        moved = float(self._drifted(np.array([index]))[0])
+        return np.asarray(self.confusion + moved * (target - self.confusion), dtype=float)
+
+    def _drifted(self, index: NDArray[Any]) -> NDArray[np.float64]:
+        """How far each answer has moved to the drifted matrix: 0 before ``drift_at``, 1 after
+        (a step), or a linear ramp over ``drift_span`` answers (gradual drift)."""
+        if self.drift_at is None or self.drift_confusion is None:
+            return np.zeros(index.size)
+        if self.drift_span <= 0:
+            return (index >= self.drift_at).astype(float)
+        return np.clip((index - self.drift_at + 1) / self.drift_span, 0.0, 1.0)
 
     def accuracy_at(self, index: int) -> float:
         """Expected accuracy at answer ``index`` when true classes are uniform."""
@@ -110,8 +121,8 @@ class SimAnnotator:
         index = self.answered + np.arange(truths.size)
         rows = self.confusion[truths]  # a copy: fancy indexing
         if self.drift_at is not None and self.drift_confusion is not None:
-            drifted = index >= self.drift_at
-            rows[drifted] = self.drift_confusion[truths[drifted]]
+            moved = self._drifted(index)[:, None]
+            rows = rows + moved * (self.drift_confusion[truths] - rows)
         cumulative = np.cumsum(rows, axis=1)
         draws = rng.random(truths.size)[:, None]
         self.answered += truths.size
@@ -122,6 +133,42 @@ class SimAnnotator:
     def seconds(self, rng: np.random.Generator) -> float:
         """Time spent on one item, lognormal around ``seconds_median``."""
         return float(rng.lognormal(np.log(self.seconds_median), self.seconds_sigma))
+
+
+DRIFT_KINDS = ("step", "gradual", "confusion", "early")
+EARLY_AT = 100  # an early drift sets in near the member's 100th answer (issue 21)
+
+
+def confused_matrix(confusion: NDArray[Any], true: int, given: int, share: float) -> NDArray[Any]:
+    """``confusion`` with ``share`` of class ``true``'s correct answers moved to ``given``: one
+    class taken for another while the other rows, and so overall accuracy, barely move."""
+    out = np.array(confusion, dtype=float)
+    moved = out[true, true] * share
+    out[true, true] -= moved
+    out[true, given] += moved
+    return out
+
+
+def _drift(
+    member: SimAnnotator,
+    kind: str,
+    accuracy: float,
+    pattern: str,
+    drop: float,
+    window: tuple[int, int],
+    rng: np.random.Generator,
+) -> None:
+    k = member.n_classes
+    member.kind, member.drift_kind = "drifter", kind
+    member.drift_at = int(rng.integers(window[0], window[1] + 1))
+    member.drift_confusion = confusion_matrix(k, max(accuracy - drop, 0.0), pattern)
+    if kind == "early":
+        member.drift_at = EARLY_AT
+    elif kind == "gradual":
+        member.drift_span = max(1, (window[1] - window[0]) // 2)
+    elif kind == "confusion":
+        true = int(rng.integers(k))
+        member.drift_confusion = confused_matrix(member.confusion, true, (true + 1) % k, 0.65)
 
 
 def make_team(
@@ -135,14 +182,25 @@ def make_team(
     drift_drop: float = 0.2,
     drift_window: tuple[int, int] = (100, 400),
     patterns: Sequence[str] = PATTERNS,
+    drift_kinds: Sequence[str] = ("step",),
 ) -> list[SimAnnotator]:
     """A team of ``n``: honest members, then ``n_drifters`` drifters, then ``n_spammers``.
 
     Honest and drifting members draw their accuracy uniformly from ``accuracy_range`` and a
-    confusion pattern from ``patterns``; drifters lose ``drift_drop`` accuracy from an answer
-    drawn uniformly in ``drift_window``. Spammers alternate random clickers and constant
-    labellers. Medians of seconds per item are lognormal around 20 s (spammers: 4 s).
+    confusion pattern from ``patterns``. Drifters take the kinds of ``drift_kinds`` in turn:
+    ``step`` loses ``drift_drop`` accuracy from an answer drawn uniformly in ``drift_window``;
+    ``gradual`` loses it linearly over half that window's width; ``confusion`` starts giving
+    one class for another (65 % of that class's correct answers move to the next class);
+    ``early`` is a step at the member's 100th answer. Spammers alternate random clickers and
+    constant labellers. Medians of seconds per item are lognormal around 20 s (spammers: 4 s).
     """
+    unknown = sorted(set(drift_kinds) - set(DRIFT_KINDS))
+    if unknown or not drift_kinds:
+        raise ValidationFailed(
+            f"unknown drift kinds {unknown}; use {DRIFT_KINDS}",
+            code="sim_bad_drift",
+            field="drift_kinds",
+        )
     if n_drifters + n_spammers > n or min(n, n_drifters, n_spammers) < 0:
         raise ValidationFailed(
             f"cannot make {n_drifters} drifters and {n_spammers} spammers in a team of {n}",
@@ -158,12 +216,10 @@ def make_team(
             confusion=confusion_matrix(n_classes, accuracy, pattern),
             seconds_median=float(rng.lognormal(np.log(20.0), 0.3)),
         )
-        if i >= n - n_spammers - n_drifters:
-            member.kind = "drifter"
-            member.drift_at = int(rng.integers(drift_window[0], drift_window[1] + 1))
-            member.drift_confusion = confusion_matrix(
-                n_classes, max(accuracy - drift_drop, 0.0), pattern
-            )
+        first_drifter = n - n_spammers - n_drifters
+        if i >= first_drifter:
+            kind = drift_kinds[(i - first_drifter) % len(drift_kinds)]
+            _drift(member, kind, accuracy, pattern, drift_drop, drift_window, rng)
         team.append(member)
     for j in range(n_spammers):
         clicker = j % 2 == 0

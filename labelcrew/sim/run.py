@@ -11,25 +11,22 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import numpy as np
 from sqlalchemy import insert, select
 
-from labelcrew.db.models.core import Annotation, GoldAnswer, Item, Member, User
-from labelcrew.domain.aggregation.em import DawidSkene
-from labelcrew.domain.quality.drift import tests as drift
+from labelcrew.db.models.core import GoldAnswer, Item
 from labelcrew.errors import Forbidden, NotFound
 from labelcrew.services.accounts import users as accounts
 from labelcrew.services.accounts.users import Actor
 from labelcrew.services.guidelines import versions as guidelines
 from labelcrew.services.projects import projects
-from labelcrew.services.quality import drift_scan
 from labelcrew.services.uow import Database
 from labelcrew.services.work import assignment, submission
-from labelcrew.sim.annotators import SimAnnotator, make_team
+from labelcrew.sim.annotators import DRIFT_KINDS, SimAnnotator, make_team
+from labelcrew.sim.measure import SCHEMA_OPTIONS, SimResult, measure
 
 
 @dataclass
@@ -43,51 +40,16 @@ class SimConfig:
     dynamic: bool = False
     gold_rate: float = 0.1
     gold_share: float = 0.05
+    honeypot_share: float = 0.01  # of the items; honeypots are gold of their own kind
+    inattentive: int = 1  # honest members who rush: they miss honeypots, not gold
+    drift_kinds: tuple[str, ...] = DRIFT_KINDS
     seed: int = 1
     slug: str = "sim"
 
 
-@dataclass
-class SimResult:
-    labels_spent: int = 0
-    gold_answers: int = 0
-    aggregation_accuracy: float | None = None
-    drift_latency: list[int | None] = field(default_factory=list)
-    drift_trigger: list[str | None] = field(default_factory=list)
-    checks_per_gold: float = 0.0
-    false_alarms: int = 0
-    steady_gold_answers: int = 0
-    spammer_pause_after: list[int | None] = field(default_factory=list)
-    paused: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        caught = [x for x in self.drift_latency if x is not None]
-        return {
-            "labels_spent": self.labels_spent,
-            "gold_answers": self.gold_answers,
-            "aggregation_accuracy": self.aggregation_accuracy,
-            "drift_detection_latency_gold_answers": self.drift_latency,
-            "drift_detection_latency_median": float(np.median(caught)) if caught else None,
-            "drifters_caught": f"{len(caught)}/{len(self.drift_latency)}",
-            "drift_first_alarm_by": self.drift_trigger,
-            "agreement_checks_per_gold": self.checks_per_gold,
-            "false_alarms": self.false_alarms,
-            "false_alarms_per_10000_gold": (
-                round(self.false_alarms * 10000 / self.steady_gold_answers, 2)
-                if self.steady_gold_answers
-                else None
-            ),
-            "spammers_paused_after_gold_answers": self.spammer_pause_after,
-            "paused_members": self.paused,
-        }
-
-
-SCHEMA_OPTIONS = "abcdefghijklmnopqrstuvwxyz"
-
-
 def _setup(
     db: Database, cfg: SimConfig, team: list[SimAnnotator]
-) -> tuple[int, list[Actor], np.ndarray]:
+) -> tuple[int, list[Actor], np.ndarray, set[int]]:
     options = [f"class_{SCHEMA_OPTIONS[k]}" for k in range(cfg.classes)]
     admin_name = f"{cfg.slug}-admin"
     out = accounts.create_user(
@@ -131,6 +93,12 @@ def _setup(
     # Gold lies among the other items, as a lead marks it: it is served where it lies (issue 14).
     spread = np.random.default_rng(cfg.seed + 1).choice(cfg.items, n_gold, replace=False)
     gold_at = {int(i) for i in spread}
+    n_honeypots = max(0, int(cfg.items * cfg.honeypot_share))
+    others = np.setdiff1d(np.arange(cfg.items), spread)
+    honeypot_at = {
+        int(i) for i in np.random.default_rng(cfg.seed + 2).choice(others, n_honeypots, False)
+    }
+    gold_at |= honeypot_at
     with db.uow() as uow:
         uow.session.execute(
             insert(Item),
@@ -158,6 +126,7 @@ def _setup(
                     "item_id": ids[i],
                     "value": {"label": options[int(truth[i])]},
                     "rule_number": "1.1",
+                    "kind": "honeypot" if i in honeypot_at else "gold",
                     "created_at": uow.now,
                 }
                 for i in sorted(gold_at)
@@ -166,7 +135,8 @@ def _setup(
         uow.commit()
     truth_by_id = np.full(max(ids) + 1, -1)
     truth_by_id[ids] = truth
-    return pid, actors, truth_by_id
+    honeypot_ids = {ids[i] for i in honeypot_at}
+    return pid, actors, truth_by_id, honeypot_ids
 
 
 def run(db: Database, cfg: SimConfig, progress: Callable[[int], None] | None = None) -> SimResult:
@@ -176,12 +146,20 @@ def run(db: Database, cfg: SimConfig, progress: Callable[[int], None] | None = N
     answers = cfg.items * cfg.overlap / max(cfg.annotators, 1) / max(1.0 - cfg.gold_rate, 0.01)
     window = (int(answers / 3), max(int(answers * 2 / 3), int(answers / 3)))
     team = make_team(
-        cfg.annotators, cfg.drifters, cfg.spammers, cfg.classes, gen, drift_window=window
+        cfg.annotators,
+        cfg.drifters,
+        cfg.spammers,
+        cfg.classes,
+        gen,
+        drift_window=window,
+        drift_kinds=cfg.drift_kinds,
     )
+    for member in [m for m in team if m.kind == "honest"][: cfg.inattentive]:
+        member.kind, member.honeypot_miss = "inattentive", 0.35
     options = [f"class_{SCHEMA_OPTIONS[k]}" for k in range(cfg.classes)]
     moments = {"now": datetime(2026, 11, 2, 8, 0, tzinfo=UTC)}
     sim_db = Database(db.engine, clock=lambda: moments["now"], rng=random.Random(cfg.seed))
-    pid, actors, truth = _setup(sim_db, cfg, team)
+    pid, actors, truth, honeypot_ids = _setup(sim_db, cfg, team)
     free_at = gen.random(len(team))  # seconds; members start a little apart
     active = set(range(len(team)))
     onset_answer: dict[int, int] = {
@@ -200,6 +178,9 @@ def run(db: Database, cfg: SimConfig, progress: Callable[[int], None] | None = N
         moments["now"] = datetime(2026, 11, 2, 8, 0, tzinfo=UTC) + timedelta(seconds=free_at[k])
         item_id = lease["item"]["id"]
         answer = team[k].answer(int(truth[item_id]), gen)
+        if item_id in honeypot_ids:  # obvious: right unless the member is not looking
+            miss = gen.random() < team[k].honeypot_miss
+            answer = (int(truth[item_id]) + 1) % cfg.classes if miss else int(truth[item_id])
         submission.submit(
             sim_db,
             actors[k],
@@ -211,86 +192,4 @@ def run(db: Database, cfg: SimConfig, progress: Callable[[int], None] | None = N
         done += 1
         if progress is not None:
             progress(1)
-    return _measure(db, cfg, pid, team, actors, truth, onset_answer, done)
-
-
-def _measure(
-    db: Database,
-    cfg: SimConfig,
-    pid: int,
-    team: list[SimAnnotator],
-    actors: list[Actor],
-    truth: np.ndarray,
-    onset_answer: dict[int, int],
-    done: int,
-) -> SimResult:
-    result = SimResult(labels_spent=done)
-    options = [f"class_{SCHEMA_OPTIONS[k]}" for k in range(cfg.classes)]
-    with db.uow(read_only=True) as uow:
-        rows = uow.session.execute(
-            select(
-                Annotation.annotator_id,
-                Annotation.item_id,
-                Annotation.value,
-                Annotation.gold_correct,
-                Annotation.id,
-            )
-            .where(Annotation.project_id == pid)
-            .order_by(Annotation.id)
-        ).all()
-        statuses = dict(
-            uow.session.execute(
-                select(User.username, Member.status)
-                .join(Member, Member.user_id == User.id)
-                .where(Member.project_id == pid)
-            ).all()
-        )
-        overlap_rows = drift_scan.measured_labels(uow, pid, "label", options)
-        team_streams = drift_scan.member_streams(uow, pid, options, overlap_rows, "label")
-    by_user = {a.user_id: k for k, a in enumerate(actors)}
-    own_ids: dict[int, list[int]] = {k: [] for k in range(len(team))}
-    gold_ids: dict[int, list[int]] = {k: [] for k in range(len(team))}
-    for annotator_id, _item, _value, correct, annotation_id in rows:
-        k = by_user[annotator_id]
-        own_ids[k].append(annotation_id)
-        if correct is not None:
-            gold_ids[k].append(annotation_id)
-    result.gold_answers = sum(len(s) for s in gold_ids.values())
-    peers = team_streams.peers
-    if peers is not None:
-        result.checks_per_gold = round(peers.pair_per_gold + peers.consensus_per_gold, 2)
-    for k, member in enumerate(team):
-        name = actors[k].username
-        alarms = drift.detect_member_drift(team_streams.streams.get(name, {}), peers=peers)
-        gold = np.array(gold_ids[k], dtype=np.int64)
-        if member.kind == "drifter":
-            onset = onset_answer.get(k)
-            start = own_ids[k][onset] if onset is not None and onset < len(own_ids[k]) else None
-            late = [a for a in alarms if start is not None and a.end_at >= start]
-            result.drift_latency.append(
-                None
-                if not late or start is None
-                else int(((gold >= start) & (gold <= late[0].end_at)).sum())
-            )
-            result.drift_trigger.append(late[0].trigger if late else None)
-        elif member.kind == "honest":
-            result.false_alarms += len(alarms)
-            result.steady_gold_answers += int(gold.size)
-        else:
-            paused = statuses.get(name) == "paused"
-            result.spammer_pause_after.append(int(gold.size) if paused else None)
-    result.paused = sorted(n for n, s in statuses.items() if s == "paused")
-    labelled = [
-        (item, annotator_id, options.index(v["label"]))
-        for annotator_id, item, v, correct, _ in rows
-        if correct is None
-    ]
-    if labelled:
-        items = np.array([x[0] for x in labelled])
-        workers = np.array([x[1] for x in labelled])
-        labels = np.array([x[2] for x in labelled])
-        uniq, item_codes = np.unique(items, return_inverse=True)
-        _, worker_codes = np.unique(workers, return_inverse=True)
-        model = DawidSkene().fit(item_codes, worker_codes, labels, n_classes=cfg.classes)
-        result.aggregation_accuracy = round(float(np.mean(model.labels_ == truth[uniq])), 4)
-    return result
+    return measure(db, cfg, pid, team, actors, truth, onset_answer, done)

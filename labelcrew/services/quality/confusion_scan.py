@@ -28,6 +28,7 @@ from labelcrew.domain.quality.drift.confusion import (
 from labelcrew.services.projects.projects import load_project
 from labelcrew.services.projects.schemas import schema_for
 from labelcrew.services.quality.alerts import raise_alert, was_resolved
+from labelcrew.services.quality.gold_scope import knowledge_answers
 from labelcrew.services.uow import UnitOfWork
 
 
@@ -45,12 +46,13 @@ def primary_categories(uow: UnitOfWork, project_id: int) -> tuple[str, list[str]
 
 
 def gold_pairs(uow: UnitOfWork, project_id: int, field: str) -> list[tuple[str, int, Any, Any]]:
-    """Every gold answer, oldest first: (username, annotation id, true value, given value)."""
+    """Every gold answer that judges understanding (not honeypots, not disputed gold:
+    `gold_scope`), oldest first: (username, annotation id, true value, given value)."""
     rows = uow.session.execute(
         select(Annotation.id, User.username, GoldAnswer.value, Annotation.value.label("given"))
         .join(User, User.id == Annotation.annotator_id)
         .join(GoldAnswer, GoldAnswer.item_id == Annotation.item_id)
-        .where(Annotation.project_id == project_id, Annotation.gold_correct.is_not(None))
+        .where(Annotation.project_id == project_id, knowledge_answers(uow, project_id))
         .order_by(Annotation.id)
     )
     return [

@@ -14,7 +14,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Integer, Select, bindparam, exists, false, func, select, true
+from sqlalchemy import (
+    Connection,
+    Integer,
+    Select,
+    bindparam,
+    case,
+    exists,
+    false,
+    func,
+    select,
+    true,
+)
 from sqlalchemy.orm import Session
 
 from labelcrew.db.models.core import Member
@@ -162,21 +173,38 @@ def candidate_rows(
 
 def _gold_in_step(batches: bool) -> Select[Any]:
     """Open gold items lying between an ordinary candidate and the ordinary item just before it
-    in the same scan (same priority, same batches), with whether each is still under the overlap
+    in the same scan (same priority, same batches), or the member's own previous item if that
+    lies further back, with whether each is still under the overlap
     target: gold served from here keeps the order the annotator's ordinary items come in
     (issue 14). Both lookups are range
     reads on the queue index (the predecessor: a backward read that stops at its first row)."""
     before = ITEMS.alias("before")
-    previous = select(before.c.id).where(
+    predecessor = select(before.c.id).where(
         before.c.project_id == bindparam("project_id"),
         before.c.is_gold == false(),
         before.c.priority == bindparam("priority"),
         before.c.id < bindparam("item_id"),
     )
     if batches:
-        previous = previous.where(before.c.batch_id.in_(bindparam("batch_ids", expanding=True)))
+        predecessor = predecessor.where(
+            before.c.batch_id.in_(bindparam("batch_ids", expanding=True))
+        )
     # Not max(): ORDER BY id DESC LIMIT 1 reads the primary key backwards on both databases.
-    previous = previous.order_by(before.c.id.desc()).limit(1)
+    previous = predecessor.order_by(before.c.id.desc()).limit(1).scalar_subquery()
+    # The step runs back to the member's own previous item when that lies further back: their
+    # ordinary ids jump over the items others took, and gold lying in that jump keeps their
+    # own served ids in one order just the same (with only the ordinary predecessor, an owed
+    # gold offer found gold on about one step in twenty at a 5 % gold share).
+    own = (
+        select(func.max(ASSIGNMENTS.c.item_id))
+        .where(
+            ASSIGNMENTS.c.project_id == bindparam("project_id"),
+            ASSIGNMENTS.c.annotator_id == bindparam("user_id"),
+            ASSIGNMENTS.c.item_id < bindparam("item_id"),
+        )
+        .scalar_subquery()
+    )
+    lower = case((own < previous, own), else_=func.coalesce(previous, 0))
     mine = exists().where(
         ASSIGNMENTS.c.item_id == ITEMS.c.id,
         ASSIGNMENTS.c.annotator_id == bindparam("user_id"),
@@ -190,7 +218,7 @@ def _gold_in_step(batches: bool) -> Select[Any]:
         ITEMS.c.is_gold == true(),
         ITEMS.c.priority == bindparam("priority"),
         ITEMS.c.id < bindparam("item_id"),
-        ITEMS.c.id > func.coalesce(previous.scalar_subquery(), 0),
+        ITEMS.c.id > lower,
         ~mine,
     )
     if batches:
