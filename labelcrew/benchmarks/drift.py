@@ -37,6 +37,7 @@ from labelcrew.domain.quality.drift.tests import (
     member_alarms,
     peer_agreement,
 )
+from labelcrew.errors import ValidationFailed
 from labelcrew.sim.annotators import (
     PATTERNS,
     SimAnnotator,
@@ -45,6 +46,7 @@ from labelcrew.sim.annotators import (
     make_team,
 )
 
+BENCH_KINDS = ("step", "gradual", "confusion")
 TICK = 4  # order keys per answer: room for the labels of one item around the member's own
 
 
@@ -67,6 +69,14 @@ class DriftBenchConfig:
     seed: int = 1
     drift_kind: str = "step"  # step, gradual (over `gradual_span` answers) or confusion
     gradual_span: int = 300
+
+    def __post_init__(self) -> None:
+        if self.drift_kind not in BENCH_KINDS:
+            raise ValidationFailed(
+                f"unknown drift kind {self.drift_kind!r}; use one of {BENCH_KINDS}",
+                code="bench_bad_kind",
+                field="kind",
+            )
 
 
 @dataclass

@@ -20,6 +20,7 @@ def bench_drift(
     overlap: int = typer.Option(3, min=2, help="Labels per overlap item."),
     classes: int = typer.Option(5, min=2, help="Classes of the labelled field."),
     max_lag: int = typer.Option(2, min=0, help="Answers until an item's second label arrives."),
+    kind: str = typer.Option("step", help="Drift kind: step, gradual or confusion."),
     seed: int = typer.Option(1, help="Random seed."),
     as_json: bool = typer.Option(False, "--json", help="Print only JSON."),
 ) -> None:
@@ -27,9 +28,11 @@ def bench_drift(
     answers) with agreement checks and with gold alone, and false alarms per 10,000 gold
     answers of steady members."""
     from labelcrew.benchmarks.drift import DriftBenchConfig, run
+    from labelcrew.cli.common import fail
+    from labelcrew.errors import LabelcrewError
 
-    result = run(
-        DriftBenchConfig(
+    try:
+        cfg = DriftBenchConfig(
             drifting=drifting,
             steady=steady,
             steady_gold=steady_gold,
@@ -42,8 +45,11 @@ def bench_drift(
             classes=classes,
             max_lag=max_lag,
             seed=seed,
+            drift_kind=kind,
         )
-    )
+    except LabelcrewError as exc:
+        fail(exc)
+    result = run(cfg)
     if not as_json:
         both, alone = result["gold_and_agreement"], result["gold_only"]
         typer.echo(

@@ -28,6 +28,7 @@ def simulate(
     overlap: int = typer.Option(3, help="Labels per item (the maximum when --dynamic)."),
     dynamic: bool = typer.Option(False, help="Dynamic overlap: stop at the target confidence."),
     gold_rate: float = typer.Option(0.1, help="Share of served items that are gold."),
+    inattentive: int = typer.Option(1, help="Honest members who rush and miss honeypots."),
     seed: int = typer.Option(1, help="Random seed."),
     db_url: str = typer.Option(None, help="Database URL (default: a throwaway SQLite file)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON only."),
@@ -46,6 +47,7 @@ def simulate(
         overlap=overlap,
         dynamic=dynamic,
         gold_rate=gold_rate,
+        inattentive=inattentive,
         seed=seed,
     )
     with tempfile.TemporaryDirectory() as tmp:

@@ -28,3 +28,11 @@ def test_each_kind_of_drift_is_caught(kind: str, gold_before: int, median_at_mos
     assert found["clean_before_change"] > 0.95
     assert found["missed"] <= 2
     assert found["median_delay_gold"] <= median_at_most, found
+
+
+def test_an_unknown_kind_is_refused_by_name() -> None:
+    from labelcrew.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed) as caught:
+        DriftBenchConfig(drift_kind="sideways")
+    assert caught.value.field == "kind" and "sideways" in caught.value.message
