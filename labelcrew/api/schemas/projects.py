@@ -23,6 +23,7 @@ class ProjectOut(Out):
     wip_limit: int
     gold_rate: float
     probation_gold_rate: float
+    honeypot_rate: float
     schema_version: int | None
     guideline_version: int | None
     created_at: str

@@ -95,6 +95,8 @@ class Project(Base):
     wip_limit: Mapped[int] = mapped_column(Integer, default=3)
     gold_rate: Mapped[float] = mapped_column(Float, default=0.07)
     probation_gold_rate: Mapped[float] = mapped_column(Float, default=0.15)
+    # honeypots' own share of a member's items (0: they come with the gold, at its rate); 0018
+    honeypot_rate: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
     schema_version: Mapped[int | None] = mapped_column(Integer)
     guideline_version: Mapped[int | None] = mapped_column(Integer)
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)

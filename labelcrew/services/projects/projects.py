@@ -28,6 +28,7 @@ SETTABLE = {
     "wip_limit": int,
     "gold_rate": float,
     "probation_gold_rate": float,
+    "honeypot_rate": float,
 }
 
 
@@ -45,6 +46,7 @@ def project_dict(p: Project) -> dict[str, Any]:
         "wip_limit": p.wip_limit,
         "gold_rate": p.gold_rate,
         "probation_gold_rate": p.probation_gold_rate,
+        "honeypot_rate": p.honeypot_rate,
         "schema_version": p.schema_version,
         "guideline_version": p.guideline_version,
         "created_at": p.created_at.isoformat(),
@@ -77,7 +79,7 @@ def _check_settings(values: dict[str, Any]) -> dict[str, Any]:
         raise ValidationFailed(
             "overlap_policy must be 'fixed' or 'dynamic'", field="overlap_policy"
         )
-    for key in ("gold_rate", "probation_gold_rate", "target_confidence"):
+    for key in ("gold_rate", "probation_gold_rate", "honeypot_rate", "target_confidence"):
         if key in clean and not 0.0 <= clean[key] <= 1.0:
             raise ValidationFailed(f"{key} must lie between 0 and 1", field=key)
     for key in ("lease_seconds", "wip_limit"):

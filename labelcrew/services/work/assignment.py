@@ -216,8 +216,13 @@ def _gold_in_step(
         priority=priority,
         batch_ids=batch_ids,
     )
-    rng = uow.db.rng
-    for gold_id, required, _ in sorted(rows, key=lambda r: (not r[2], rng.random())):
+    rng, honeypot_rate = uow.db.rng, project.honeypot_rate
+    # Honeypots at their own rate: the offer was drawn at gold + honeypot rate, and this draw
+    # says which kind it prefers (the other kind if the step has none of it).
+    offered = _gold_rate(project, member) + honeypot_rate
+    want_honeypot = honeypot_rate > 0 and rng.random() < honeypot_rate / offered
+    ranked = sorted(rows, key=lambda r: (r[3] != want_honeypot, not r[2], rng.random()))
+    for gold_id, required, _, _ in ranked:
         if required and not skills_match(required, member.skills):
             continue
         if _take(uow, gold_id, member, gold=True, wait=False) == "taken":
@@ -229,10 +234,15 @@ def _gold_due(uow: UnitOfWork, project: ProjectRow, member: MemberRow) -> str | 
     """Onboarding members get only gold (their qualification test); others at their rate."""
     if member.status == "onboarding":
         return "must"
-    rate = member.gold_rate
-    if rate is None:
-        rate = project.probation_gold_rate if member.status == "probation" else project.gold_rate
-    return gold_policy.gold_due(uow.db.rng, rate, member.gold_owed)
+    rate = _gold_rate(project, member) + project.honeypot_rate
+    return gold_policy.gold_due(uow.db.rng, min(rate, 1.0), member.gold_owed)
+
+
+def _gold_rate(project: ProjectRow, member: MemberRow) -> float:
+    """The member's own gold rate, or the project's for their membership state."""
+    if member.gold_rate is not None:
+        return member.gold_rate
+    return project.probation_gold_rate if member.status == "probation" else project.gold_rate
 
 
 def _choose(uow: UnitOfWork, project: ProjectRow, member: MemberRow) -> int | None:

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from labelcrew.db.models.core import Member
 from labelcrew.db.prepared import Prepared
 from labelcrew.domain.teamops.seniority import DIFFICULTIES
-from labelcrew.services.work.rows import ASSIGNMENTS, CLAIMS, ITEMS
+from labelcrew.services.work.rows import ASSIGNMENTS, CLAIMS, GOLD, ITEMS
 
 SCAN = 16
 TIER_SLOTS = len(DIFFICULTIES)
@@ -210,8 +210,14 @@ def _gold_in_step(batches: bool) -> Select[Any]:
         ASSIGNMENTS.c.annotator_id == bindparam("user_id"),
         ASSIGNMENTS.c.state != "released",
     )
+    honeypot = (
+        select(GOLD.c.kind == "honeypot").where(GOLD.c.item_id == ITEMS.c.id).scalar_subquery()
+    )
     query = select(
-        ITEMS.c.id, ITEMS.c.required_skills, ITEMS.c.annotation_count < ITEMS.c.overlap_target
+        ITEMS.c.id,
+        ITEMS.c.required_skills,
+        ITEMS.c.annotation_count < ITEMS.c.overlap_target,
+        honeypot,
     ).where(
         ITEMS.c.project_id == bindparam("project_id"),
         ITEMS.c.state == "open",
@@ -246,9 +252,9 @@ def gold_in_step(
     item_id: int,
     priority: int,
     batch_ids: list[int] | None,
-) -> list[tuple[int, list[Any], bool]]:
-    """Gold candidates (id, required_skills, under_overlap) in the step before ordinary
-    `item_id`."""
+) -> list[tuple[int, list[Any], bool, bool]]:
+    """Gold candidates (id, required_skills, under_overlap, honeypot) in the step before
+    ordinary `item_id`."""
     params: dict[str, Any] = {
         "project_id": project_id,
         "user_id": user_id,
@@ -259,7 +265,7 @@ def gold_in_step(
     if batch_ids is not None:
         params["batch_ids"] = batch_ids
     rows = GOLD_IN_STEP[batch_ids is not None].all(conn, params)
-    return [(row[0], row[1], bool(row[2])) for row in rows]
+    return [(row[0], row[1], bool(row[2]), bool(row[3])) for row in rows]
 
 
 def skills_match(required: list[Any], skills: dict[str, Any]) -> bool:

@@ -55,6 +55,7 @@ class ProjectRow:
     wip_limit: int
     gold_rate: float
     probation_gold_rate: float
+    honeypot_rate: float
     schema_version: int | None
     guideline_version: int | None
     settings: dict[str, Any]
@@ -125,6 +126,7 @@ PROJECT_COLUMNS = (
     PROJECTS.c.wip_limit,
     PROJECTS.c.gold_rate,
     PROJECTS.c.probation_gold_rate,
+    PROJECTS.c.honeypot_rate,
     PROJECTS.c.schema_version,
     PROJECTS.c.guideline_version,
     PROJECTS.c.settings,
