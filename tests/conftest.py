@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -129,3 +130,30 @@ def db(db_url: str, clock: Clock) -> Iterator[Database]:
     engine = make_engine(db_url)
     yield Database(engine, clock=clock, rng=random.Random(7))
     engine.dispose()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def strict_templates() -> Iterator[None]:
+    """Pages render strictly under test (issue 17): StrictUndefined fails a template that reads
+    a name or key its context lacks, and `x.items` on a dict that has an "items" key fails too,
+    since Jinja hands back the dict's method there (the dashboard printed
+    `0/<built-in method items of dict object>`); such keys must be read as `x["items"]`."""
+    from jinja2 import StrictUndefined, TemplateRuntimeError
+
+    from labelcrew.web.render import templates
+
+    env = templates.env
+    lenient_undefined, lenient_getattr = env.undefined, env.getattr
+
+    def strict_getattr(obj: Any, attribute: str) -> Any:
+        if isinstance(obj, dict) and attribute in obj and hasattr(dict, attribute):
+            raise TemplateRuntimeError(
+                f".{attribute} reads the dict's method, not its {attribute!r} key: "
+                f"write [{attribute!r}]"
+            )
+        return lenient_getattr(obj, attribute)
+
+    env.undefined = StrictUndefined
+    env.getattr = strict_getattr  # type: ignore[method-assign]
+    yield
+    env.undefined, env.getattr = lenient_undefined, lenient_getattr  # type: ignore[method-assign]

@@ -36,7 +36,7 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request, next: str = "/") -> Response:
-    return render(request, "login.html", None, next=local_path(next), error=None)
+    return render(request, "login.html", None, next=local_path(next), error=None, username="")
 
 
 @router.post("/login", response_class=HTMLResponse)
