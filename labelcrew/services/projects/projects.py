@@ -9,6 +9,7 @@ from sqlalchemy import exists, func, select
 
 from labelcrew.db.models.core import Annotation, LabelSchemaVersion, Member, Project, User
 from labelcrew.domain.permissions import parse_roles
+from labelcrew.domain.schema.hotkeys import check_hotkeys
 from labelcrew.domain.schema.label_schema import LabelSchema
 from labelcrew.errors import Conflict, NotFound, ValidationFailed
 from labelcrew.services.accounts.users import Actor
@@ -101,6 +102,8 @@ def create_project(
         )
     clean = _check_settings(settings)
     parsed = LabelSchema.parse(schema) if schema is not None else None
+    if parsed is not None:
+        check_hotkeys(parsed)
     with db.uow() as uow:
         if uow.session.scalar(select(Project.id).where(Project.slug == slug)) is not None:
             raise Conflict(f"project {slug!r} already exists", code="project_exists", field="slug")
@@ -288,6 +291,7 @@ def set_schema(
     """Replace the schema while no annotation uses it; once one does, the schema is locked and
     a change makes a new version (old annotations keep pointing at theirs)."""
     schema = LabelSchema.parse(definition)
+    check_hotkeys(schema)
     with db.uow() as uow:
         project = load_project(uow, ref)
         current = None
