@@ -72,7 +72,10 @@
     busy = true;
     say("Saving…", false);
     try {
-      const result = await api("POST", `/items/${item}/annotations`, { value: value() }, { "Idempotency-Key": form.dataset.key });
+      const body = { value: value() };
+      const ticks = form.querySelectorAll("input[name=checklist]");
+      if (ticks.length) body.checklist = Array.from(ticks).filter((t) => t.checked).map((t) => t.value);
+      const result = await api("POST", `/items/${item}/annotations`, body, { "Idempotency-Key": form.dataset.key });
       if (result.ok) {
         say("Saved. Loading the next item…", false);
         window.location.reload();
@@ -193,43 +196,65 @@
     box.className = result.ok ? "ok" : "error";
   }
   const when = (iso) => (iso || "").slice(0, 16).replace("T", " ");
-  const shown = (value) => (typeof value === "string" ? value : JSON.stringify(value));
+  // A label as a person reads it: "sentiment: negative · topics: price, delivery", never JSON.
+  function plain(v) {
+    if (v === null || v === undefined || v === "") return "–";
+    if (Array.isArray(v)) return v.map((x) => (x !== null && typeof x === "object" ? plainObject(x) : plain(x))).join(", ");
+    if (typeof v === "object") return plainObject(v);
+    return String(v);
+  }
+  function plainObject(o) {
+    if ("label" in o && "start" in o) return `${o.label} ${o.start}–${o.end}`; // a span
+    if ("label" in o && "x" in o) return `${o.label} box`; // a box
+    return Object.entries(o).map(([k, x]) => `${k}: ${plain(x)}`).join(" · ");
+  }
+  const shown = (value) => (value !== null && typeof value === "object" && !Array.isArray(value) ? plainObject(value) : plain(value));
+  // An empty list says so in a line of its own: inside an <ol> it read "1. No comments yet."
+  function fill(list, nodes, emptyText) {
+    list.textContent = "";
+    nodes.forEach((n) => list.appendChild(n));
+    list.hidden = !nodes.length;
+    let note = list.nextElementSibling;
+    if (!note || !note.classList.contains("empty-note")) {
+      note = el("p", "", "muted small empty-note");
+      note.dataset.testid = "empty-note";
+      list.after(note);
+    }
+    note.textContent = nodes.length ? "" : emptyText;
+    note.hidden = Boolean(nodes.length);
+  }
 
   async function loadComments() {
     const list = extras.querySelector(".comments");
     const result = await call("GET", `/items/${extras.dataset.item}/comments`);
     if (!result.ok) return;
-    list.textContent = "";
-    for (const c of result.data) {
+    fill(list, result.data.map((c) => {
       const li = el("li");
       li.append(el("strong", c.author), " ", el("span", when(c.created_at), "muted small"), el("div", c.body));
-      list.appendChild(li);
-    }
-    if (!result.data.length) list.appendChild(el("li", "No comments yet.", "muted"));
+      return li;
+    }), "No comments yet.");
   }
 
   async function loadQuestions() {
     const list = panels.querySelector(".question-list");
     const result = await call("GET", "/escalations");
     if (!result.ok) return;
-    list.textContent = "";
-    for (const t of result.data) {
+    fill(list, result.data.map((t) => {
       const li = el("li");
       li.append(el("span", t.state, "badge"), ` item ${t.item_id}${t.rule_number ? `, rule ${t.rule_number}` : ""}: `, el("q", t.question));
       if (t.answer) li.appendChild(el("div", `Answer: ${t.answer}`));
       if (t.ruling) li.appendChild(el("div", `Ruling${t.ruling_rule ? ` (rule ${t.ruling_rule})` : ""}: ${t.ruling}`));
-      list.appendChild(li);
-    }
-    if (!result.data.length) list.appendChild(el("li", "You have asked nothing yet.", "muted"));
+      return li;
+    }), "You have asked nothing yet.");
   }
 
   async function loadFeedback() {
     const list = panels.querySelector(".feedback-list");
     const result = await call("GET", "/my/feedback?limit=50");
     if (!result.ok) return;
-    list.textContent = "";
-    for (const r of result.data) {
+    fill(list, result.data.map((r) => {
       const li = el("li");
+      li.dataset.testid = "feedback-entry";
       li.append(el("span", r.verdict, `badge verdict-${r.verdict}`), ` item ${r.item_id} by ${r.reviewer} `, el("span", when(r.created_at), "muted small"));
       li.appendChild(el("div", `Your label: ${shown(r.your_value)}`, "small"));
       if (r.corrected_fields.length) li.appendChild(el("div", `Corrected: ${r.corrected_fields.join(", ")}`, "small"));
@@ -238,9 +263,8 @@
         li.appendChild(el("div", `Rule ${rule.number}${rule.title ? ` ${rule.title}` : ""}: ${rule.text || "(not in that guideline version)"}`, "small"));
       }
       if (r.comment) li.appendChild(el("blockquote", r.comment));
-      list.appendChild(li);
-    }
-    if (!result.data.length) list.appendChild(el("li", "No reviews of your labels yet.", "muted"));
+      return li;
+    }), "No reviews of your labels yet.");
   }
 
   if (extras) {
