@@ -32,7 +32,7 @@ def _reviewer(db, pid: int) -> Actor:
 
 
 def test_reloading_the_review_page_keeps_reviewed_labels_done(db, open_page):
-    team, item_id = _disagreement(db)
+    team, _ = _disagreement(db)
     pid = team.project_id
     page = open_page("rev")
     page.goto(f"/projects/{pid}/review")
