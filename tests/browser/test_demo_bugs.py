@@ -152,3 +152,24 @@ def test_feedback_reads_as_text_and_empty_lists_are_not_numbered(db, open_page):
     empty.filter(has_text="No comments yet.").wait_for()
     assert page.get_by_test_id("comments").locator("li").count() == 0
     assert not page.get_by_test_id("comments").is_visible()
+
+
+def test_a_mentioned_annotator_sees_the_notice_in_the_workspace(db, open_page):
+    team, item_id = _disagreement(db)
+    pid = team.project_id
+    rev = open_page("rev")
+    rev.goto(f"/projects/{pid}/review")
+    rev.locator("#comment-form textarea").fill("@ann0 per rule 1.1, is 'fine' positive?")
+    rev.locator("#comment-form button[type=submit]").click()
+    rev.get_by_test_id("comments").filter(has_text="per rule 1.1").wait_for()
+    ann = open_page("ann0")
+    ann.goto(f"/projects/{pid}/work")
+    panel = ann.get_by_test_id("my-mentions")
+    panel.get_by_test_id("mentions-unread").filter(has_text="1 new").wait_for()
+    panel.locator("summary").click()
+    panel.locator("li").filter(has_text=f"rev on item {item_id}").wait_for()
+    assert "per rule 1.1" in panel.inner_text()
+    ann.wait_for_function("!document.querySelector('[data-testid=mentions-unread]').textContent")
+    ann.reload()
+    ann.get_by_test_id("my-mentions").locator("li").first.wait_for(state="attached")
+    assert ann.get_by_test_id("mentions-unread").inner_text() == ""
