@@ -54,3 +54,16 @@ def test_the_settings_page_shows_gold_rates_to_staff_only(db, clock):
     assert "gold_rate" not in annotator_page and "0.07" not in annotator_page
     lead_page = sign_in(app, "lead").get(f"/projects/{pid}/settings").text
     assert 'name="gold_rate"' in lead_page and "0.07" in lead_page
+
+
+def test_the_project_api_shows_gold_rates_to_staff_only(db, clock):
+    team = two_weeks(db, clock)
+    pid = team.project_id
+    projects.update_project(db, team.admin, pid, {"gold_rate": 0.07})
+    ann = client(db, team.annotators[0])
+    assert ann.get(f"/api/v1/projects/{pid}").json()["gold_rate"] is None
+    [listed] = ann.get("/api/v1/projects").json()
+    assert (listed["gold_rate"], listed["probation_gold_rate"]) == (None, None)
+    lead = client(db, team.lead)
+    assert lead.get(f"/api/v1/projects/{pid}").json()["gold_rate"] == 0.07
+    assert lead.get("/api/v1/projects").json()[0]["gold_rate"] == 0.07
