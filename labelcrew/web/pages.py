@@ -19,7 +19,7 @@ from labelcrew.http.auth import SESSION_COOKIE, db_of, session_token, start_sess
 from labelcrew.services.accounts import login_guard, sessions
 from labelcrew.services.guidelines import versions as guidelines
 from labelcrew.services.projects import projects
-from labelcrew.services.work import assignment, selfcheck, workspace_view
+from labelcrew.services.work import assignment, progress, selfcheck, workspace_view
 from labelcrew.web.csrf import CSRF_COOKIE, new_token, set_cookie_header
 from labelcrew.web.render import (
     Page,
@@ -124,7 +124,15 @@ def workspace(
     except NotFound as exc:
         if exc.code != "queue_empty":
             raise
-        return render(request, "work.html", page, lease=None, empty=exc.message, rules=[])
+        return render(
+            request,
+            "work.html",
+            page,
+            lease=None,
+            empty=exc.message,
+            rules=[],
+            progress=progress.my_progress(db, project_id, page.actor.user_id),
+        )
     view = workspace_view.lease_view(
         db, project_id, lease["schema_version"], lease["guideline_version"]
     )
@@ -147,6 +155,7 @@ def workspace(
         rules=view["rules"],
         checks_by_field=notes,
         checklist=checks["checklist"],
+        progress=progress.my_progress(db, project_id, page.actor.user_id),
         idempotency_key=f"web-{lease['assignment_id']}-{lease['leased_at']}",
     )
 

@@ -14,7 +14,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
-from labelcrew.api.inputs import NUL_ERROR
+from labelcrew.api.inputs import NUL_ERROR, RequestModel
 from labelcrew.api.responses import FastJSON
 from labelcrew.api.schemas.work import (
     BatchClaimReleasedOut,
@@ -129,11 +129,22 @@ def _parse(model: type[Body], raw: bytes) -> Body:
     return body
 
 
+class SkipIn(RequestModel):
+    reason: str | None = None  # why: kept with the audit record of the skip
+
+
 @router.post("/items/{item_id}/skip", response_model=LeaseGivenBackOut)
 def skip(
-    project_id: int, item_id: int, request: Request, ctx: Ctx = Depends(require(Action.TASK_WORK))
+    project_id: int,
+    item_id: int,
+    request: Request,
+    body: SkipIn | None = None,
+    ctx: Ctx = Depends(require(Action.TASK_WORK)),
 ) -> Any:
-    return assignment.give_back(db_of(request), ctx.actor, project_id, item_id, skip=True)
+    reason = body.reason if body else None
+    return assignment.give_back(
+        db_of(request), ctx.actor, project_id, item_id, skip=True, reason=reason
+    )
 
 
 @router.post("/items/{item_id}/release", response_model=LeaseGivenBackOut)

@@ -89,10 +89,12 @@
     }
     busy = false;
   }
+  const skipReason = document.getElementById("skip-reason");
   async function skip() {
     if (busy) return;
     busy = true;
-    const result = await api("POST", `/items/${item}/skip`);
+    const reason = skipReason.value.trim();
+    const result = await api("POST", `/items/${item}/skip`, reason ? { reason } : undefined);
     if (result.ok) window.location.reload();
     else {
       say(result.data.message || `error ${result.status}`, true);
@@ -103,6 +105,26 @@
     event.preventDefault();
     submit();
   });
+
+  // ---- undo within the item: every change to the label is a step Ctrl+Z takes back ----
+  const steps = [JSON.stringify(value())];
+  function record() {
+    const now = JSON.stringify(value());
+    if (now !== steps[steps.length - 1]) steps.push(now);
+  }
+  function undo() {
+    if (steps.length < 2) { say("Nothing to undo on this item.", false); return; }
+    steps.pop();
+    const before = JSON.parse(steps[steps.length - 1]);
+    for (const f of fields) {
+      LabelWidgets.clear(f);
+      LabelWidgets.fill(f, before[f.dataset.name]);
+    }
+    say("Undone.", false);
+  }
+  // Clicks, span selections and box drags change the label after their own handlers ran.
+  ["click", "change"].forEach((type) => form.addEventListener(type, () => setTimeout(record)));
+  document.addEventListener("mouseup", () => setTimeout(record));
 
   // ---- rules search ----
   const search = document.getElementById("rule-search");
@@ -134,10 +156,20 @@
       return;
     }
     if (typing) {
+      if (event.key === "Enter" && target === skipReason) {
+        event.preventDefault();
+        skip();
+        return;
+      }
       if (event.key === "Enter" && (event.ctrlKey || event.metaKey || target.tagName === "INPUT") && target !== search) {
         event.preventDefault();
         submit();
       }
+      return;
+    }
+    if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "z" && !event.shiftKey) {
+      event.preventDefault();
+      undo();
       return;
     }
     if (event.ctrlKey || event.metaKey || event.altKey) return;
@@ -149,7 +181,7 @@
     if (event.key === "ArrowDown" || event.key === "j") { event.preventDefault(); moveActive(1); return; }
     if (event.key === "ArrowUp" || event.key === "k") { event.preventDefault(); moveActive(-1); return; }
     const active = activeField();
-    if (event.key === "Backspace" && active.dataset.kind === "ranking") { LabelWidgets.resetRanking(active); return; }
+    if (event.key === "Backspace" && active.dataset.kind === "ranking") { LabelWidgets.resetRanking(active); record(); return; }
     // A field's own hotkeys win anywhere; plain number keys go to the highlighted field.
     const own = fields.find((f) => f !== active && f.querySelector(`.opt[data-key="${CSS.escape(event.key)}"]`) && !/^[0-9]$/.test(event.key));
     const fieldset = own || active;
@@ -163,6 +195,7 @@
       // Move on to the next field that keys can fill; text boxes are entered with the arrows.
       const next = fields.slice(fields.indexOf(fieldset) + 1).find((f) => f.dataset.kind !== "text");
       if (done && next) activate(next);
+      record();
     }
   });
 })();
@@ -279,6 +312,13 @@
         form.question.value = "";
         loadQuestions();
       }
+    });
+    document.getElementById("flag-form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const form = event.target;
+      const result = await call("POST", `/items/${extras.dataset.item}/flag`, { reason: form.reason.value });
+      tell(form.querySelector("[role=status]"), result, "Flagged: a reviewer will look at this item.");
+      if (result.ok) form.reason.value = "";
     });
     document.getElementById("comment-form").addEventListener("submit", async (event) => {
       event.preventDefault();
