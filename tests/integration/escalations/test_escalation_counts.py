@@ -76,3 +76,14 @@ def test_dashboard_shows_the_inbox_states(db, clock):
     row = page[page.index('data-testid="escalations-l2"') :].split("</tr>")[0]
     cells = [c.split(">")[-1] for c in row.split("</a>")[:3]]
     assert cells == ["0", "0", "1"]  # waiting, answered, resolved at level 2
+
+
+def test_an_empty_inbox_says_so_outside_the_numbered_list(db, clock):
+    team = _three_tickets(db, clock)
+    client = sign_in(create_app(db=db), "lead")
+    page = client.get(f"/projects/{team.project_id}/escalations?state=open").text
+    empty = client.get(f"/projects/{team.project_id}/escalations?state=escalated").text
+    assert 'data-testid="no-tickets"' not in page  # one ticket is open
+    tickets = empty[empty.index('data-testid="tickets"') : empty.index("</ol>")]
+    assert "No tickets here" not in tickets and "<li" not in tickets
+    assert '<p class="muted" data-testid="no-tickets">No tickets here.</p>' in empty
