@@ -19,7 +19,7 @@ from labelcrew.http.auth import SESSION_COOKIE, db_of, session_token, start_sess
 from labelcrew.services.accounts import login_guard, sessions
 from labelcrew.services.guidelines import versions as guidelines
 from labelcrew.services.projects import projects
-from labelcrew.services.work import assignment, progress, selfcheck, workspace_view
+from labelcrew.services.work import assignment, selfcheck, workspace_view
 from labelcrew.web.csrf import CSRF_COOKIE, new_token, set_cookie_header
 from labelcrew.web.render import (
     Page,
@@ -131,7 +131,6 @@ def workspace(
             lease=None,
             empty=exc.message,
             rules=[],
-            progress=progress.my_progress(db, project_id, page.actor.user_id),
         )
     view = workspace_view.lease_view(
         db, project_id, lease["schema_version"], lease["guideline_version"]
@@ -155,7 +154,6 @@ def workspace(
         rules=view["rules"],
         checks_by_field=notes,
         checklist=checks["checklist"],
-        progress=progress.my_progress(db, project_id, page.actor.user_id),
         idempotency_key=f"web-{lease['assignment_id']}-{lease['leased_at']}",
     )
 

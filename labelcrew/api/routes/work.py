@@ -19,6 +19,7 @@ from labelcrew.api.responses import FastJSON
 from labelcrew.api.schemas.work import (
     BatchClaimReleasedOut,
     LeaseGivenBackOut,
+    MyProgressOut,
     NextItemOut,
     SubmittedAnnotationOut,
 )
@@ -26,7 +27,7 @@ from labelcrew.domain.permissions import Action
 from labelcrew.domain.text_rules import NUL_JSON, NUL_MESSAGE, find_nul
 from labelcrew.http.auth import Ctx, Deferred, db_of, require, require_in_handler
 from labelcrew.services.uow import Database
-from labelcrew.services.work import assignment, submission
+from labelcrew.services.work import assignment, progress, submission
 
 router = APIRouter(prefix="/api/v1/projects/{project_id}", tags=["work"])
 
@@ -159,3 +160,10 @@ def release_claim(
     project_id: int, batch_id: int, request: Request, ctx: Ctx = Depends(require(Action.TASK_WORK))
 ) -> Any:
     return assignment.release_batch(db_of(request), ctx.actor, project_id, batch_id)
+
+
+@router.get("/my/progress", response_model=MyProgressOut)
+def my_progress(
+    project_id: int, request: Request, ctx: Ctx = Depends(require(Action.TASK_WORK))
+) -> Any:
+    return progress.my_progress(db_of(request), project_id, ctx.actor.user_id)

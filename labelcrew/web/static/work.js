@@ -113,6 +113,7 @@
     if (now !== steps[steps.length - 1]) steps.push(now);
   }
   function undo() {
+    record(); // a change whose event has not been recorded yet is the step to take back
     if (steps.length < 2) { say("Nothing to undo on this item.", false); return; }
     steps.pop();
     const before = JSON.parse(steps[steps.length - 1]);
@@ -122,9 +123,10 @@
     }
     say("Undone.", false);
   }
-  // Clicks, span selections and box drags change the label after their own handlers ran.
-  ["click", "change"].forEach((type) => form.addEventListener(type, () => setTimeout(record)));
-  document.addEventListener("mouseup", () => setTimeout(record));
+  // The widgets' own listeners (added earlier on the same targets) have changed the label by
+  // the time these run: clicks and text on the form, span selections and box drags on mouseup.
+  ["click", "change"].forEach((type) => form.addEventListener(type, record));
+  window.addEventListener("mouseup", record);
 
   // ---- rules search ----
   const search = document.getElementById("rule-search");
@@ -239,7 +241,9 @@
   function plainObject(o) {
     if ("label" in o && "start" in o) return `${o.label} ${o.start}–${o.end}`; // a span
     if ("label" in o && "x" in o) return `${o.label} box`; // a box
-    return Object.entries(o).map(([k, x]) => `${k}: ${plain(x)}`).join(" · ");
+    // Fields left empty are left out: "note: –" after every label says nothing.
+    const given = Object.entries(o).filter(([, x]) => x !== null && x !== undefined && x !== "");
+    return given.map(([k, x]) => `${k}: ${plain(x)}`).join(" · ") || "–";
   }
   const shown = (value) => (value !== null && typeof value === "object" && !Array.isArray(value) ? plainObject(value) : plain(value));
   // An empty list says so in a line of its own: inside an <ol> it read "1. No comments yet."
@@ -332,6 +336,20 @@
     });
     loadComments();
   }
+  // The status bar's count: the annotator's own labels, today and in all, and their batches.
+  async function loadProgress() {
+    const result = await call("GET", "/my/progress");
+    if (!result.ok) return;
+    const p = result.data;
+    document.querySelectorAll("[data-testid=progress]").forEach((box) => {
+      box.textContent = `${p.today} today · ${p.submitted} in all`;
+      box.title = `${p.skipped} skipped`;
+    });
+    const batches = document.querySelector("[data-testid=batches]");
+    if (batches && p.batches.length) batches.textContent = ` · batch ${p.batches.join(", ")}`;
+  }
+
   loadQuestions();
   loadFeedback();
+  loadProgress();
 })();
