@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -129,3 +130,51 @@ def db(db_url: str, clock: Clock) -> Iterator[Database]:
     engine = make_engine(db_url)
     yield Database(engine, clock=clock, rng=random.Random(7))
     engine.dispose()
+
+
+class _ShadowedKey:
+    """What `d.items` gives under test when dict `d` has an "items" key: calling it is the
+    method (`d.items()` loops fine); printing, testing or comparing it fails, since the template
+    meant the key."""
+
+    def __init__(self, method: Any, attribute: str) -> None:
+        self.method, self.attribute = method, attribute
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.method(*args, **kwargs)
+
+    def _fail(self, *args: Any) -> Any:
+        from jinja2 import TemplateRuntimeError
+
+        raise TemplateRuntimeError(
+            f".{self.attribute} reads the dict's method, not its {self.attribute!r} key: "
+            f"write [{self.attribute!r}]"
+        )
+
+    __str__ = __html__ = __bool__ = __iter__ = __len__ = __eq__ = __lt__ = __gt__ = _fail
+    __hash__ = None  # type: ignore[assignment]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def strict_templates() -> Iterator[None]:
+    """Pages render strictly under test (issue 17): StrictUndefined fails a template that reads
+    a name or key its context lacks, and `x.items` on a dict that has an "items" key fails when
+    printed or tested, since Jinja hands back the dict's method there (the dashboard printed
+    `0/<built-in method items of dict object>`); such keys must be read as `x["items"]`."""
+    from jinja2 import StrictUndefined
+
+    from labelcrew.web.render import templates
+
+    env = templates.env
+    lenient_undefined, lenient_getattr = env.undefined, env.getattr
+
+    def strict_getattr(obj: Any, attribute: str) -> Any:
+        found = lenient_getattr(obj, attribute)
+        if isinstance(obj, dict) and attribute in obj and hasattr(dict, attribute):
+            return _ShadowedKey(found, attribute)
+        return found
+
+    env.undefined = StrictUndefined
+    env.getattr = strict_getattr  # type: ignore[method-assign]
+    yield
+    env.undefined, env.getattr = lenient_undefined, lenient_getattr  # type: ignore[method-assign]

@@ -29,6 +29,7 @@ INTERFACES = {
     "work.candidates": "the candidate queue the review lease also scans",
     "guidelines.versions": "the current guideline version and its rules",
     "metrics.weekly.snapshot": "the weekly snapshot, which published priorities link to",
+    "escalations.counts": "escalation figures by ticket state, as the inbox lists them (metrics)",
 }
 COMPOSITION_ROOTS = ("labelcrew.services.platform.jobs",)
 

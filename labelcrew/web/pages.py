@@ -13,12 +13,13 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from labelcrew.domain.permissions import Action
+from labelcrew.domain.work import selfcheck as selfcheck_rules
 from labelcrew.errors import Forbidden, NotFound, Throttled, Unauthenticated
 from labelcrew.http.auth import SESSION_COOKIE, db_of, session_token, start_session
 from labelcrew.services.accounts import login_guard, sessions
 from labelcrew.services.guidelines import versions as guidelines
 from labelcrew.services.projects import projects
-from labelcrew.services.work import assignment, workspace_view
+from labelcrew.services.work import assignment, selfcheck, workspace_view
 from labelcrew.web.csrf import CSRF_COOKIE, new_token, set_cookie_header
 from labelcrew.web.render import (
     Page,
@@ -36,7 +37,7 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request, next: str = "/") -> Response:
-    return render(request, "login.html", None, next=local_path(next), error=None)
+    return render(request, "login.html", None, next=local_path(next), error=None, username="")
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -123,12 +124,25 @@ def workspace(
     except NotFound as exc:
         if exc.code != "queue_empty":
             raise
-        return render(request, "work.html", page, lease=None, empty=exc.message, rules=[])
+        return render(
+            request,
+            "work.html",
+            page,
+            lease=None,
+            empty=exc.message,
+            rules=[],
+        )
     view = workspace_view.lease_view(
         db, project_id, lease["schema_version"], lease["guideline_version"]
     )
     payload = lease["item"]["payload"]
     fields = fields_of(view["definition"], payload)
+    # The project's self-check rules show beside their fields and the checklist above submit:
+    # an annotator should read what submit will ask before submit refuses it (issue 17).
+    checks = selfcheck.for_annotators(db, project_id)
+    notes: dict[str, list[str]] = {}
+    for rule in checks["rules"]:
+        notes.setdefault(rule["field"], []).append(selfcheck_rules.describe(rule))
     return render(
         request,
         "work.html",
@@ -138,6 +152,8 @@ def workspace(
         fields=fields,
         extra=shown_payload(payload, fields),
         rules=view["rules"],
+        checks_by_field=notes,
+        checklist=checks["checklist"],
         idempotency_key=f"web-{lease['assignment_id']}-{lease['leased_at']}",
     )
 

@@ -24,7 +24,8 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 def _account(request: Request, page: Page, status_code: int = 200, **extra: Any) -> Response:
     tokens = accounts.list_tokens(db_of(request), page.actor, page.actor.user_id)
-    return render(request, "account.html", page, status_code=status_code, tokens=tokens, **extra)
+    shown = {"saved": None, "error": None, **extra}  # every name the template reads
+    return render(request, "account.html", page, status_code=status_code, tokens=tokens, **shown)
 
 
 @router.get("/account", response_class=HTMLResponse)
@@ -64,7 +65,7 @@ def _user_page(request: Request, page: Page, user_id: int, **extra: Any) -> Resp
         user=account_admin.get_user(db, user_id),
         tokens=accounts.list_tokens(db, page.actor, user_id),
         live_sessions=sessions.active_count(db, user_id, idle_minutes=idle),
-        **extra,
+        **{"saved": None, "generated": None, "new_token": None, **extra},
     )
 
 

@@ -9,6 +9,7 @@ the items, previews how many items and labels that selects (`relabel_preview`), 
 from __future__ import annotations
 
 import difflib
+import json
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -17,15 +18,49 @@ from starlette.concurrency import run_in_threadpool
 
 from labelcrew.domain.permissions import Action
 from labelcrew.domain.schema.label_schema import LabelSchema
-from labelcrew.errors import NotFound
+from labelcrew.errors import NotFound, ValidationFailed
 from labelcrew.http.auth import db_of
 from labelcrew.services.guidelines import relabel, relabel_preview
 from labelcrew.services.guidelines import versions as guidelines
 from labelcrew.services.projects import projects
 from labelcrew.services.uow import Database
-from labelcrew.web.render import Page, PageRoute, project_page, redirect, render
+from labelcrew.web.render import Page, PageRoute, project_page, redirect, render, templates
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+
+def example_lines(examples: list[Any]) -> str:
+    """A rule's examples as the editor's textarea holds them: one per line; an example that
+    is not a one-line string (an object, or text with a line break) is written as JSON."""
+    return "\n".join(
+        e if isinstance(e, str) and "\n" not in e and not _looks_json(e) else json.dumps(e)
+        for e in examples
+    )
+
+
+def _looks_json(line: str) -> bool:
+    return line.strip()[:1] in ('"', "{", "[")
+
+
+def parse_examples(text: str) -> list[Any]:
+    """The inverse of `example_lines`, so saving the editor unchanged keeps every example as
+    it was: blank lines are dropped, a line that reads as JSON is that JSON value."""
+    out: list[Any] = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        if _looks_json(line):
+            try:
+                out.append(json.loads(line))
+                continue
+            except json.JSONDecodeError:
+                pass  # a plain example that happens to start with a bracket or a quote
+        out.append(line)
+    return out
+
+
+templates.env.filters["example_lines"] = example_lines
 
 
 def rule_lines(version: dict[str, Any]) -> list[str]:
@@ -127,6 +162,8 @@ def _editor(
     acks = projects.list_members(db, project_id) if page.can(Action.MEMBER_READ) else None
     ticked = choices["changed"] if choices else []
     context.setdefault("chosen", {"relabel": False, "rules": ticked, "labels": [], "changelog": ""})
+    for name in ("problem", "preview", "saved", "relabelled"):  # the template reads them all
+        context.setdefault(name, None)
     return render(
         request,
         "guidelines.html",
@@ -173,12 +210,21 @@ async def save_draft(
     page: Page = Depends(project_page(Action.GUIDELINE_EDIT)),
 ) -> Response:
     form = await request.form()
-    numbers, titles, texts = (
-        [str(v) for v in form.getlist(key)] for key in ("number", "rule_title", "text")
+    numbers, titles, texts, examples = (
+        [str(v) for v in form.getlist(key)] for key in ("number", "rule_title", "text", "examples")
     )
+    # Every row posts all four fields, so the lists line up. A form that leaves one out (a page
+    # from before examples were editable, still open in a tab) is refused rather than saved
+    # with that field empty: that is how rule examples used to vanish (issue 17).
+    if not len(numbers) == len(titles) == len(texts) == len(examples):
+        raise ValidationFailed(
+            f"the editor sent {len(numbers)} rule numbers, {len(titles)} titles, "
+            f"{len(texts)} texts and {len(examples)} example lists; reload the page and save again",
+            field="examples",
+        )
     rules = [
-        {"number": n.strip(), "title": t.strip(), "text": x.strip()}
-        for n, t, x in zip(numbers, titles, texts, strict=False)
+        {"number": n.strip(), "title": t.strip(), "text": x.strip(), "examples": parse_examples(e)}
+        for n, t, x, e in zip(numbers, titles, texts, examples, strict=True)
         if n.strip() or x.strip()  # the blank row the editor offers for a new rule
     ]
     await run_in_threadpool(

@@ -65,7 +65,8 @@ def project_page(action: Action) -> Callable[[Request], Page]:
 
     def dependency(request: Request) -> Page:
         ctx = authorize(request, action)
-        project = projects.get_project(db_of(request), ctx.project_id)
+        sees_gold = allowed(Action.QUALITY_READ, ctx.roles, is_admin=ctx.actor.is_admin)
+        project = projects.get_project(db_of(request), ctx.project_id, gold_rates=sees_gold)
         return Page(actor=ctx.actor, csrf=token_of(request), project=project, roles=ctx.roles)
 
     dependency.labelcrew_action = action.value  # type: ignore[attr-defined]

@@ -19,7 +19,10 @@ def _keys(options: list[str], hotkeys: dict[str, str] | None) -> list[str]:
     return [str(i + 1) if i < MAX_KEYED else "" for i in range(len(options))]
 
 
-def _rating_steps(f: dict[str, Any]) -> list[int | float]:
+def _rating_steps(f: dict[str, Any]) -> list[tuple[int | float, str]]:
+    """The buttons of a short scale as (value, key). On a scale of whole numbers a number key
+    is the value it picks (1..5 in steps of 2: keys 1, 3, 5; key 2 used to pick 3); values
+    without a digit of their own (10, fractions, negatives) are keyed by position instead."""
     step = f.get("step")
     if step is None:
         return []
@@ -28,7 +31,13 @@ def _rating_steps(f: dict[str, Any]) -> list[int | float]:
     if count > MAX_RATING_BUTTONS:
         return []
     integral = float(low).is_integer() and float(step).is_integer()
-    return [int(low + k * step) if integral else round(low + k * step, 9) for k in range(count)]
+    values = [int(low + k * step) if integral else round(low + k * step, 9) for k in range(count)]
+    if integral and all(0 <= v <= 9 for v in values):
+        return [(v, str(v)) for v in values]
+    by_position = [
+        str(k + 1) if k < MAX_KEYED else "0" if k == MAX_KEYED else "" for k in range(count)
+    ]
+    return list(zip(values, by_position, strict=True))
 
 
 def _candidates(payload: dict[str, Any], n: int) -> list[str]:

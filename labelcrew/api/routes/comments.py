@@ -7,10 +7,10 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 
 from labelcrew.api.inputs import RequestModel
-from labelcrew.api.schemas.comments import CommentOut
+from labelcrew.api.schemas.comments import CommentOut, MentionsReadOut, MyMentionsOut
 from labelcrew.domain.permissions import Action
 from labelcrew.http.auth import Ctx, db_of, require
-from labelcrew.services.review import comments
+from labelcrew.services.review import comments, mentions
 
 router = APIRouter(prefix="/api/v1/projects/{project_id}", tags=["comments"])
 
@@ -44,3 +44,17 @@ def add_comment(
     return comments.add_comment(
         db_of(request), ctx.actor, project_id, item_id, body=body.body, review_id=body.review_id
     )
+
+
+@router.get("/my/mentions", response_model=MyMentionsOut)
+def my_mentions(
+    project_id: int, request: Request, ctx: Ctx = Depends(require(Action.COMMENT_READ))
+) -> Any:
+    return mentions.list_mentions(db_of(request), ctx.actor, project_id)
+
+
+@router.post("/my/mentions/read", response_model=MentionsReadOut)
+def read_my_mentions(
+    project_id: int, request: Request, ctx: Ctx = Depends(require(Action.COMMENT_READ))
+) -> Any:
+    return mentions.mark_read(db_of(request), ctx.actor, project_id)

@@ -15,7 +15,7 @@ from labelcrew.api.schemas.projects import (
     ProjectMemberOut,
     ProjectOut,
 )
-from labelcrew.domain.permissions import Action
+from labelcrew.domain.permissions import Action, allowed
 from labelcrew.http.auth import Ctx, db_of, require, require_admin, require_user
 from labelcrew.services.accounts.users import Actor
 from labelcrew.services.platform import audit_log
@@ -60,7 +60,8 @@ def list_projects(request: Request, actor: Actor = Depends(require_user)) -> Any
 def get_project(
     project_id: int, request: Request, ctx: Ctx = Depends(require(Action.PROJECT_READ))
 ) -> Any:
-    return projects.get_project(db_of(request), project_id)
+    sees_gold = allowed(Action.QUALITY_READ, ctx.roles, is_admin=ctx.actor.is_admin)
+    return projects.get_project(db_of(request), project_id, gold_rates=sees_gold)
 
 
 @router.patch("/{project_id}", response_model=ProjectOut)

@@ -14,11 +14,12 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
-from labelcrew.api.inputs import NUL_ERROR
+from labelcrew.api.inputs import NUL_ERROR, RequestModel
 from labelcrew.api.responses import FastJSON
 from labelcrew.api.schemas.work import (
     BatchClaimReleasedOut,
     LeaseGivenBackOut,
+    MyProgressOut,
     NextItemOut,
     SubmittedAnnotationOut,
 )
@@ -26,7 +27,7 @@ from labelcrew.domain.permissions import Action
 from labelcrew.domain.text_rules import NUL_JSON, NUL_MESSAGE, find_nul
 from labelcrew.http.auth import Ctx, Deferred, db_of, require, require_in_handler
 from labelcrew.services.uow import Database
-from labelcrew.services.work import assignment, submission
+from labelcrew.services.work import assignment, progress, submission
 
 router = APIRouter(prefix="/api/v1/projects/{project_id}", tags=["work"])
 
@@ -129,11 +130,22 @@ def _parse(model: type[Body], raw: bytes) -> Body:
     return body
 
 
+class SkipIn(RequestModel):
+    reason: str | None = None  # why: kept with the audit record of the skip
+
+
 @router.post("/items/{item_id}/skip", response_model=LeaseGivenBackOut)
 def skip(
-    project_id: int, item_id: int, request: Request, ctx: Ctx = Depends(require(Action.TASK_WORK))
+    project_id: int,
+    item_id: int,
+    request: Request,
+    body: SkipIn | None = None,
+    ctx: Ctx = Depends(require(Action.TASK_WORK)),
 ) -> Any:
-    return assignment.give_back(db_of(request), ctx.actor, project_id, item_id, skip=True)
+    reason = body.reason if body else None
+    return assignment.give_back(
+        db_of(request), ctx.actor, project_id, item_id, skip=True, reason=reason
+    )
 
 
 @router.post("/items/{item_id}/release", response_model=LeaseGivenBackOut)
@@ -148,3 +160,10 @@ def release_claim(
     project_id: int, batch_id: int, request: Request, ctx: Ctx = Depends(require(Action.TASK_WORK))
 ) -> Any:
     return assignment.release_batch(db_of(request), ctx.actor, project_id, batch_id)
+
+
+@router.get("/my/progress", response_model=MyProgressOut)
+def my_progress(
+    project_id: int, request: Request, ctx: Ctx = Depends(require(Action.TASK_WORK))
+) -> Any:
+    return progress.my_progress(db_of(request), project_id, ctx.actor.user_id)

@@ -23,3 +23,29 @@ class CommentOut(Out):
     body: str
     mentions: list[CommentMentionOut]
     created_at: str
+
+
+class MentionNoticeOut(Out):
+    """A comment that @mentions the caller: who wrote it, on which item, and an excerpt."""
+
+    id: int
+    comment_id: int
+    item_id: int
+    review_id: int | None
+    author: str
+    excerpt: str
+    created_at: str
+    read: bool
+
+
+class MyMentionsOut(Out):
+    """The caller's latest mention notices in the project, newest first, and the unread count."""
+
+    unread: int
+    mentions: list[MentionNoticeOut]
+
+
+class MentionsReadOut(Out):
+    """How many unread notices were marked read."""
+
+    marked: int

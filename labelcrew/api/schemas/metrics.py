@@ -97,11 +97,15 @@ class MetricsAgreementPoint(Out):
 
 
 class MetricsEscalationLevel(Out):
-    """Escalations of one level: open, overdue, resolved, median hours to an answer."""
+    """Escalations at one level, by state as the inbox filters them: open (waiting: open or
+    escalated), overdue (waiting past the SLA), answered, resolved (by a ruling), and the
+    median hours from opening to the answer and to the ruling."""
 
     open: int
     overdue: int
+    answered: int
     resolved: int
+    median_hours_to_answer: float | None
     median_hours_to_resolve: float | None
 
 

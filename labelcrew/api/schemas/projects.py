@@ -9,7 +9,8 @@ from labelcrew.api.schemas import Out
 
 
 class ProjectOut(Out):
-    """A project and its settings: overlap, leases, WIP limit, gold rates, current versions."""
+    """A project and its settings: overlap, leases, WIP limit, gold rates, current versions.
+    The gold rates are null for members who may not read quality figures (annotators)."""
 
     id: int
     slug: str
@@ -21,9 +22,9 @@ class ProjectOut(Out):
     target_confidence: float
     lease_seconds: int
     wip_limit: int
-    gold_rate: float
-    probation_gold_rate: float
-    honeypot_rate: float
+    gold_rate: float | None
+    probation_gold_rate: float | None
+    honeypot_rate: float | None
     schema_version: int | None
     guideline_version: int | None
     created_at: str

@@ -52,6 +52,7 @@ class ReviewLeaseLabelOut(Out):
     value: dict[str, Any]
     guideline_version: int | None
     created_at: str
+    reviewed: str | None = None  # this round's verdict on it; null while it awaits review
 
 
 class ReviewGoldOut(Out):

@@ -57,3 +57,13 @@ class BatchClaimReleasedOut(Out):
 
     batch_id: int
     released_leases: int
+
+
+class MyProgressOut(Out):
+    """The caller's own progress: labels submitted today (UTC) and in all, items skipped, and
+    the names of the batches they hold a claim on."""
+
+    submitted: int
+    today: int
+    skipped: int
+    batches: list[str]

@@ -99,6 +99,19 @@ class Comment(Base):
     created_at: Mapped[datetime]
 
 
+class MentionNotice(Base):
+    """One member's notice that a comment mentions them; read once they have seen it."""
+
+    __tablename__ = "mention_notices"
+    __table_args__ = (Index("ix_mention_notices_user", "user_id", "project_id", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime]
+    read_at: Mapped[datetime | None]
+
+
 class Escalation(Base):
     """A question about an item: level 1 (annotator asks a reviewer), level 2 (the reviewer
     asks the guideline owner). States: open -> answered | escalated -> resolved."""

@@ -137,7 +137,8 @@ def sections(s: dict[str, Any]) -> tuple[str, str, list[Section]]:
     esc = s["escalations"]
     if esc.get("available"):
         lines = [
-            f"Level {level}: {e['overdue']} overdue of {e['open']} open"
+            f"Level {level}: {e['overdue']} overdue of {e['open']} waiting, "
+            f"{e.get('answered', 0)} answered, {e['resolved']} resolved"
             + (
                 f", median {e['median_hours_to_resolve']} h to resolve"
                 if e["median_hours_to_resolve"] is not None

@@ -131,6 +131,31 @@ def _describe(rule: Mapping[str, Any], default: str) -> str:
     return str(rule.get("message") or default)
 
 
+def _when(cond: Mapping[str, Any] | None) -> str:
+    if not cond:
+        return ""
+    if "present" in cond:
+        return f" when {cond['field']} is {'given' if cond['present'] else 'left empty'}"
+    if "in" in cond:
+        return f" when {cond['field']} is one of {', '.join(map(repr, cond['in']))}"
+    return f" when {cond['field']} is {cond['equals']!r}"
+
+
+def describe(rule: Mapping[str, Any]) -> str:
+    """What a rule asks, shown beside its field before submit (a rule the annotator meets only
+    as a refusal after submit reads as a moving target), in the words a violation uses."""
+    if rule.get("message"):
+        return str(rule["message"])
+    field, kind, when = rule["field"], rule["kind"], _when(rule.get("if"))
+    if kind == "required_if":
+        return f"{field} is required{when}"
+    if kind == "min_items":
+        return f"{field} needs at least {rule['min']} item(s){when}"
+    if kind == "max_items":
+        return f"{field} allows at most {rule['max']} item(s){when}"
+    return f"{field} needs at least {rule['min']} words{when}"
+
+
 def check(rules: Sequence[Mapping[str, Any]], value: Mapping[str, Any]) -> list[Violation]:
     """Every rule the value breaks, in rule order."""
     out: list[Violation] = []
@@ -138,8 +163,7 @@ def check(rules: Sequence[Mapping[str, Any]], value: Mapping[str, Any]) -> list[
         if not _applies(rule.get("if"), value):
             continue
         field, kind, have = rule["field"], rule["kind"], value.get(rule["field"])
-        cond = rule.get("if")
-        when = f" when {cond['field']} is {cond.get('equals', cond.get('in'))!r}" if cond else ""
+        when = _when(rule.get("if"))
         if kind == "required_if" and not _present(have):
             out.append(Violation(rule["id"], field, _describe(rule, f"{field} is required{when}")))
         elif kind == "min_items" and _count(have) < rule["min"]:

@@ -6,13 +6,10 @@ is not installed."""
 from __future__ import annotations
 
 from datetime import datetime
-from statistics import median
 from typing import Any
 
-from sqlalchemy import select
-
-from labelcrew.db.models.feedback import Escalation
 from labelcrew.domain.metrics.calc import pareto, rate
+from labelcrew.services.escalations.counts import level_counts
 from labelcrew.services.review import reviews
 from labelcrew.services.uow import Database, UnitOfWork
 
@@ -42,34 +39,5 @@ def review_figures(
 
 
 def escalations(uow: UnitOfWork, project_id: int) -> dict[str, Any]:
-    """Per level: open, overdue (past their SLA due time) and the median hours from opening
-    to the answer. An escalation is settled once it has an answer time (`answered_at`)."""
-    query = select(
-        Escalation.level, Escalation.created_at, Escalation.due_at, Escalation.answered_at
-    ).where(Escalation.project_id == project_id)
-    now = uow.now
-    levels: dict[str, dict[str, Any]] = {}
-    hours: dict[str, list[float]] = {}
-    for level, created, due, done in uow.session.execute(query):
-        entry = levels.setdefault(str(level), {"open": 0, "overdue": 0, "resolved": 0})
-        if done is not None:
-            entry["resolved"] += 1
-            hours.setdefault(str(level), []).append(
-                (_aware(done) - _aware(created)).total_seconds() / 3600
-            )
-        else:
-            entry["open"] += 1
-            entry["overdue"] += int(due is not None and _aware(due) < now)
-    for key, entry in levels.items():
-        spent = hours.get(key)
-        entry["median_hours_to_resolve"] = round(median(spent), 2) if spent else None
-    return {"available": True, "levels": dict(sorted(levels.items()))}
-
-
-def _aware(value: Any) -> datetime:
-    from datetime import UTC
-
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    moment: datetime = value if value.tzinfo else value.replace(tzinfo=UTC)
-    return moment
+    """Per level, by ticket state as the inbox shows them (`escalations.counts`)."""
+    return {"available": True, "levels": level_counts(uow, project_id)}

@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import exists, func, select
 
 from labelcrew.db.models.core import Annotation, LabelSchemaVersion, Member, Project, User
-from labelcrew.domain.permissions import parse_roles
+from labelcrew.domain.permissions import Action, allowed, parse_roles
+from labelcrew.domain.schema.hotkeys import check_hotkeys
 from labelcrew.domain.schema.label_schema import LabelSchema
 from labelcrew.errors import Conflict, NotFound, ValidationFailed
 from labelcrew.services.accounts.users import Actor
@@ -103,6 +104,8 @@ def create_project(
         )
     clean = _check_settings(settings)
     parsed = LabelSchema.parse(schema) if schema is not None else None
+    if parsed is not None:
+        check_hotkeys(parsed)
     with db.uow() as uow:
         if uow.session.scalar(select(Project.id).where(Project.slug == slug)) is not None:
             raise Conflict(f"project {slug!r} already exists", code="project_exists", field="slug")
@@ -147,19 +150,38 @@ def update_project(
         return project_dict(project)
 
 
-def get_project(db: Database, ref: int | str) -> dict[str, Any]:
+def _without_gold_rates(project: dict[str, Any]) -> dict[str, Any]:
+    """How often gold is served is for staff: an annotator who knows the rate can count their
+    way towards which items were gold (issue 17). Their view leaves the rates out (null)."""
+    return {**project, "gold_rate": None, "probation_gold_rate": None, "honeypot_rate": None}
+
+
+def get_project(db: Database, ref: int | str, *, gold_rates: bool = True) -> dict[str, Any]:
     with db.uow(read_only=True) as uow:
-        return project_dict(load_project(uow, ref))
+        found = project_dict(load_project(uow, ref))
+    return found if gold_rates else _without_gold_rates(found)
 
 
 def list_projects(db: Database, actor: Actor) -> list[dict[str, Any]]:
+    """The caller's projects (every project for an administrator); gold rates only where the
+    caller may read quality figures."""
     with db.uow(read_only=True) as uow:
-        query = select(Project).order_by(Project.id)
-        if not actor.is_admin:
-            query = query.join(Member, Member.project_id == Project.id).where(
-                Member.user_id == actor.user_id
-            )
-        return [project_dict(p) for p in uow.session.scalars(query)]
+        if actor.is_admin:
+            return [
+                project_dict(p) for p in uow.session.scalars(select(Project).order_by(Project.id))
+            ]
+        rows = uow.session.execute(
+            select(Project, Member.roles)
+            .join(Member, Member.project_id == Project.id)
+            .where(Member.user_id == actor.user_id)
+            .order_by(Project.id)
+        ).all()
+        return [
+            project_dict(p)
+            if allowed(Action.QUALITY_READ, frozenset(roles))
+            else _without_gold_rates(project_dict(p))
+            for p, roles in rows
+        ]
 
 
 def member_roles(db: Database, project_id: int, user_id: int) -> frozenset[str] | None:
@@ -290,6 +312,7 @@ def set_schema(
     """Replace the schema while no annotation uses it; once one does, the schema is locked and
     a change makes a new version (old annotations keep pointing at theirs)."""
     schema = LabelSchema.parse(definition)
+    check_hotkeys(schema)
     with db.uow() as uow:
         project = load_project(uow, ref)
         current = None

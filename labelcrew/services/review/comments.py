@@ -3,7 +3,8 @@
 Who sees a thread: staff (reviewers, QA, leads, guideline owners) and administrators see every
 item's; an annotator sees the threads of items they hold or held, and of those only the review
 sub-threads about their own labels. `@username` mentions are parsed from the text, must name
-members who can see the item, and are stored with the comment (and announced as an event).
+members who can see the item, and are stored with the comment; each member mentioned gets an
+in-app notice and a `comment.mentioned` event for webhooks (`review.mentions`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from labelcrew.errors import NotFound, ValidationFailed
 from labelcrew.services.accounts.users import Actor
 from labelcrew.services.platform.events import audit, emit
 from labelcrew.services.projects.projects import load_project
+from labelcrew.services.review import mentions as mention_notices
 from labelcrew.services.review.feedback_settings import (
     STAFF_ROLES,
     held,
@@ -150,6 +152,7 @@ def add_comment(
                 "mentions": list(mentions),
             },
         )
+        mention_notices.notify(uow, comment, mentions)
         result = comment_dict(comment, actor.username, mentions)
         uow.commit()
         return result

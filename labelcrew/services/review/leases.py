@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import and_, exists, or_, select
 
 from labelcrew.db.models.core import Annotation, GoldAnswer, Member, Project, User
-from labelcrew.db.models.feedback import ReviewTask
+from labelcrew.db.models.feedback import Review, ReviewTask
 from labelcrew.errors import Conflict, Forbidden, NotFound
 from labelcrew.services.accounts.users import Actor
 from labelcrew.services.platform.events import audit
@@ -48,6 +48,13 @@ def review_lease_dict(
         .where(Annotation.item_id == item.id, Annotation.superseded_at.is_(None))
         .order_by(Annotation.id)
     ).all()
+    # This round's verdicts: a reloaded page must show reviewed labels as done, or the next
+    # review of one is refused (409 already_reviewed) and the item never completes (issue 17).
+    verdicts = dict(
+        uow.session.execute(
+            select(Review.annotation_id, Review.verdict).where(Review.task_id == task.id)
+        ).all()
+    )
     gold = uow.session.get(GoldAnswer, item.id) if item.is_gold else None
     return {
         "task": task_dict(task),
@@ -60,6 +67,7 @@ def review_lease_dict(
                 "value": a.value,
                 "guideline_version": a.guideline_version,
                 "created_at": a.created_at.isoformat(),
+                "reviewed": verdicts.get(a.id),
             }
             for a, name in rows
         ],

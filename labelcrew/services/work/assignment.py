@@ -18,7 +18,7 @@ from sqlalchemy import select
 from labelcrew.db.models.core import Assignment, BatchClaim, Item
 from labelcrew.domain.quality import gold as gold_policy
 from labelcrew.domain.teamops.seniority import spread_ties, tiers
-from labelcrew.errors import Conflict, Forbidden, NotFound
+from labelcrew.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from labelcrew.services.accounts.users import Actor
 from labelcrew.services.platform.events import audit
 from labelcrew.services.teamops import privacy
@@ -323,10 +323,26 @@ def _lease(uow: UnitOfWork, project: ProjectRow, member: MemberRow, item: ItemRo
     return LeaseRow(lease_id, item.id, queue, "leased", uow.now, expires)
 
 
+MAX_SKIP_REASON = 500
+
+
 def give_back(
-    db: Database, actor: Actor, project_id: int, item_id: int, *, skip: bool
+    db: Database,
+    actor: Actor,
+    project_id: int,
+    item_id: int,
+    *,
+    skip: bool,
+    reason: str | None = None,
 ) -> dict[str, Any]:
-    """Skip (never serve it to me again) or release (back to the pool for anyone, me included)."""
+    """Skip (never serve it to me again) or release (back to the pool for anyone, me included).
+    A skip may say why ("image does not load", "not English"); the reason is kept in the audit
+    record of the skip, where a lead reads it."""
+    reason = (reason or "").strip() or None
+    if reason is not None and len(reason) > MAX_SKIP_REASON:
+        raise ValidationFailed(
+            f"a skip reason has at most {MAX_SKIP_REASON} characters", field="reason"
+        )
     with db.uow(durable=False) as uow:
         lock_member(uow.session, project_id, actor.user_id)
         lease = uow.session.scalar(
@@ -351,7 +367,7 @@ def give_back(
             entity_id=lease.id,
             project_id=project_id,
             before={"state": "leased"},
-            after={"state": lease.state},
+            after={"state": lease.state, **({"reason": reason} if reason and skip else {})},
         )
         uow.commit()
         return {"item_id": item_id, "state": lease.state}

@@ -115,6 +115,20 @@
     }
   }
 
+  // A reviewed card is shut: its buttons off, the item's N unlocked once none is left open.
+  function close(card) {
+    card.classList.add("done");
+    card.classList.remove("active");
+    card.querySelectorAll("button, input, textarea").forEach((el) => (el.disabled = true));
+  }
+  function afterReview(itemDone) {
+    if (itemDone || !open().length) done.hidden = false;
+    else { activate(open()[0]); activeCard().scrollIntoView({ block: "nearest" }); }
+  }
+  // Labels reviewed before a reload come marked by the server (data-reviewed).
+  cards.filter((c) => c.dataset.reviewed).forEach(close);
+  if (cards.length && !open().length) done.hidden = false;
+
   async function submit(card) {
     if (!card || card.dataset.busy) return;
     const verdict = card.dataset.verdict;
@@ -140,12 +154,15 @@
     try {
       const result = await api("POST", `/items/${item}/reviews`, body);
       if (result.ok) {
-        card.classList.add("done");
-        card.classList.remove("active");
-        card.querySelectorAll("button, input, textarea").forEach((el) => (el.disabled = true));
+        close(card);
         show(card, `Recorded: ${verdict}.`, "ok", result.data.warnings);
-        if (result.data.task.state === "done") done.hidden = false;
-        else moveCard(0);
+        afterReview(result.data.task.state === "done");
+      } else if (result.data.code === "already_reviewed") {
+        // Reviewed meanwhile (another tab, or before a reload): shut it and move on, instead
+        // of offering the same refused submit again.
+        close(card);
+        show(card, "Already reviewed in this round.", "ok");
+        afterReview(false);
       } else {
         const where = result.data.field ? ` (${result.data.field})` : "";
         show(card, `${result.data.message || `error ${result.status}`}${where}`, "error");

@@ -234,6 +234,16 @@ const LabelWidgets = (function () {
     }
   }
 
+  // Empties a field's widgets (undo puts an earlier value back with clear, then fill).
+  function clear(fieldset) {
+    const kind = fieldset.dataset.kind;
+    if (kind === "ranking") resetRanking(fieldset);
+    fieldset.querySelectorAll(".opt").forEach((b) => b.setAttribute("aria-pressed", "false"));
+    fieldset.querySelectorAll(".span-list li, .box-list li").forEach((li) => li.remove());
+    fieldset.querySelectorAll("textarea, .rating-input").forEach((el) => (el.value = ""));
+    paint(fieldset);
+  }
+
   // Makes every field in `container` respond to the mouse: options, label chips, "start over",
   // "remove", span selection and box drawing. Keys stay with the page (its shortcuts differ).
   function bind(container) {
@@ -255,5 +265,5 @@ const LabelWidgets = (function () {
     window.addEventListener("resize", () => container.querySelectorAll("fieldset.field[data-kind=bbox]").forEach(paint));
   }
 
-  return { bind, fill, paint, paintBoxes, paintSpans, press, rankingComplete, resetRanking, valueOf };
+  return { bind, clear, fill, paint, paintBoxes, paintSpans, press, rankingComplete, resetRanking, valueOf };
 })();

@@ -72,7 +72,10 @@
     busy = true;
     say("Saving…", false);
     try {
-      const result = await api("POST", `/items/${item}/annotations`, { value: value() }, { "Idempotency-Key": form.dataset.key });
+      const body = { value: value() };
+      const ticks = form.querySelectorAll("input[name=checklist]");
+      if (ticks.length) body.checklist = Array.from(ticks).filter((t) => t.checked).map((t) => t.value);
+      const result = await api("POST", `/items/${item}/annotations`, body, { "Idempotency-Key": form.dataset.key });
       if (result.ok) {
         say("Saved. Loading the next item…", false);
         window.location.reload();
@@ -86,10 +89,12 @@
     }
     busy = false;
   }
+  const skipReason = document.getElementById("skip-reason");
   async function skip() {
     if (busy) return;
     busy = true;
-    const result = await api("POST", `/items/${item}/skip`);
+    const reason = skipReason.value.trim();
+    const result = await api("POST", `/items/${item}/skip`, reason ? { reason } : undefined);
     if (result.ok) window.location.reload();
     else {
       say(result.data.message || `error ${result.status}`, true);
@@ -100,6 +105,28 @@
     event.preventDefault();
     submit();
   });
+
+  // ---- undo within the item: every change to the label is a step Ctrl+Z takes back ----
+  const steps = [JSON.stringify(value())];
+  function record() {
+    const now = JSON.stringify(value());
+    if (now !== steps[steps.length - 1]) steps.push(now);
+  }
+  function undo() {
+    record(); // a change whose event has not been recorded yet is the step to take back
+    if (steps.length < 2) { say("Nothing to undo on this item.", false); return; }
+    steps.pop();
+    const before = JSON.parse(steps[steps.length - 1]);
+    for (const f of fields) {
+      LabelWidgets.clear(f);
+      LabelWidgets.fill(f, before[f.dataset.name]);
+    }
+    say("Undone.", false);
+  }
+  // The widgets' own listeners (added earlier on the same targets) have changed the label by
+  // the time these run: clicks and text on the form, span selections and box drags on mouseup.
+  ["click", "change"].forEach((type) => form.addEventListener(type, record));
+  window.addEventListener("mouseup", record);
 
   // ---- rules search ----
   const search = document.getElementById("rule-search");
@@ -131,10 +158,20 @@
       return;
     }
     if (typing) {
+      if (event.key === "Enter" && target === skipReason) {
+        event.preventDefault();
+        skip();
+        return;
+      }
       if (event.key === "Enter" && (event.ctrlKey || event.metaKey || target.tagName === "INPUT") && target !== search) {
         event.preventDefault();
         submit();
       }
+      return;
+    }
+    if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "z" && !event.shiftKey) {
+      event.preventDefault();
+      undo();
       return;
     }
     if (event.ctrlKey || event.metaKey || event.altKey) return;
@@ -146,7 +183,7 @@
     if (event.key === "ArrowDown" || event.key === "j") { event.preventDefault(); moveActive(1); return; }
     if (event.key === "ArrowUp" || event.key === "k") { event.preventDefault(); moveActive(-1); return; }
     const active = activeField();
-    if (event.key === "Backspace" && active.dataset.kind === "ranking") { LabelWidgets.resetRanking(active); return; }
+    if (event.key === "Backspace" && active.dataset.kind === "ranking") { LabelWidgets.resetRanking(active); record(); return; }
     // A field's own hotkeys win anywhere; plain number keys go to the highlighted field.
     const own = fields.find((f) => f !== active && f.querySelector(`.opt[data-key="${CSS.escape(event.key)}"]`) && !/^[0-9]$/.test(event.key));
     const fieldset = own || active;
@@ -160,6 +197,7 @@
       // Move on to the next field that keys can fill; text boxes are entered with the arrows.
       const next = fields.slice(fields.indexOf(fieldset) + 1).find((f) => f.dataset.kind !== "text");
       if (done && next) activate(next);
+      record();
     }
   });
 })();
@@ -193,43 +231,67 @@
     box.className = result.ok ? "ok" : "error";
   }
   const when = (iso) => (iso || "").slice(0, 16).replace("T", " ");
-  const shown = (value) => (typeof value === "string" ? value : JSON.stringify(value));
+  // A label as a person reads it: "sentiment: negative · topics: price, delivery", never JSON.
+  function plain(v) {
+    if (v === null || v === undefined || v === "") return "–";
+    if (Array.isArray(v)) return v.map((x) => (x !== null && typeof x === "object" ? plainObject(x) : plain(x))).join(", ");
+    if (typeof v === "object") return plainObject(v);
+    return String(v);
+  }
+  function plainObject(o) {
+    if ("label" in o && "start" in o) return `${o.label} ${o.start}–${o.end}`; // a span
+    if ("label" in o && "x" in o) return `${o.label} box`; // a box
+    // Fields left empty are left out: "note: –" after every label says nothing.
+    const given = Object.entries(o).filter(([, x]) => x !== null && x !== undefined && x !== "");
+    return given.map(([k, x]) => `${k}: ${plain(x)}`).join(" · ") || "–";
+  }
+  const shown = (value) => (value !== null && typeof value === "object" && !Array.isArray(value) ? plainObject(value) : plain(value));
+  // An empty list says so in a line of its own: inside an <ol> it read "1. No comments yet."
+  function fill(list, nodes, emptyText) {
+    list.textContent = "";
+    nodes.forEach((n) => list.appendChild(n));
+    list.hidden = !nodes.length;
+    let note = list.nextElementSibling;
+    if (!note || !note.classList.contains("empty-note")) {
+      note = el("p", "", "muted small empty-note");
+      note.dataset.testid = "empty-note";
+      list.after(note);
+    }
+    note.textContent = nodes.length ? "" : emptyText;
+    note.hidden = Boolean(nodes.length);
+  }
 
   async function loadComments() {
     const list = extras.querySelector(".comments");
     const result = await call("GET", `/items/${extras.dataset.item}/comments`);
     if (!result.ok) return;
-    list.textContent = "";
-    for (const c of result.data) {
+    fill(list, result.data.map((c) => {
       const li = el("li");
       li.append(el("strong", c.author), " ", el("span", when(c.created_at), "muted small"), el("div", c.body));
-      list.appendChild(li);
-    }
-    if (!result.data.length) list.appendChild(el("li", "No comments yet.", "muted"));
+      return li;
+    }), "No comments yet.");
   }
 
   async function loadQuestions() {
     const list = panels.querySelector(".question-list");
     const result = await call("GET", "/escalations");
     if (!result.ok) return;
-    list.textContent = "";
-    for (const t of result.data) {
+    fill(list, result.data.map((t) => {
       const li = el("li");
       li.append(el("span", t.state, "badge"), ` item ${t.item_id}${t.rule_number ? `, rule ${t.rule_number}` : ""}: `, el("q", t.question));
       if (t.answer) li.appendChild(el("div", `Answer: ${t.answer}`));
       if (t.ruling) li.appendChild(el("div", `Ruling${t.ruling_rule ? ` (rule ${t.ruling_rule})` : ""}: ${t.ruling}`));
-      list.appendChild(li);
-    }
-    if (!result.data.length) list.appendChild(el("li", "You have asked nothing yet.", "muted"));
+      return li;
+    }), "You have asked nothing yet.");
   }
 
   async function loadFeedback() {
     const list = panels.querySelector(".feedback-list");
     const result = await call("GET", "/my/feedback?limit=50");
     if (!result.ok) return;
-    list.textContent = "";
-    for (const r of result.data) {
+    fill(list, result.data.map((r) => {
       const li = el("li");
+      li.dataset.testid = "feedback-entry";
       li.append(el("span", r.verdict, `badge verdict-${r.verdict}`), ` item ${r.item_id} by ${r.reviewer} `, el("span", when(r.created_at), "muted small"));
       li.appendChild(el("div", `Your label: ${shown(r.your_value)}`, "small"));
       if (r.corrected_fields.length) li.appendChild(el("div", `Corrected: ${r.corrected_fields.join(", ")}`, "small"));
@@ -238,9 +300,8 @@
         li.appendChild(el("div", `Rule ${rule.number}${rule.title ? ` ${rule.title}` : ""}: ${rule.text || "(not in that guideline version)"}`, "small"));
       }
       if (r.comment) li.appendChild(el("blockquote", r.comment));
-      list.appendChild(li);
-    }
-    if (!result.data.length) list.appendChild(el("li", "No reviews of your labels yet.", "muted"));
+      return li;
+    }), "No reviews of your labels yet.");
   }
 
   if (extras) {
@@ -256,6 +317,13 @@
         loadQuestions();
       }
     });
+    document.getElementById("flag-form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const form = event.target;
+      const result = await call("POST", `/items/${extras.dataset.item}/flag`, { reason: form.reason.value });
+      tell(form.querySelector("[role=status]"), result, "Flagged: a reviewer will look at this item.");
+      if (result.ok) form.reason.value = "";
+    });
     document.getElementById("comment-form").addEventListener("submit", async (event) => {
       event.preventDefault();
       const form = event.target;
@@ -268,6 +336,20 @@
     });
     loadComments();
   }
+  // The status bar's count: the annotator's own labels, today and in all, and their batches.
+  async function loadProgress() {
+    const result = await call("GET", "/my/progress");
+    if (!result.ok) return;
+    const p = result.data;
+    document.querySelectorAll("[data-testid=progress]").forEach((box) => {
+      box.textContent = `${p.today} today · ${p.submitted} in all`;
+      box.title = `${p.skipped} skipped`;
+    });
+    const batches = document.querySelector("[data-testid=batches]");
+    if (batches && p.batches.length) batches.textContent = ` · batch ${p.batches.join(", ")}`;
+  }
+
   loadQuestions();
   loadFeedback();
+  loadProgress();
 })();

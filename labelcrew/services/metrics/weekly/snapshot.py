@@ -201,8 +201,10 @@ EXAMPLE_ITEM_KEYS = ("item_id", "external_id", "excerpt")
 def for_viewer(
     snapshot: dict[str, Any], *, user_id: int, sees_everyone: bool, item_counts: bool = True
 ) -> dict[str, Any]:
-    """Leads see everyone's numbers; any other member sees the team's and their own. The
-    top-quality examples stay visible to all: they are the week's praise, not a ranking.
+    """Leads see everyone's numbers; any other member sees the team's and their own: their
+    own throughput, trend and top-quality examples, and the alerts about the project, a field
+    or themselves. Other members' examples (name, item, label) and alerts about them stay out
+    (issue 17: annotators read their colleagues' names, items and labels here).
 
     `item_counts=False` (annotators) also leaves out the live open-item counts per batch and
     outside any batch, and which items the examples are: counts that move with one's own
@@ -228,8 +230,23 @@ def for_viewer(
         ],
     }
     mine["members"] = [m for m in snapshot["members"] if m["member_id"] == user_id]
+    mine["examples"] = [e for e in mine["examples"] if e["member_id"] == user_id]
+    own_name = next((m["member"] for m in mine["members"]), None)
+    mine["alerts"] = [
+        a for a in snapshot["alerts"] if _alert_is_shown(a["subject"], own_name, item_counts)
+    ]
     mine["visibility"] = "team and own"
     return mine
+
+
+def _alert_is_shown(subject: str, own_name: str | None, item_counts: bool) -> bool:
+    """An alert about another member (`member:<name>` or `member:<name>:...`) is theirs and
+    the lead's; one about an item (a disputed gold answer) only for readers with item-level
+    access. Alerts about the project, a field or a session are the team's."""
+    kind, _, rest = subject.partition(":")
+    if kind == "member":
+        return own_name is not None and rest.split(":")[0] == own_name
+    return item_counts or kind in ("project", "field", "session")
 
 
 def publish_weekly(db: Database, project_id: int, week: str | None = None) -> dict[str, Any]:
