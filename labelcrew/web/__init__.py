@@ -25,10 +25,13 @@ def install(app: FastAPI) -> None:
         pages_import,
         pages_items,
         pages_lead,
+        pages_projects,
         pages_review,
     )
 
+    # pages_projects first: its /projects/new must match before /projects/{project_id}.
     for module in (
+        pages_projects,
         pages,
         pages_accounts,
         pages_guidelines,

@@ -98,3 +98,50 @@ def test_lead_imports_by_drag_and_drop_and_sees_each_bad_line(db, open_page):
     page.get_by_test_id("browse-imported").click()
     page.wait_for_url(f"**/projects/{pid}/items")
     assert page.get_by_test_id("items-total").inner_text() == "2 match"
+
+
+def test_admin_builds_a_schema_with_a_live_preview_and_creates_the_project(db, open_page):
+    build(db, annotators=0, items=0)
+    page = open_page("admin")
+    page.get_by_test_id("new-project").click()
+    page.wait_for_url("**/projects/new")
+    page.get_by_label("Project name").fill("News topics")
+    page.get_by_label("Slug").fill("news")
+    page.get_by_label("Lead (username").fill("lead")
+    first = page.get_by_test_id("builder-field-0")
+    first.get_by_label("Field name").fill("topic")
+    first.get_by_label("Options").fill("sport\nnews\nweather")
+    first.get_by_label("Hotkeys").fill("s, n")
+    error = page.get_by_test_id("preview-error")
+    error.wait_for()
+    assert (
+        "fields[0].hotkeys" in error.inner_text() and "2 keys for 3 options" in error.inner_text()
+    )
+    first.get_by_label("Hotkeys").fill("s, n, w")
+    topic = page.get_by_test_id("preview-topic")
+    topic.wait_for()
+    assert topic.locator("kbd").all_inner_texts() == ["s", "n", "w"]
+    page.get_by_test_id("add-rating").click()
+    stars = page.get_by_test_id("builder-field-1")
+    stars.get_by_label("Field name").fill("stars")
+    stars.get_by_label("Highest").fill("3")
+    page.get_by_test_id("add-text").click()
+    page.get_by_test_id("preview-text").wait_for()
+    rating = page.get_by_test_id("preview-stars")
+    assert rating.locator(".opt").count() == 3
+    rating.get_by_role("button", name="2").click()  # the preview's widgets work as in the workspace
+    assert rating.locator(".opt[aria-pressed=true]").inner_text().endswith("2")
+    shot(page, "project-new", full_page=True)
+    page.get_by_test_id("create-project").click()
+    page.wait_for_url("**/import")
+    pid = int(page.url.split("/")[-2])
+    definition = projects_schema(db, pid)
+    assert [f["name"] for f in definition["fields"]] == ["topic", "stars", "text"]
+    assert definition["fields"][0]["hotkeys"] == {"sport": "s", "news": "n", "weather": "w"}
+    assert definition["fields"][2]["required"] is False
+
+
+def projects_schema(db, pid):
+    from labelcrew.services.projects import projects
+
+    return projects.get_schema(db, pid)["definition"]
