@@ -21,11 +21,13 @@ def install(app: FastAPI) -> None:
     from labelcrew.web import (
         pages,
         pages_accounts,
+        pages_batches,
         pages_guidelines,
         pages_import,
         pages_items,
         pages_lead,
         pages_projects,
+        pages_releases,
         pages_review,
     )
 
@@ -34,10 +36,12 @@ def install(app: FastAPI) -> None:
         pages_projects,
         pages,
         pages_accounts,
+        pages_batches,
         pages_guidelines,
         pages_import,
         pages_items,
         pages_lead,
+        pages_releases,
         pages_review,
     ):
         app.include_router(module.router)
