@@ -29,6 +29,7 @@ def install(app: FastAPI) -> None:
         pages_projects,
         pages_releases,
         pages_review,
+        pages_teamops,
     )
 
     # pages_projects first: its /projects/new must match before /projects/{project_id}.
@@ -43,6 +44,7 @@ def install(app: FastAPI) -> None:
         pages_lead,
         pages_releases,
         pages_review,
+        pages_teamops,
     ):
         app.include_router(module.router)
 
