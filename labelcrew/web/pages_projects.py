@@ -73,7 +73,9 @@ def schema_preview(
     sample: str = Form(""),
     page: Page = Depends(signed_in),
 ) -> Response:
-    """An HTML fragment: the workspace's widgets for the definition, or the error at its path."""
+    """An HTML fragment: the workspace's widgets for the definition, or the error at its path.
+    Any signed-in user may ask: it reads and stores nothing (the schema editor on a project's
+    settings page can use it too)."""
     try:
         parsed = LabelSchema.parse(_json_object(definition, "definition")).to_dict()
         payload = _json_object(sample or "{}", "sample item")

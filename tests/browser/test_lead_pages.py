@@ -110,7 +110,7 @@ def test_admin_builds_a_schema_with_a_live_preview_and_creates_the_project(db, o
     page.get_by_label("Lead (username").fill("lead")
     first = page.get_by_test_id("builder-field-0")
     first.get_by_label("Field name").fill("topic")
-    first.get_by_label("Options").fill("sport\nnews\nweather")
+    first.get_by_label("Options").fill("sport\nnews, politics\nweather")
     first.get_by_label("Hotkeys").fill("s, n")
     error = page.get_by_test_id("preview-error")
     error.wait_for()
@@ -137,7 +137,9 @@ def test_admin_builds_a_schema_with_a_live_preview_and_creates_the_project(db, o
     pid = int(page.url.split("/")[-2])
     definition = projects_schema(db, pid)
     assert [f["name"] for f in definition["fields"]] == ["topic", "stars", "text"]
-    assert definition["fields"][0]["hotkeys"] == {"sport": "s", "news": "n", "weather": "w"}
+    assert definition["fields"][0]["options"] == ["sport", "news, politics", "weather"]
+    keys = {"sport": "s", "news, politics": "n", "weather": "w"}
+    assert definition["fields"][0]["hotkeys"] == keys
     assert definition["fields"][2]["required"] is False
 
 

@@ -36,9 +36,12 @@
     json.value = JSON.stringify({ fields }, null, 2);
     schedulePreview();
   }
-  function lines(text) {
-    return text.split(/[\n,]/).map((s) => s.trim()).filter((s) => s !== "");
+  // Options and labels one a line (an option may hold a comma); hotkeys comma-separated.
+  function split(text, by) {
+    return text.split(by).map((s) => s.trim()).filter((s) => s !== "");
   }
+  const lines = (text) => split(text, /\n/);
+  const keys = (text) => split(text, /,/);
   function numberOrNull(text) {
     return text.trim() === "" ? undefined : Number(text);
   }
@@ -71,8 +74,8 @@
     const k = f.kind;
     if (k === "single_choice" || k === "multi_choice") {
       out.push(input("Options (one a line)", (f.options || []).join("\n"), (v) => set(f, "options", lines(v)), "textarea"));
-      const keys = Array.isArray(f.hotkeys) ? f.hotkeys : f.hotkeys ? (f.options || []).map((o) => f.hotkeys[o] || "") : [];
-      out.push(input("Hotkeys in option order (comma-separated; empty: number keys)", keys.join(", "), (v) => set(f, "hotkeys", lines(v))));
+      const given = Array.isArray(f.hotkeys) ? f.hotkeys : f.hotkeys ? (f.options || []).map((o) => f.hotkeys[o] || "") : [];
+      out.push(input("Hotkeys in option order (comma-separated; empty: number keys)", given.join(", "), (v) => set(f, "hotkeys", keys(v))));
     } else if (k === "rating") {
       out.push(input("Lowest", f.min, (v) => set(f, "min", numberOrNull(v)), "number"));
       out.push(input("Highest", f.max, (v) => set(f, "max", numberOrNull(v)), "number"));
