@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import update
 
+from labelcrew.db.models.core import Annotation
 from labelcrew.errors import Conflict, NotFound, ValidationFailed
 from labelcrew.services.platform.item_history import item_history
 from labelcrew.services.projects.item_browser import ItemFilters, browse_items
@@ -80,3 +82,18 @@ def test_history_holds_the_item_and_its_dependants(db, labelled):
     )
     with pytest.raises(NotFound):
         item_history(db, pid, 999_999)
+
+
+def test_label_filters_count_live_labels_only(db, labelled):
+    """A relabel supersedes labels: the item no longer counts as labelled by them."""
+    team, it = labelled
+    pid = team.project_id
+    with db.uow() as uow:
+        uow.session.execute(
+            update(Annotation)
+            .where(Annotation.item_id == it["b"], Annotation.superseded_at.is_(None))
+            .values(superseded_at=uow.now)
+        )
+        uow.commit()
+    assert ids(db, pid, annotator="ann1") == [it["a"]]
+    assert ids(db, pid, guideline_version=1) == [it["a"]]
