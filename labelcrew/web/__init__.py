@@ -18,9 +18,34 @@ PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
 def install(app: FastAPI) -> None:
     """Add the pages, the static files and CSRF protection to the API application."""
-    from labelcrew.web import pages, pages_accounts, pages_guidelines, pages_lead, pages_review
+    from labelcrew.web import (
+        pages,
+        pages_accounts,
+        pages_batches,
+        pages_guidelines,
+        pages_import,
+        pages_items,
+        pages_lead,
+        pages_projects,
+        pages_releases,
+        pages_review,
+        pages_teamops,
+    )
 
-    for module in (pages, pages_accounts, pages_guidelines, pages_lead, pages_review):
+    # pages_projects first: its /projects/new must match before /projects/{project_id}.
+    for module in (
+        pages_projects,
+        pages,
+        pages_accounts,
+        pages_batches,
+        pages_guidelines,
+        pages_import,
+        pages_items,
+        pages_lead,
+        pages_releases,
+        pages_review,
+        pages_teamops,
+    ):
         app.include_router(module.router)
 
     @app.get("/vendor/plotly.min.js", include_in_schema=False)

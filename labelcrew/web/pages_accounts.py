@@ -1,5 +1,6 @@
 """Your account (password change, your tokens) and the administrator's page for one user:
-deactivate, reactivate, reset the password, issue and revoke tokens.
+edit the display name and administrator flag, see their projects, deactivate, reactivate,
+reset the password, issue and revoke tokens.
 
 Each form calls the same service as its API route. A generated password or a new token is
 shown on the page that answers the form, once: it is never stored where it could be read back.
@@ -15,7 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 from labelcrew.errors import LabelcrewError
 from labelcrew.http.auth import db_of, require_admin
 from labelcrew.services.accounts import admin as account_admin
-from labelcrew.services.accounts import sessions
+from labelcrew.services.accounts import profile, sessions
 from labelcrew.services.accounts import users as accounts
 from labelcrew.web.render import Page, PageRoute, redirect, render, signed_in
 
@@ -65,6 +66,7 @@ def _user_page(request: Request, page: Page, user_id: int, **extra: Any) -> Resp
         user=account_admin.get_user(db, user_id),
         tokens=accounts.list_tokens(db, page.actor, user_id),
         live_sessions=sessions.active_count(db, user_id, idle_minutes=idle),
+        memberships=profile.memberships(db, user_id),
         **{"saved": None, "generated": None, "new_token": None, **extra},
     )
 
@@ -73,6 +75,25 @@ def _user_page(request: Request, page: Page, user_id: int, **extra: Any) -> Resp
 def user_page(user_id: int, request: Request, page: Page = Depends(signed_in)) -> Response:
     require_admin(request)
     return _user_page(request, page, user_id)
+
+
+@router.post("/admin/users/{user_id}/edit")
+def edit_user(
+    user_id: int,
+    request: Request,
+    display_name: str = Form(""),
+    is_admin: bool = Form(False),
+    page: Page = Depends(signed_in),
+) -> Response:
+    """The form always sends both: an unticked box means "not an administrator"."""
+    profile.update_user(
+        db_of(request),
+        require_admin(request),
+        user_id,
+        display_name=display_name,
+        is_admin=is_admin,
+    )
+    return redirect(f"/admin/users/{user_id}")
 
 
 @router.post("/admin/users/{user_id}/deactivate")

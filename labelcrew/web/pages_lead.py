@@ -230,6 +230,7 @@ def create_user(
     request: Request,
     username: str = Form(...),
     password: str = Form(...),
+    display_name: str = Form(""),
     is_admin: bool = Form(False),
     page: Page = Depends(signed_in),
 ) -> Response:
@@ -237,6 +238,11 @@ def create_user(
     if len(password) < 8:
         raise ValidationFailed("a password needs at least 8 characters", field="password")
     accounts.create_user(
-        db_of(request), actor, username=username.strip(), password=password, is_admin=is_admin
+        db_of(request),
+        actor,
+        username=username.strip(),
+        password=password,
+        display_name=display_name.strip(),
+        is_admin=is_admin,
     )
     return redirect("/admin/users")

@@ -25,7 +25,7 @@ from labelcrew.http.auth import (
     start_session,
 )
 from labelcrew.services.accounts import admin as account_admin
-from labelcrew.services.accounts import login_guard, sessions
+from labelcrew.services.accounts import login_guard, profile, sessions
 from labelcrew.services.accounts import users as accounts
 from labelcrew.services.accounts.users import Actor
 
@@ -37,6 +37,11 @@ class UserIn(RequestModel):
     password: str = Field(min_length=8)
     display_name: str = ""
     is_admin: bool = False
+
+
+class UserPatch(RequestModel):
+    display_name: str | None = None
+    is_admin: bool | None = None
 
 
 class TokenIn(RequestModel):
@@ -75,6 +80,16 @@ def create_user(body: UserIn, request: Request, actor: Actor = Depends(require_a
 @router.get("/users", response_model=list[UserOut])
 def list_users(request: Request, actor: Actor = Depends(require_admin)) -> Any:
     return accounts.list_users(db_of(request))
+
+
+@router.patch("/users/{user_id}", response_model=UserOut)
+def update_user(
+    user_id: int, body: UserPatch, request: Request, actor: Actor = Depends(require_admin)
+) -> Any:
+    """Change a user's display name or administrator flag (not your own flag)."""
+    return profile.update_user(
+        db_of(request), actor, user_id, display_name=body.display_name, is_admin=body.is_admin
+    )
 
 
 @router.get("/me", response_model=ActorOut)

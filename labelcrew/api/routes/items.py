@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
 from labelcrew.api.inputs import RequestModel
@@ -16,9 +16,11 @@ from labelcrew.api.schemas.items import (
     ItemDetailOut,
     ItemPageOut,
 )
+from labelcrew.api.schemas.projects import AuditEventOut
 from labelcrew.domain.permissions import Action, allowed
 from labelcrew.http.auth import Ctx, db_of, require
-from labelcrew.services.projects import batches, items
+from labelcrew.services.platform import item_history as history
+from labelcrew.services.projects import batches, item_browser, items
 from labelcrew.services.releases import live_export as export
 from labelcrew.services.teamops import privacy
 
@@ -47,13 +49,27 @@ def list_items(
     project_id: int,
     request: Request,
     state: str | None = None,
+    batch_id: int | None = Query(None, description="a batch id; 0: items in no batch"),
+    gold: bool | None = None,
+    disagreement: bool = False,
+    annotator: str | None = Query(None, description="items with a label by this username"),
+    guideline_version: int | None = None,
     limit: int = 50,
     offset: int = 0,
     ctx: Ctx = Depends(require(Action.ITEM_READ)),
 ) -> Any:
+    """Items by id under the filters (all must hold); see `services/projects/item_browser`."""
+    filters = item_browser.ItemFilters(
+        state=state,
+        batch_id=batch_id,
+        gold=gold,
+        disagreement=disagreement,
+        annotator=annotator or None,
+        guideline_version=guideline_version,
+    )
     viewer = privacy.Viewer(ctx.roles, ctx.actor.is_admin)
-    return items.list_items(
-        db_of(request), project_id, state=state, limit=limit, offset=offset, viewer=viewer
+    return item_browser.browse_items(
+        db_of(request), project_id, filters, limit=limit, offset=offset, viewer=viewer
     )
 
 
@@ -64,6 +80,18 @@ def get_item(
     with_gold = allowed(Action.GOLD_MANAGE, ctx.roles, is_admin=ctx.actor.is_admin)
     viewer = privacy.Viewer(ctx.roles, ctx.actor.is_admin)
     return items.get_item(db_of(request), project_id, item_id, with_gold=with_gold, viewer=viewer)
+
+
+@router.get("/items/{item_id}/history", response_model=list[AuditEventOut])
+def item_history(
+    project_id: int,
+    item_id: int,
+    request: Request,
+    limit: int = 200,
+    ctx: Ctx = Depends(require(Action.AUDIT_READ)),
+) -> Any:
+    """The audit events about the item and its labels, reviews, comments and escalations."""
+    return history.item_history(db_of(request), project_id, item_id, limit=limit)
 
 
 @router.put("/items/{item_id}/gold", response_model=GoldSetOut)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from labelcrew.db.models.core import Annotation, GoldAnswer, Item, User
 from labelcrew.errors import NotFound, ValidationFailed
@@ -33,34 +33,6 @@ def item_dict(i: Item) -> dict[str, Any]:
         "annotation_count": i.annotation_count,
         "state": i.state,
     }
-
-
-def list_items(
-    db: Database,
-    ref: int | str,
-    *,
-    state: str | None = None,
-    limit: int = 50,
-    offset: int = 0,
-    viewer: privacy.Viewer = privacy.EVERYONE,
-) -> dict[str, Any]:
-    """`viewer`: who reads, for sensitive fields (by default masked as for a member without
-    roles, so a caller that forgets the viewer hides rather than leaks)."""
-    if state is not None and state not in ITEM_STATES:
-        raise ValidationFailed(f"state must be one of {ITEM_STATES}", field="state")
-    if not 1 <= limit <= 1000:
-        raise ValidationFailed("limit must lie between 1 and 1000", field="limit")
-    with db.uow(read_only=True) as uow:
-        project = load_project(uow, ref)
-        query = select(Item).where(Item.project_id == project.id)
-        count = select(func.count()).select_from(Item).where(Item.project_id == project.id)
-        if state is not None:
-            query, count = query.where(Item.state == state), count.where(Item.state == state)
-        rows = uow.session.scalars(query.order_by(Item.id).limit(limit).offset(offset))
-        out = [item_dict(i) for i in rows]
-        for entry in out:
-            entry["payload"] = privacy.present(project, entry["payload"], viewer)
-        return {"total": uow.session.scalar(count), "items": out}
 
 
 def _load(uow: UnitOfWork, project_id: int, item_id: int) -> Item:

@@ -7,9 +7,19 @@
     margin: { l: 48, r: 12, t: 8, b: 48 }, height: 260, font: { size: 12 },
     paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
   }, extra || {});
+  // A chart with data-link opens the items behind a clicked point: the link as it is, or with
+  // the point's x (a member's name) appended when data-link-point="x".
   const plot = (id, traces, extra) => {
     const el = document.getElementById(id);
-    if (el) Plotly.newPlot(el, traces, layout(extra), config);
+    if (!el) return;
+    Plotly.newPlot(el, traces, layout(extra), config);
+    if (el.dataset.link) {
+      el.on("plotly_click", (event) => {
+        const point = event.points && event.points[0];
+        const tail = el.dataset.linkPoint === "x" && point ? encodeURIComponent(point.x) : "";
+        window.location.href = el.dataset.link + tail;
+      });
+    }
   };
 
   const trend = data.agreement_trend || [];
