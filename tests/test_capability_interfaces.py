@@ -29,6 +29,8 @@ INTERFACES = {
     "work.candidates": "the candidate queue the review lease also scans",
     "guidelines.versions": "the current guideline version and its rules",
     "metrics.weekly.snapshot": "the weekly snapshot, which published priorities link to",
+    "importing.labelstudio_mapping": "a project's Label Studio config mapping and its members'"
+    " e-mails there (the Label Studio export of releases)",
 }
 COMPOSITION_ROOTS = ("labelcrew.services.platform.jobs",)
 

@@ -17,10 +17,10 @@ annotator, beside the consensus).
   strings (their shape differs per project), then ``field.<name>`` (JSON) and
   ``field.<name>.confidence`` (double) per field; the release name and hash are in the file's
   schema metadata.
-- Label Studio: a JSON list of tasks ``{"id", "data", "annotations": [{"result": [...]}],
-  "meta"}``. Choice fields become ``choices`` results, ratings ``rating`` and text fields
-  ``textarea``; ``to_name`` is the payload key ``text`` when present, else its first key.
-  Other field kinds (spans, boxes, rankings) stay in ``meta.value`` only.
+- Label Studio (`labelstudio_format`): a JSON list of tasks; `labelstudio` holds the consensus
+  and then every annotator's label as annotations, `labelstudio-consensus` and
+  `labelstudio-annotators` one of the two; every field kind is a result region (spans,
+  boxes, rankings included) and the release's columns are in ``meta``.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from labelcrew.services.accounts.users import Actor
 from labelcrew.services.platform.events import audit
 from labelcrew.services.projects.projects import load_project
 from labelcrew.services.projects.schemas import schema_for
+from labelcrew.services.releases import labelstudio_format
 from labelcrew.services.releases.publish import load_release, release_rows
 from labelcrew.services.teamops import privacy
 from labelcrew.services.uow import Database
@@ -49,6 +50,8 @@ FORMATS = {
     "csv": ("text/csv", "csv"),
     "parquet": ("application/vnd.apache.parquet", "parquet"),
     "labelstudio": ("application/json", "json"),
+    "labelstudio-annotators": ("application/json", "json"),
+    "labelstudio-consensus": ("application/json", "json"),
 }
 COLUMNS = (
     "item_id",
@@ -67,7 +70,6 @@ COLUMNS = (
     "annotations",
 )
 JSON_COLUMNS = ("value", "votes", "data", "fields", "annotations")
-LS_TYPES = {"single_choice": "choices", "multi_choice": "choices", "rating": "rating"}
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,11 @@ def export_release(db: Database, actor: Actor, ref: int | str, name: str, fmt: s
                 "rows": len(rows),
             },
         )
-        content = RENDER[fmt](release, rows, kinds)
+        if fmt.startswith("labelstudio"):
+            view = fmt.removeprefix("labelstudio").removeprefix("-") or "both"
+            content = labelstudio_format.release_tasks(uow, project, release, rows, COLUMNS, view)
+        else:
+            content = RENDER[fmt](release, rows, kinds)
         uow.commit()
     media, ext = FORMATS[fmt]
     return ReleaseFile(content, media, f"{project.slug}-{release.name}.{ext}", len(rows))
@@ -186,56 +192,4 @@ def _parquet(release: Release, rows: list[dict[str, Any]], kinds: dict[str, str]
     return sink.getvalue()
 
 
-def _ls_result(value: dict[str, Any], kinds: dict[str, str], to_name: str) -> list[Any]:
-    result = []
-    for name, v in value.items():
-        kind = kinds.get(name)
-        if v is None or kind not in (*LS_TYPES, "text"):  # spans, boxes, rankings: issue 18
-            continue
-        if kind == "text":
-            ls_type, ls_value = "textarea", {"text": [v]}
-        elif kind == "rating":
-            ls_type, ls_value = "rating", {"rating": v}
-        else:
-            ls_type, ls_value = "choices", {"choices": v if isinstance(v, list) else [v]}
-        result.append(
-            {
-                "id": f"{name}",
-                "from_name": name,
-                "to_name": to_name,
-                "type": ls_type,
-                "value": ls_value,
-                "origin": "manual",
-            }
-        )
-    return result
-
-
-def _labelstudio(release: Release, rows: list[dict[str, Any]], kinds: dict[str, str]) -> bytes:
-    tasks = []
-    for r in rows:
-        data = r["data"]
-        to_name = "text" if "text" in data else next(iter(data), "text")
-        tasks.append(
-            {
-                "id": r["item_id"],
-                "data": data,
-                "annotations": [
-                    {
-                        "result": _ls_result(r["value"], kinds, to_name),
-                        "ground_truth": False,
-                        "was_cancelled": False,
-                    }
-                ],
-                "meta": {
-                    "external_id": r["external_id"],
-                    "release": release.name,
-                    "content_hash": release.content_hash,
-                    **{k: r[k] for k in COLUMNS if k not in ("item_id", "external_id", "data")},
-                },
-            }
-        )
-    return orjson.dumps(tasks)
-
-
-RENDER = {"jsonl": _jsonl, "csv": _csv, "parquet": _parquet, "labelstudio": _labelstudio}
+RENDER = {"jsonl": _jsonl, "csv": _csv, "parquet": _parquet}

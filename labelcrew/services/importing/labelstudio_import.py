@@ -1,0 +1,396 @@
+"""`import-labelstudio`: a Label Studio project (its export and its labeling config) moved
+into a labelcrew project in one unit of work.
+
+The config becomes the schema (`domain.importing.labelstudio_config`; a new schema version
+when the project's differs), each task an item (an id the project has is left as it is),
+each annotation a label by its annotator (a member found or created by e-mail:
+`labelstudio_members`), each ground-truth annotation the item's gold answer, and each
+prediction a row of `predictions` with its model version and score. Cancelled (skipped)
+annotations carry no label and are counted, not imported. A re-import adds only what is new:
+an annotation is known by its Label Studio id (the label's idempotency key).
+
+Every task is converted and checked against the schema before anything is written; any bad
+region refuses the import (`labelstudio_rejected`, every problem named by task and
+annotation) and nothing is written. A dry run does the whole import and rolls it back, so its
+report is exactly what a real run would create.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from labelcrew.db.models.core import (
+    Annotation,
+    GoldAnswer,
+    Item,
+    LabelSchemaVersion,
+    Project,
+)
+from labelcrew.db.models.predictions import Prediction
+from labelcrew.domain.importing.labelstudio_config import ConfigMapping, parse_config
+from labelcrew.domain.importing.labelstudio_results import (
+    ResultProblem,
+    value_from_results,
+)
+from labelcrew.domain.importing.labelstudio_tasks import (
+    LsTask,
+    ranker_sizes,
+    read_export,
+)
+from labelcrew.domain.schema.label_schema import LabelSchema
+from labelcrew.errors import NotFound, ValidationFailed
+from labelcrew.services.accounts.users import Actor
+from labelcrew.services.importing import labelstudio_members as members
+from labelcrew.services.importing.labelstudio_mapping import SETTINGS_KEY
+from labelcrew.services.platform.events import audit, emit
+from labelcrew.services.projects.projects import SLUG, load_project
+from labelcrew.services.uow import Database, UnitOfWork
+
+KEY_PREFIX = "labelstudio:"
+
+
+@dataclass
+class LabelStudioReport:
+    project: str
+    format: str
+    dry_run: bool
+    project_created: bool = False
+    schema_version: int | None = None
+    schema_changed: bool = False
+    fields: list[dict[str, Any]] = field(default_factory=list)
+    unmapped: list[dict[str, str]] = field(default_factory=list)
+    tasks: int = 0
+    items_created: int = 0
+    items_unchanged: int = 0
+    annotations_created: int = 0
+    annotations_unchanged: int = 0
+    cancelled_skipped: int = 0
+    gold_set: int = 0
+    predictions_created: int = 0
+    members_created: list[str] = field(default_factory=list)
+    members_mapped: list[str] = field(default_factory=list)
+    regions_not_mapped: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class _Converted:
+    """One task, checked: its payload, labels (annotation, value) and predictions."""
+
+    task: LsTask
+    payload: dict[str, Any]
+    labels: list[tuple[Any, dict[str, Any]]]
+    predictions: list[tuple[Any, dict[str, Any]]]
+
+
+def _refusal(problems: list[dict[str, Any]], count: int, tasks: int) -> ValidationFailed:
+    first = problems[0]
+    return ValidationFailed(
+        f"{count} problem(s) in {tasks} task(s); nothing was imported; first: "
+        f"{first['where']}: {first['message']}",
+        code="labelstudio_rejected",
+        field=first.get("field") or "file",
+        details={"errors": problems, "error_count": count},
+    )
+
+
+def _with_image_size(task: LsTask) -> dict[str, Any]:
+    """The task's data, plus the image size its boxes were drawn on when the data lacks it
+    (labelcrew boxes are pixels checked against the item's width and height)."""
+    data = dict(task.data)
+    if "width" in data or "image_width" in data:
+        return data
+    for annotation in [*task.annotations, *task.predictions]:
+        for region in annotation.regions:
+            if isinstance(region, dict) and region.get("original_width"):
+                data["width"] = region["original_width"]
+                data["height"] = region.get("original_height")
+                return data
+    return data
+
+
+class _Checker:
+    def __init__(self, mapping: ConfigMapping, schema: LabelSchema, max_errors: int) -> None:
+        self.mapping, self.schema, self.max_errors = mapping, schema, max_errors
+        self.problems: list[dict[str, Any]] = []
+        self.count = 0
+        self.not_mapped: dict[str, int] = {}
+
+    def problem(self, where: str, field_name: str | None, message: str) -> None:
+        self.count += 1
+        if len(self.problems) < self.max_errors:
+            self.problems.append({"where": where, "field": field_name, "message": message})
+
+    def value(
+        self, where: str, regions: list[Any], payload: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        try:
+            value, skipped = value_from_results(self.mapping, regions, payload)
+        except ResultProblem as exc:
+            self.problem(f"{where} {exc.where}", None, exc.message)
+            return None
+        for name in skipped:
+            self.not_mapped[name] = self.not_mapped.get(name, 0) + 1
+        try:
+            return self.schema.validate(value, payload)
+        except ValidationFailed as exc:
+            for p in exc.details.get("errors") or [{"field": exc.field, "message": exc.message}]:
+                self.problem(where, p["field"], str(p["message"]))
+            return None
+
+    def task(self, task: LsTask, payload: dict[str, Any]) -> _Converted:
+        labels = []
+        for a in task.annotations:
+            if a.cancelled:
+                continue
+            value = self.value(a.where, a.regions, payload)
+            if value is not None:
+                labels.append((a, value))
+        predictions = []
+        for p in task.predictions:
+            # A prediction may cover only some fields: it is kept as converted, never
+            # required to be a complete label.
+            try:
+                value, _ = value_from_results(
+                    self.mapping, p.regions, payload, regions_default=False
+                )
+            except ResultProblem as exc:
+                self.problem(f"{p.where} {exc.where}", None, exc.message)
+                continue
+            predictions.append((p, value))
+        return _Converted(task, payload, labels, predictions)
+
+
+def _project(uow: UnitOfWork, ref: str, name: str | None, report: LabelStudioReport) -> Project:
+    try:
+        return load_project(uow, ref)
+    except NotFound:
+        if not SLUG.match(ref):
+            raise ValidationFailed(
+                f"project slug {ref!r} must be 2-80 lowercase letters, digits or '-'",
+                field="project",
+            ) from None
+    project = Project(slug=ref, name=name or ref, created_at=uow.now, settings={})
+    uow.session.add(project)
+    uow.session.flush()
+    report.project_created = True
+    return project
+
+
+def _schema_version(
+    uow: UnitOfWork, actor: Actor, project: Project, schema: LabelSchema, report: LabelStudioReport
+) -> int:
+    definition = schema.to_dict()
+    if project.schema_version is not None:
+        current = uow.session.scalar(
+            select(LabelSchemaVersion.definition).where(
+                LabelSchemaVersion.project_id == project.id,
+                LabelSchemaVersion.version == project.schema_version,
+            )
+        )
+        if current is not None and LabelSchema.parse(current) == schema:
+            return project.schema_version
+    version = (project.schema_version or 0) + 1
+    uow.session.add(
+        LabelSchemaVersion(
+            project_id=project.id,
+            version=version,
+            definition=definition,
+            created_by=actor.user_id if actor.user_id > 0 else None,
+            created_at=uow.now,
+        )
+    )
+    project.schema_version = version
+    report.schema_changed = True
+    return version
+
+
+def _key(project_id: int, task: LsTask, annotation: Any, n: int) -> str:
+    """The label's idempotency key: unique per annotator across projects, so the project is
+    part of it (the same Label Studio export may go into two projects)."""
+    own = annotation.id if annotation.id is not None else f"task-{task.external_id}-{n}"
+    return f"{KEY_PREFIX}{project_id}:{own}"
+
+
+def _write_task(
+    uow: UnitOfWork,
+    actor: Actor,
+    project: Project,
+    converted: _Converted,
+    counts: members.MemberCounts,
+    report: LabelStudioReport,
+) -> None:
+    task = converted.task
+    item = uow.session.scalar(
+        select(Item).where(Item.project_id == project.id, Item.external_id == task.external_id)
+    )
+    if item is None:
+        item = Item(
+            project_id=project.id,
+            external_id=task.external_id,
+            payload=converted.payload,
+            priority=0,
+            required_skills=[],
+            overlap_target=project.overlap,
+            annotation_count=0,
+            state="open",
+            created_at=uow.now,
+        )
+        uow.session.add(item)
+        uow.session.flush()
+        report.items_created += 1
+    else:
+        report.items_unchanged += 1
+    known = set(
+        uow.session.scalars(
+            select(Annotation.idempotency_key).where(
+                Annotation.item_id == item.id, Annotation.idempotency_key.like(f"{KEY_PREFIX}%")
+            )
+        )
+    )
+    for n, (annotation, value) in enumerate(converted.labels):
+        user_id = members.user_for(uow, annotation.annotator, annotation.display_name, counts)
+        members.ensure_member(uow, project.id, user_id, counts)
+        key = _key(project.id, task, annotation, n)
+        if key in known:
+            report.annotations_unchanged += 1
+            continue
+        known.add(key)
+        uow.session.add(
+            Annotation(
+                project_id=project.id,
+                item_id=item.id,
+                annotator_id=user_id,
+                value=value,
+                schema_version=project.schema_version,
+                guideline_version=project.guideline_version,
+                queue="annotation",
+                duration_ms=None
+                if annotation.lead_time is None
+                else round(annotation.lead_time * 1000),
+                idempotency_key=key,
+                created_at=uow.now,
+            )
+        )
+        item.annotation_count += 1
+        report.annotations_created += 1
+        if annotation.ground_truth and uow.session.get(GoldAnswer, item.id) is None:
+            uow.session.add(
+                GoldAnswer(
+                    item_id=item.id,
+                    value=value,
+                    kind="gold",
+                    created_by=user_id,
+                    created_at=uow.now,
+                )
+            )
+            uow.session.flush()
+            item.is_gold = True
+            report.gold_set += 1
+    for prediction, value in converted.predictions:
+        source_id = prediction.id or f"task-{task.external_id}-{prediction.model_version}"
+        exists = uow.session.scalar(
+            select(Prediction.id).where(
+                Prediction.item_id == item.id,
+                Prediction.source == "labelstudio",
+                Prediction.source_id == source_id,
+            )
+        )
+        if exists is not None:
+            continue
+        uow.session.add(
+            Prediction(
+                project_id=project.id,
+                item_id=item.id,
+                model_version=prediction.model_version,
+                score=prediction.score,
+                value=value,
+                result=prediction.regions,
+                source="labelstudio",
+                source_id=source_id,
+                created_at=uow.now,
+            )
+        )
+        report.predictions_created += 1
+
+
+def import_labelstudio(
+    db: Database,
+    actor: Actor,
+    project_ref: str,
+    *,
+    config_xml: str,
+    export: bytes,
+    filename: str = "export.json",
+    fmt: str | None = None,
+    name: str | None = None,
+    dry_run: bool = False,
+    annotators: dict[str, str] | None = None,
+    max_errors: int = 100,
+) -> LabelStudioReport:
+    """Import a Label Studio export into the project `project_ref` (a slug: created when it
+    does not exist). All or nothing; see the module docstring."""
+    mapping = parse_config(config_xml)
+    try:
+        chosen, tasks = read_export(
+            export, mapping, fmt=fmt, filename=filename, annotators=annotators
+        )
+        mapping = mapping.with_candidates(ranker_sizes(tasks, mapping))
+    except ResultProblem as exc:
+        raise ValidationFailed(
+            f"{filename}: {exc.where}: {exc.message}", code="labelstudio_rejected", field="file"
+        ) from None
+    schema = mapping.schema()
+    report = LabelStudioReport(
+        project=project_ref, format=chosen, dry_run=dry_run, tasks=len(tasks)
+    )
+    report.fields = [
+        {"from_name": c.from_name, "tag": c.tag, "field": c.field, "kind": c.kind}
+        for c in mapping.controls
+    ]
+    report.unmapped = [{"name": u.name, "tag": u.tag, "reason": u.reason} for u in mapping.unmapped]
+    checker = _Checker(mapping, schema, max_errors)
+    with db.uow() as uow:
+        project = _project(uow, project_ref, name, report)
+        stored = {
+            t.external_id: i.payload
+            for t in tasks
+            for i in uow.session.scalars(
+                select(Item).where(Item.project_id == project.id, Item.external_id == t.external_id)
+            )
+        }
+        converted = [
+            checker.task(t, stored.get(t.external_id) or _with_image_size(t)) for t in tasks
+        ]
+        report.regions_not_mapped = dict(sorted(checker.not_mapped.items()))
+        report.cancelled_skipped = sum(a.cancelled for t in tasks for a in t.annotations)
+        if checker.count:
+            raise _refusal(checker.problems, checker.count, len(tasks))
+        report.schema_version = _schema_version(uow, actor, project, schema, report)
+        project.settings = {**(project.settings or {}), SETTINGS_KEY: mapping.to_dict()}
+        counts = members.MemberCounts()
+        for c in converted:
+            _write_task(uow, actor, project, c, counts, report)
+        report.members_created = sorted(set(counts.created))
+        report.members_mapped = sorted(set(counts.mapped) - set(counts.created))
+        summary = {k: v for k, v in report.to_dict().items() if k not in ("fields", "unmapped")}
+        audit(
+            uow,
+            actor_id=actor.user_id if actor.user_id > 0 else None,
+            action="labelstudio.import",
+            entity_type="project",
+            entity_id=project.id,
+            project_id=project.id,
+            after=summary,
+        )
+        emit(uow, project_id=project.id, event_type="labelstudio.imported", payload=summary)
+        if dry_run:
+            uow.rollback()
+        else:
+            uow.commit()
+    return report

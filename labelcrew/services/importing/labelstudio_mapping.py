@@ -1,0 +1,61 @@
+"""What the Label Studio export reads of an import: the project's config mapping and the
+e-mail each member had in Label Studio (the interface `releases` uses)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+
+from labelcrew.db.models.core import Project, User
+from labelcrew.db.models.predictions import ExternalIdentity
+from labelcrew.domain.importing.labelstudio_config import ConfigMapping
+from labelcrew.domain.importing.labelstudio_export import mapping_for_schema
+from labelcrew.domain.schema.label_schema import LabelSchema
+from labelcrew.errors import ValidationFailed
+from labelcrew.services.uow import UnitOfWork
+
+SETTINGS_KEY = "labelstudio"
+PROVIDER = "labelstudio"
+# labelcrew's own Label Studio export writes `<username>@labelcrew.local` for a member with
+# no Label Studio e-mail: importing it back maps to that user.
+LOCAL_DOMAIN = "labelcrew.local"
+
+
+def stored_mapping(project: Project) -> ConfigMapping | None:
+    raw = (project.settings or {}).get(SETTINGS_KEY)
+    return None if raw is None else ConfigMapping.from_dict(raw)
+
+
+def mapping_of(project: Project, schema: LabelSchema) -> ConfigMapping:
+    """The imported config's mapping while it still describes the schema, else one built
+    from the schema."""
+    stored = stored_mapping(project)
+    if stored is not None and [c.field for c in stored.controls] == [f.name for f in schema.fields]:
+        try:
+            if stored.schema() == schema:
+                return stored
+        except ValidationFailed:
+            pass
+    return mapping_for_schema(schema)
+
+
+def people(uow: UnitOfWork, user_ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+    """user id -> (e-mail, display name); `<username>@labelcrew.local` without an e-mail."""
+    wanted = sorted(set(user_ids))
+    if not wanted:
+        return {}
+    emails = dict(
+        uow.session.execute(
+            select(ExternalIdentity.user_id, ExternalIdentity.key).where(
+                ExternalIdentity.provider == PROVIDER, ExternalIdentity.user_id.in_(wanted)
+            )
+        ).tuples()
+    )
+    out = {}
+    for user_id, username, name in uow.session.execute(
+        select(User.id, User.username, User.display_name).where(User.id.in_(wanted))
+    ):
+        email = emails.get(user_id) or f"{username}@{LOCAL_DOMAIN}"
+        out[int(user_id)] = (email, "" if name in (email, username) else name)
+    return out
