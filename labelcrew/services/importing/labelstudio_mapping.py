@@ -4,6 +4,7 @@ e-mail each member had in Label Studio (the interface `releases` uses)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import select
 
@@ -20,6 +21,11 @@ PROVIDER = "labelstudio"
 # labelcrew's own Label Studio export writes `<username>@labelcrew.local` for a member with
 # no Label Studio e-mail: importing it back maps to that user.
 LOCAL_DOMAIN = "labelcrew.local"
+
+
+def pairs(rows: Iterable[Any]) -> dict[Any, Any]:
+    """A two-column result as a dict (a Result has keys(), so dict() would misread it)."""
+    return {key: value for key, value in rows}
 
 
 def stored_mapping(project: Project) -> ConfigMapping | None:
@@ -45,12 +51,12 @@ def people(uow: UnitOfWork, user_ids: Iterable[int]) -> dict[int, tuple[str, str
     wanted = sorted(set(user_ids))
     if not wanted:
         return {}
-    emails = dict(
+    emails = pairs(
         uow.session.execute(
             select(ExternalIdentity.user_id, ExternalIdentity.key).where(
                 ExternalIdentity.provider == PROVIDER, ExternalIdentity.user_id.in_(wanted)
             )
-        ).tuples()
+        )
     )
     out = {}
     for user_id, username, name in uow.session.execute(

@@ -29,7 +29,7 @@ from labelcrew.db.models.releases import Release
 from labelcrew.domain.importing.labelstudio_export import LabelOut, build_task, config_xml
 from labelcrew.errors import ValidationFailed
 from labelcrew.services.accounts.users import Actor
-from labelcrew.services.importing.labelstudio_mapping import LOCAL_DOMAIN, mapping_of, people
+from labelcrew.services.importing.labelstudio_mapping import LOCAL_DOMAIN, mapping_of, pairs, people
 from labelcrew.services.platform.events import audit
 from labelcrew.services.projects.projects import load_project
 from labelcrew.services.projects.schemas import schema_for
@@ -87,19 +87,19 @@ def export_project(db: Database, actor: Actor, ref: int | str) -> LabelStudioFil
             .order_by(Annotation.id)
         ):
             labels.setdefault(row.item_id, []).append(row)
-        gold = dict(
+        gold = pairs(
             uow.session.execute(
                 select(GoldAnswer.item_id, GoldAnswer.value)
                 .join(Item, Item.id == GoldAnswer.item_id)
                 .where(Item.project_id == project.id)
-            ).tuples()
+            )
         )
-        gold_by = dict(
+        gold_by = pairs(
             uow.session.execute(
                 select(GoldAnswer.item_id, GoldAnswer.created_by)
                 .join(Item, Item.id == GoldAnswer.item_id)
                 .where(Item.project_id == project.id)
-            ).tuples()
+            )
         )
         predictions: dict[int, list[Any]] = {}
         for p in uow.session.scalars(
