@@ -48,6 +48,15 @@ class LabelStudioFile:
     config: str
 
 
+def config_of(db: Database, ref: int | str) -> str:
+    """The labeling config the project's Label Studio exports are written for."""
+    with db.uow(read_only=True) as uow:
+        project = load_project(uow, ref)
+        if project.schema_version is None:
+            raise ValidationFailed("the project has no label schema yet", field="project")
+        return config_xml(mapping_of(project, schema_for(uow, project.id, project.schema_version)))
+
+
 def _audit(uow: UnitOfWork, actor: Actor, project: Project, after: dict[str, Any]) -> None:
     audit(
         uow,
