@@ -18,9 +18,17 @@ PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
 def install(app: FastAPI) -> None:
     """Add the pages, the static files and CSRF protection to the API application."""
-    from labelcrew.web import pages, pages_accounts, pages_guidelines, pages_lead, pages_review
+    from labelcrew.web import (
+        pages,
+        pages_accounts,
+        pages_guidelines,
+        pages_labelstudio,
+        pages_lead,
+        pages_review,
+    )
 
-    for module in (pages, pages_accounts, pages_guidelines, pages_lead, pages_review):
+    modules = (pages, pages_accounts, pages_guidelines, pages_labelstudio, pages_lead, pages_review)
+    for module in modules:
         app.include_router(module.router)
 
     @app.get("/vendor/plotly.min.js", include_in_schema=False)
