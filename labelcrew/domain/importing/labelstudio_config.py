@@ -29,7 +29,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
+from dataclasses import field as dataclass_field
 from typing import Any
 from xml.etree.ElementTree import Element
 
@@ -90,7 +91,7 @@ class Control:
     object_tag: str  # Text, Image, ...
     source: str | None  # the payload key of the object (`$text` -> text)
     kind: str  # labelcrew field kind
-    settings: dict[str, Any] = field(default_factory=dict)
+    settings: dict[str, Any] = dataclass_field(default_factory=dict)
     required: bool = False
 
     @property

@@ -349,10 +349,11 @@ def _regions(
     if kind == "spans":
         text = payload.get(control.settings.get("source", "text"))
         text = text if isinstance(text, str) else ""
-        regions = []
+        regions: list[tuple[dict[str, Any], dict[str, Any]]] = []
         for span in given:
             start, end = index_to_utf16(text, span["start"]), index_to_utf16(text, span["end"])
             quoted = text[span["start"] : span["end"]]
+            body: dict[str, Any]
             if tag == "HyperTextLabels":
                 body = {
                     "start": "",

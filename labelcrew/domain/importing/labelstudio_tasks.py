@@ -131,8 +131,8 @@ def _json_tasks(parsed: Any, annotators: dict[str, str]) -> list[LsTask]:
         if not isinstance(raw, dict) or not isinstance(raw.get("data"), dict):
             raise ResultProblem(f"task {number}", "must be an object with a data object")
         # labelcrew's own export keeps a non-numeric external id in meta (a task id is a number).
-        meta = raw.get("meta") if isinstance(raw.get("meta"), dict) else {}
-        external = meta.get("external_id") or raw.get("id")
+        meta = raw.get("meta")
+        external = (meta.get("external_id") if isinstance(meta, dict) else None) or raw.get("id")
         task = LsTask(number, _external_id(external, number), dict(raw["data"]))
         for a in raw.get("annotations") or []:
             where = f"task {number} annotation {a.get('id')}"

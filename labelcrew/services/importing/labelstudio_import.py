@@ -105,12 +105,13 @@ def _with_image_size(task: LsTask) -> dict[str, Any]:
     data = dict(task.data)
     if "width" in data or "image_width" in data:
         return data
-    for annotation in [*task.annotations, *task.predictions]:
-        for region in annotation.regions:
-            if isinstance(region, dict) and region.get("original_width"):
-                data["width"] = region["original_width"]
-                data["height"] = region.get("original_height")
-                return data
+    regions = [r for a in task.annotations for r in a.regions]
+    regions += [r for p in task.predictions for r in p.regions]
+    for region in regions:
+        if isinstance(region, dict) and region.get("original_width"):
+            data["width"] = region["original_width"]
+            data["height"] = region.get("original_height")
+            return data
     return data
 
 
