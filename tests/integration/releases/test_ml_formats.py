@@ -115,3 +115,22 @@ def test_parquet_has_typed_columns_and_per_annotator_rows(db):
     assert sorted(r["field.note"] for r in rows) == ["fine", "other"]
     assert [r["field.severity"] for r in rows] == [4.0, 4.0]
     assert {r["annotator"] for r in rows} == {a.username for a in team.annotators}
+
+
+def test_release_export_cli_offers_fixed_formats_and_a_field(db, monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    from labelcrew.cli import app
+    from labelcrew.cli import releases as release_cli
+
+    run(db, "street", "boxes_config.xml", "boxes.json")
+    publish(db, "street")
+    monkeypatch.setattr(release_cli, "get_db", lambda: db)
+    runner = CliRunner()
+    out = tmp_path / "coco.json"
+    args = ["release", "export", "street", "v1", "--format", "coco", "--field", "label"]
+    done = runner.invoke(app, [*args, "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    assert len(orjson.loads(out.read_bytes())["annotations"]) == 2  # consensus boxes
+    refused = runner.invoke(app, ["release", "export", "street", "v1", "--format", "xml"])
+    assert refused.exit_code == 2 and "coco" in refused.output
