@@ -64,6 +64,11 @@ def _print_report(report: dict[str, object]) -> None:
         console.print(f"  [yellow]not mapped[/yellow] {u['tag']} {u['name']!r}: {u['reason']}")
     for name, n in report["regions_not_mapped"].items():  # type: ignore[attr-defined]
         console.print(f"  [yellow]skipped[/yellow] {n} region(s) of {name!r} (no field)")
+    if report["predictions_by_id_only"]:
+        console.print(
+            f"  {report['predictions_by_id_only']} prediction(s) listed by id only: export a "
+            "Label Studio snapshot with whole predictions to bring them over"
+        )
     if report["cancelled_skipped"]:
         console.print(f"  {report['cancelled_skipped']} cancelled annotation(s) skipped")
     if report["dry_run"]:

@@ -72,6 +72,7 @@ class LabelStudioReportOut(Out):
     cancelled_skipped: int
     gold_set: int
     predictions_created: int
+    predictions_by_id_only: int  # Label Studio's quick export lists them by id only
     members_created: list[str]
     members_mapped: list[str]
     regions_not_mapped: dict[str, int]

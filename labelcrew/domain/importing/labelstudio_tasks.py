@@ -3,11 +3,16 @@
 Three export formats of Label Studio 1.x are read:
 
 - JSON: a list of tasks `{"id", "data", "annotations": [{"id", "completed_by", "result",
-  "ground_truth", "was_cancelled", "lead_time", "created_at", ...}], "predictions": [{"id",
-  "model_version", "score", "result", ...}], ...}`. `completed_by` is the user object
-  (`{"id", "email", "first_name", "last_name"}`) or the user id; with an id, the e-mail comes
-  from `created_username` ("email, id"), else from the `annotators` map given by the caller
-  (Label Studio user id -> e-mail), else the member is `labelstudio-user-<id>`.
+  "ground_truth", "was_cancelled", "lead_time", "created_at", ...}], "predictions": [...],
+  ...}`. Label Studio 1.23's quick export (`GET /api/projects/{id}/export?exportType=JSON`)
+  writes `completed_by` as the user id and `predictions` as ids; a snapshot export
+  (`POST /api/projects/{id}/exports` with `annotations__completed_by` and `predictions`
+  `only_id: false`) writes the user object (`{"id", "email", "first_name", "last_name"}`)
+  and whole predictions (`{"id", "model_version", "score", "result"}`). With a user id, the
+  e-mail comes from the `annotators` map given by the caller (Label Studio user id ->
+  e-mail, from `GET /api/users`), else from `created_username` ("email, id", older
+  versions), else the member is `labelstudio-user-<id>`. Predictions given by id only are
+  counted, not imported.
 - JSON_MIN: one flat object per annotation (a task without one appears once): the task's
   data keys, one key per control (`from_name`) holding its simplified value, and `id`,
   `annotator`, `annotation_id`, `created_at`, `updated_at`, `lead_time`.
@@ -64,6 +69,7 @@ class LsTask:
     data: dict[str, Any]
     annotations: list[LsAnnotation] = field(default_factory=list)
     predictions: list[LsPrediction] = field(default_factory=list)
+    predictions_by_id: int = 0
 
 
 class _TextOf(HTMLParser):
@@ -151,6 +157,11 @@ def _json_tasks(parsed: Any, annotators: dict[str, str]) -> list[LsTask]:
                 )
             )
         for p in raw.get("predictions") or []:
+            if not isinstance(p, dict):
+                # Label Studio's quick export lists predictions by id only (the snapshot
+                # export with `predictions.only_id = false` carries them whole).
+                task.predictions_by_id += 1
+                continue
             score = p.get("score")
             task.predictions.append(
                 LsPrediction(

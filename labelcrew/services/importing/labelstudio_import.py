@@ -70,6 +70,7 @@ class LabelStudioReport:
     cancelled_skipped: int = 0
     gold_set: int = 0
     predictions_created: int = 0
+    predictions_by_id_only: int = 0
     members_created: list[str] = field(default_factory=list)
     members_mapped: list[str] = field(default_factory=list)
     regions_not_mapped: dict[str, int] = field(default_factory=dict)
@@ -370,6 +371,7 @@ def import_labelstudio(
         ]
         report.regions_not_mapped = dict(sorted(checker.not_mapped.items()))
         report.cancelled_skipped = sum(a.cancelled for t in tasks for a in t.annotations)
+        report.predictions_by_id_only = sum(t.predictions_by_id for t in tasks)
         if checker.count:
             raise _refusal(checker.problems, checker.count, len(tasks))
         report.schema_version = _schema_version(uow, actor, project, schema, report)
