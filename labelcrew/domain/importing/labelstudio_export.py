@@ -23,12 +23,116 @@ from typing import Any
 from xml.sax.saxutils import quoteattr
 
 from labelcrew.domain.importing.labelstudio_config import ConfigMapping, Control
-from labelcrew.domain.importing.labelstudio_results import results_from_value
-from labelcrew.domain.schema.base import Field
+from labelcrew.domain.importing.labelstudio_results import (
+    ResultProblem,
+    image_size,
+    index_to_utf16,
+    list_ids,
+)
+from labelcrew.domain.schema.base import Field, is_number
 from labelcrew.domain.schema.fields import Ranking, Rating
 from labelcrew.domain.schema.label_schema import LabelSchema
 
 OBJECT_OF_KIND = {"spans": "Text", "bbox": "Image"}
+
+
+def box_percent(box: Mapping[str, Any], width: Any, height: Any) -> dict[str, float]:
+    return {
+        "x": box["x"] * 100 / width,
+        "y": box["y"] * 100 / height,
+        "width": box["w"] * 100 / width,
+        "height": box["h"] * 100 / height,
+        "rotation": 0,
+    }
+
+
+def results_from_value(
+    mapping: ConfigMapping,
+    value: Mapping[str, Any],
+    payload: Mapping[str, Any],
+    prefix: str,
+    left_out: dict[str, str] | None = None,
+) -> list[dict[str, Any]]:
+    """The result regions of one labelcrew value; region ids are `prefix` + a counter. A field
+    that cannot be written (a box without the image size) raises, or with `left_out` is
+    recorded there (field -> why) and the other fields are still written."""
+    out: list[dict[str, Any]] = []
+    for control in mapping.controls:
+        given = value.get(control.field)
+        if given is None:
+            continue
+        try:
+            regions = _regions(control, given, payload)
+        except ResultProblem as exc:
+            if left_out is None:
+                raise
+            left_out[control.field] = exc.message
+            continue
+        for body, extra in regions:
+            out.append(
+                {
+                    "id": f"{prefix}{len(out)}",
+                    "from_name": control.from_name,
+                    "to_name": control.from_name if control.tag == "Pairwise" else control.to_name,
+                    "type": control.result_type,
+                    "origin": "manual",
+                    **extra,
+                    "value": body,
+                }
+            )
+    return out
+
+
+def _regions(
+    control: Control, given: Any, payload: Mapping[str, Any]
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    kind, tag = control.kind, control.tag
+    if kind == "single_choice":
+        return [({"choices": [given]}, {})]
+    if kind == "multi_choice":
+        return [({"choices": list(given)}, {})] if given else []
+    if kind == "spans":
+        text = payload.get(control.settings.get("source", "text"))
+        text = text if isinstance(text, str) else ""
+        regions: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        for span in given:
+            start, end = index_to_utf16(text, span["start"]), index_to_utf16(text, span["end"])
+            quoted = text[span["start"] : span["end"]]
+            body: dict[str, Any]
+            if tag == "HyperTextLabels":
+                body = {
+                    "start": "",
+                    "end": "",
+                    "globalOffsets": {"start": start, "end": end},
+                    "text": quoted,
+                    "hypertextlabels": [span["label"]],
+                }
+            else:
+                body = {"start": start, "end": end, "text": quoted, "labels": [span["label"]]}
+            regions.append((body, {}))
+        return regions
+    if kind == "bbox":
+        width, height = image_size({}, payload)
+        if not (is_number(width) and is_number(height)):
+            raise ResultProblem(control.field, "the item has no width/height to write percent")
+        size = {"original_width": width, "original_height": height, "image_rotation": 0}
+        return [
+            ({**box_percent(box, width, height), "rectanglelabels": [box["label"]]}, size)
+            for box in given
+        ]
+    if tag == "Rating":
+        return [({"rating": given}, {})]
+    if tag == "Number":
+        return [({"number": given}, {})]
+    if kind == "text":
+        return [({"text": [given]}, {})]
+    if tag == "Pairwise":
+        return [({"selected": "left" if list(given) == [0, 1] else "right"}, {})]
+    if tag == "Ranker":
+        ids = list_ids(payload, control, control.field)
+        flat = [i for entry in given for i in (entry if isinstance(entry, list) else [entry])]
+        return [({"ranker": {control.to_name: [ids[i] for i in flat]}}, {})]
+    raise ResultProblem(control.field, f"no conversion for {tag}")  # pragma: no cover
 
 
 @dataclass(frozen=True, slots=True)

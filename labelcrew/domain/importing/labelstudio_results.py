@@ -1,4 +1,5 @@
-"""Label Studio annotation results <-> labelcrew label values, exactly, both ways.
+"""Label Studio annotation results -> labelcrew label values, exactly (the way back is
+`labelstudio_export.results_from_value`, with the same conversions inverted).
 
 A result region is `{"id", "from_name", "to_name", "type", "value", ...}`; the controls of a
 `ConfigMapping` say which field each `from_name` fills. Two conversions need care:
@@ -121,20 +122,10 @@ def _pixels(value: Mapping[str, Any], key: str, size: Any, where: str) -> float:
     return int(pixels) if float(pixels).is_integer() else pixels
 
 
-def box_percent(box: Mapping[str, Any], width: Any, height: Any) -> dict[str, float]:
-    return {
-        "x": box["x"] * 100 / width,
-        "y": box["y"] * 100 / height,
-        "width": box["w"] * 100 / width,
-        "height": box["h"] * 100 / height,
-        "rotation": 0,
-    }
-
-
 # -- Label Studio -> labelcrew -----------------------------------------------------------
 
 
-def _list_ids(payload: Mapping[str, Any], control: Control, where: str) -> list[str]:
+def list_ids(payload: Mapping[str, Any], control: Control, where: str) -> list[str]:
     items = payload.get(control.source or "")
     if not isinstance(items, list):
         raise ResultProblem(where, f"the task has no list in data[{control.source!r}] to rank")
@@ -195,7 +186,7 @@ def _field_value(
         if not isinstance(buckets, Mapping) or not buckets:
             raise ResultProblem(f"{where}.value.ranker", "must map a bucket to the ranked ids")
         order = buckets.get(control.to_name, next(iter(buckets.values())))
-        ids = _list_ids(payload, control, where)
+        ids = list_ids(payload, control, where)
         index = {item_id: i for i, item_id in enumerate(ids)}
         missing = [x for x in order if str(x) not in index]
         if missing:
@@ -296,95 +287,3 @@ def regions_from_min(control: Control, raw: Any) -> list[dict[str, Any]]:
         region["value"] = value
         regions.append(region)
     return regions
-
-
-# -- labelcrew -> Label Studio -----------------------------------------------------------
-
-
-def results_from_value(
-    mapping: ConfigMapping,
-    value: Mapping[str, Any],
-    payload: Mapping[str, Any],
-    prefix: str,
-    left_out: dict[str, str] | None = None,
-) -> list[dict[str, Any]]:
-    """The result regions of one labelcrew value; region ids are `prefix` + a counter. A field
-    that cannot be written (a box without the image size) raises, or with `left_out` is
-    recorded there (field -> why) and the other fields are still written."""
-    out: list[dict[str, Any]] = []
-    for control in mapping.controls:
-        given = value.get(control.field)
-        if given is None:
-            continue
-        try:
-            regions = _regions(control, given, payload)
-        except ResultProblem as exc:
-            if left_out is None:
-                raise
-            left_out[control.field] = exc.message
-            continue
-        for body, extra in regions:
-            out.append(
-                {
-                    "id": f"{prefix}{len(out)}",
-                    "from_name": control.from_name,
-                    "to_name": control.from_name if control.tag == "Pairwise" else control.to_name,
-                    "type": control.result_type,
-                    "origin": "manual",
-                    **extra,
-                    "value": body,
-                }
-            )
-    return out
-
-
-def _regions(
-    control: Control, given: Any, payload: Mapping[str, Any]
-) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    kind, tag = control.kind, control.tag
-    if kind == "single_choice":
-        return [({"choices": [given]}, {})]
-    if kind == "multi_choice":
-        return [({"choices": list(given)}, {})] if given else []
-    if kind == "spans":
-        text = payload.get(control.settings.get("source", "text"))
-        text = text if isinstance(text, str) else ""
-        regions: list[tuple[dict[str, Any], dict[str, Any]]] = []
-        for span in given:
-            start, end = index_to_utf16(text, span["start"]), index_to_utf16(text, span["end"])
-            quoted = text[span["start"] : span["end"]]
-            body: dict[str, Any]
-            if tag == "HyperTextLabels":
-                body = {
-                    "start": "",
-                    "end": "",
-                    "globalOffsets": {"start": start, "end": end},
-                    "text": quoted,
-                    "hypertextlabels": [span["label"]],
-                }
-            else:
-                body = {"start": start, "end": end, "text": quoted, "labels": [span["label"]]}
-            regions.append((body, {}))
-        return regions
-    if kind == "bbox":
-        width, height = image_size({}, payload)
-        if not (is_number(width) and is_number(height)):
-            raise ResultProblem(control.field, "the item has no width/height to write percent")
-        size = {"original_width": width, "original_height": height, "image_rotation": 0}
-        return [
-            ({**box_percent(box, width, height), "rectanglelabels": [box["label"]]}, size)
-            for box in given
-        ]
-    if tag == "Rating":
-        return [({"rating": given}, {})]
-    if tag == "Number":
-        return [({"number": given}, {})]
-    if kind == "text":
-        return [({"text": [given]}, {})]
-    if tag == "Pairwise":
-        return [({"selected": "left" if list(given) == [0, 1] else "right"}, {})]
-    if tag == "Ranker":
-        ids = _list_ids(payload, control, control.field)
-        flat = [i for entry in given for i in (entry if isinstance(entry, list) else [entry])]
-        return [({"ranker": {control.to_name: [ids[i] for i in flat]}}, {})]
-    raise ResultProblem(control.field, f"no conversion for {tag}")  # pragma: no cover
