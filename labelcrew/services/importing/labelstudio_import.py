@@ -39,7 +39,6 @@ from labelcrew.domain.importing.labelstudio_tasks import (
 from labelcrew.domain.schema.label_schema import LabelSchema
 from labelcrew.errors import NotFound, ValidationFailed
 from labelcrew.services.accounts.users import Actor
-from labelcrew.services.importing import labelstudio_members as members
 from labelcrew.services.importing import labelstudio_writes as writes
 from labelcrew.services.importing.labelstudio_mapping import SETTINGS_KEY
 from labelcrew.services.importing.labelstudio_writes import LabelStudioReport
@@ -209,11 +208,11 @@ def import_labelstudio(
     checker = _Checker(mapping, schema, max_errors)
     with db.uow() as uow:
         project = _project(uow, project_ref, name, report)
+        # Labels of a task the project already has are checked against the stored item.
         stored = {
-            t.external_id: i.payload
-            for t in tasks
-            for i in uow.session.scalars(
-                select(Item).where(Item.project_id == project.id, Item.external_id == t.external_id)
+            external_id: payload
+            for external_id, payload in uow.session.execute(
+                select(Item.external_id, Item.payload).where(Item.project_id == project.id)
             )
         }
         converted = [
@@ -226,11 +225,7 @@ def import_labelstudio(
             raise _refusal(checker.problems, checker.count, len(tasks))
         report.schema_version = _schema_version(uow, actor, project, schema, report)
         project.settings = {**(project.settings or {}), SETTINGS_KEY: mapping.to_dict()}
-        counts = members.MemberCounts()
-        for c in converted:
-            writes.write_task(uow, project, c, counts, report)
-        report.members_created = sorted(set(counts.created))
-        report.members_mapped = sorted(set(counts.mapped) - set(counts.created))
+        writes.Writer(uow, project, report).write(converted)
         summary = {k: v for k, v in report.to_dict().items() if k not in ("fields", "unmapped")}
         audit(
             uow,
