@@ -31,14 +31,9 @@ class View(StrEnum):
 
 
 def _annotators(path: Path | None) -> dict[str, str] | None:
-    """Label Studio user id -> e-mail, from Label Studio's `GET /api/users` (a list of users)
-    or a plain {"id": "email"} object."""
-    if path is None:
-        return None
-    raw = json.loads(path.read_text())
-    if isinstance(raw, list):
-        return {str(u["id"]): str(u["email"]) for u in raw if u.get("email")}
-    return {str(k): str(v) for k, v in raw.items()}
+    from labelcrew.services.importing.labelstudio_mapping import users_by_id
+
+    return None if path is None else users_by_id(path.read_bytes())
 
 
 def _print_report(report: dict[str, object]) -> None:

@@ -17,6 +17,7 @@ from labelcrew.http.auth import Ctx, db_of, require, require_admin
 from labelcrew.services.accounts.users import Actor
 from labelcrew.services.importing import imports as importing
 from labelcrew.services.importing import labelstudio_import
+from labelcrew.services.importing.labelstudio_mapping import users_by_id
 from labelcrew.services.releases import labelstudio_format
 
 # Full paths: the Label Studio import may create its project, so it has no project id yet.
@@ -55,6 +56,12 @@ def import_items(
     return report.to_dict()
 
 
+def _users(upload: UploadFile | None) -> dict[str, str] | None:
+    # A form whose file input was left empty still sends the part, with no bytes.
+    content = b"" if upload is None else upload.file.read()
+    return users_by_id(content) if content.strip() else None
+
+
 @router.post("/api/v1/projects:import-labelstudio", response_model=LabelStudioReportOut)
 def import_labelstudio(
     request: Request,
@@ -64,6 +71,9 @@ def import_labelstudio(
     name: str | None = Form(None, description="Name of a new project"),
     format: str | None = Form(None, description="json, json_min or csv (default: detected)"),
     dry_run: bool = Form(False, description="Report what would be created; write nothing"),
+    annotators: UploadFile | None = File(
+        None, description="Label Studio's GET /api/users, when the export names users by id"
+    ),
     actor: Actor = Depends(require_admin),
 ) -> Any:
     """Administrators only: the import creates projects and (inactive) users. All or nothing:
@@ -79,6 +89,7 @@ def import_labelstudio(
         fmt=format,
         name=name,
         dry_run=dry_run,
+        annotators=_users(annotators),
     )
     return report.to_dict()
 

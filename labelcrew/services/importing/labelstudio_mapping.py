@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import orjson
 from sqlalchemy import select
 
 from labelcrew.db.models.core import Project, User
@@ -26,6 +27,26 @@ LOCAL_DOMAIN = "labelcrew.local"
 def pairs(rows: Iterable[Any]) -> dict[Any, Any]:
     """A two-column result as a dict (a Result has keys(), so dict() would misread it)."""
     return {key: value for key, value in rows}
+
+
+def users_by_id(content: bytes) -> dict[str, str]:
+    """Label Studio user id -> e-mail, from `GET /api/users` (a list of users, or a page of
+    them under `results`) or a plain {"id": "email"} object."""
+    try:
+        raw = orjson.loads(content)
+    except orjson.JSONDecodeError as exc:
+        raise ValidationFailed(f"the users file is not JSON: {exc}", field="annotators") from None
+    if isinstance(raw, dict) and isinstance(raw.get("results"), list):
+        raw = raw["results"]
+    if isinstance(raw, list):
+        return {
+            str(u["id"]): str(u["email"]) for u in raw if isinstance(u, dict) and u.get("email")
+        }
+    if isinstance(raw, dict):
+        return {str(k): str(v) for k, v in raw.items()}
+    raise ValidationFailed(
+        "the users file must be a list of users or an object", field="annotators"
+    )
 
 
 def stored_mapping(project: Project) -> ConfigMapping | None:

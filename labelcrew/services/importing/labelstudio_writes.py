@@ -147,12 +147,13 @@ class Writer:
     def _labels(self, c: Converted, item: Item) -> None:
         uow, project, report = self.uow, self.project, self.report
         for n, (annotation, value) in enumerate(c.labels):
-            user_id = self._user(annotation.annotator, annotation.display_name)
             key = _key(project.id, c.task, annotation, n)
             if key in self.keys:
+                # Known already: its annotator is too (no member made from a re-import).
                 report.annotations_unchanged += 1
                 continue
             self.keys.add(key)
+            user_id = self._user(annotation.annotator, annotation.display_name)
             lead = annotation.lead_time
             uow.session.add(
                 Annotation(

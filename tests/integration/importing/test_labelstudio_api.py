@@ -64,3 +64,20 @@ def test_only_admins_import_and_a_refusal_names_the_region(db):
     body = refused.json()
     assert body["code"] == "labelstudio_rejected" and body["details"]["error_count"] == 1
     assert "'PERSON' is not one of" in body["details"]["errors"][0]["message"]
+
+
+def test_a_quick_export_names_its_annotators_through_the_users_file(db):
+    admin = _client(db, "admin", True)
+    data = FIXTURES.parents[1] / "data" / "labelstudio"
+    files = {
+        "file": ("ner.json", (data / "ner_ls_export.json").read_bytes(), "application/json"),
+        "config": ("ner.xml", (data / "ner_config.xml").read_bytes(), "application/xml"),
+        "annotators": ("users.json", (data / "ls_users.json").read_bytes(), "application/json"),
+    }
+    done = admin.post(URL, data={"project": "news"}, files=files)
+    assert done.status_code == 200, done.text
+    assert done.json()["members_created"] == ["ann.kim@acme.example", "bo@acme.example"]
+    files["annotators"] = ("users.json", b"", "application/json")  # an empty file input
+    again = admin.post(URL, data={"project": "news"}, files=files)
+    assert again.status_code == 200 and again.json()["annotations_unchanged"] == 4
+    assert again.json()["members_created"] == []  # known labels make no member of an id
