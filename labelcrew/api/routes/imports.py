@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFil
 
 from labelcrew.api.schemas.imports import (
     ImportReportOut,
+    LabelStudioConfigOut,
     LabelStudioExportTask,
     LabelStudioReportOut,
 )
@@ -107,15 +108,9 @@ def export_labelstudio(
     )
 
 
-@router.get(
-    f"{PROJECT}/labelstudio:config",
-    response_class=Response,
-    responses={200: {"content": {"application/xml": {}}, "description": "The config (XML)"}},
-)
+@router.get(f"{PROJECT}/labelstudio:config", response_model=LabelStudioConfigOut)
 def labelstudio_config(
     project_id: int, request: Request, ctx: Ctx = Depends(require(Action.EXPORT))
-) -> Response:
+) -> Any:
     """The labeling config (XML) the project's Label Studio exports are written for."""
-    return Response(
-        labelstudio_format.config_of(db_of(request), project_id), media_type="application/xml"
-    )
+    return {"config": labelstudio_format.config_of(db_of(request), project_id)}

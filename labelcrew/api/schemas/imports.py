@@ -94,3 +94,10 @@ class LabelStudioExportTask(Out):
     annotations: list[LabelStudioAnnotation]
     predictions: list[LabelStudioPrediction]
     meta: LabelStudioExportMeta
+
+
+class LabelStudioConfigOut(Out):
+    """The Label Studio labeling config (XML text) of the project's exports: the imported
+    one, or one built from the schema."""
+
+    config: str

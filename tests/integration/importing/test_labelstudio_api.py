@@ -48,7 +48,7 @@ def test_import_dry_run_then_real_then_export_and_config(db):
     tasks = TypeAdapter(list[LabelStudioExportTask]).validate_python(exported.json())
     assert [len(t.annotations) for t in tasks] == [2, 1] and tasks[0].predictions
     config = admin.get(f"/api/v1/projects/{project_id}/labelstudio:config")
-    assert config.status_code == 200 and "<RectangleLabels" in config.text
+    assert config.status_code == 200 and "<RectangleLabels" in config.json()["config"]
 
 
 def test_only_admins_import_and_a_refusal_names_the_region(db):
