@@ -187,7 +187,8 @@ def _field_name(name: str, taken: set[str]) -> str:
 
 
 def _children(tag: Element, child: str) -> list[str]:
-    return [c.get("value") or c.get("alias") or "" for c in tag.iter(child)]
+    # A Choice or Label with an alias is stored under the alias in results.
+    return [c.get("alias") or c.get("value") or "" for c in tag.iter(child)]
 
 
 def _number(tag: Element, key: str) -> float | int | None:

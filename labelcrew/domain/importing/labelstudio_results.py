@@ -152,7 +152,11 @@ def _field_value(
             return chosen[0]
         return chosen
     if kind == "spans":
-        return [span for r in regions for span in _spans(control, r, payload)]
+        # Label Studio lets a region be drawn twice; the same (start, end, label) twice says
+        # nothing more, and labelcrew refuses it, so one copy is kept.
+        spans = [span for r in regions for span in _spans(control, r, payload)]
+        unique = {(s["start"], s["end"], s["label"]): s for s in spans}
+        return list(unique.values())
     if kind == "bbox":
         boxes = []
         for where, region, value in regions:

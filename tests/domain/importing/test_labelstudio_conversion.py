@@ -172,3 +172,21 @@ def test_a_native_schema_gets_a_config_that_parses_back_to_itself():
     ranked = parsed.with_candidates({"order": 3})
     back, _ = value_from_results(ranked, task["annotations"][0]["result"], task["data"])
     assert back == value
+
+
+def test_an_alias_is_what_results_hold():
+    mapping = parse_config(
+        '<View><Text name="t" value="$text"/><Choices name="c" toName="t">'
+        '<Choice value="Very good" alias="good"/><Choice value="Bad"/></Choices></View>'
+    )
+    assert mapping.controls[0].settings["options"] == ["good", "Bad"]
+
+
+def test_a_span_drawn_twice_is_kept_once():
+    mapping = parse_config(
+        '<View><Text name="t" value="$text"/>'
+        '<Labels name="l" toName="t"><Label value="PER"/></Labels></View>'
+    )
+    region = {"from_name": "l", "value": {"start": 0, "end": 2, "text": "Al", "labels": ["PER"]}}
+    value, _ = value_from_results(mapping, [region, dict(region)], {"text": "Al is here"})
+    assert value == {"l": [{"start": 0, "end": 2, "label": "PER"}]}
