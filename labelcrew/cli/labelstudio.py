@@ -89,10 +89,31 @@ def import_labelstudio(
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print what would be created."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+    url: str = typer.Option(
+        None, "--url", envvar="LABELCREW_URL", help="A labelcrew server to import into (API)."
+    ),
+    token: str = typer.Option(None, "--token", envvar="LABELCREW_TOKEN", help="Its API token."),
 ) -> None:
     """Move a Label Studio project in: schema, items, labels by annotator, gold, predictions."""
     from labelcrew.services.importing.labelstudio_import import import_labelstudio as run
 
+    if url is not None:
+        report_dict = _remote_import(
+            url,
+            token,
+            project,
+            export,
+            config,
+            fmt=None if format is ExportFormat.auto else format.value,
+            name=name,
+            dry_run=dry_run,
+            annotators=annotators,
+        )
+        if as_json:
+            print(json.dumps(report_dict))
+        else:
+            _print_report(report_dict)
+        return
     db = get_db()
     try:
         report = run(
@@ -118,6 +139,43 @@ def import_labelstudio(
         print(json.dumps(report.to_dict()))
         return
     _print_report(report.to_dict())
+
+
+def _remote_import(
+    url: str,
+    token: str | None,
+    project: str,
+    export: Path,
+    config: Path,
+    *,
+    fmt: str | None,
+    name: str | None,
+    dry_run: bool,
+    annotators: Path | None,
+) -> dict[str, object]:
+    """The same import through the API (`labelcrew.client`): no database access needed."""
+    from labelcrew.client import ApiError, Client
+
+    try:
+        with Client(url, token) as lc:
+            report = lc.import_labelstudio(
+                project,
+                export.read_bytes(),
+                config.read_text(encoding="utf-8"),
+                filename=export.name,
+                name=name,
+                fmt=fmt,
+                dry_run=dry_run,
+                annotators=None if annotators is None else annotators.read_bytes(),
+            )
+    except ApiError as exc:
+        for problem in exc.details.get("errors", []):
+            where = f" [{problem['field']}]" if problem.get("field") else ""
+            err_console.print(f"{problem['where']}{where}: {problem['message']}", markup=False)
+        where = f" ({exc.field})" if exc.field else ""
+        err_console.print(f"[red]error[/red] {exc.code}{where}: {exc.message}")
+        raise typer.Exit(1) from None
+    return report.model_dump()
 
 
 def export_labelstudio(

@@ -70,3 +70,22 @@ def test_annotators_by_id_are_mapped_through_the_users_file(cli, db, tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["members_created"] == ["ann@x.example", "bo@x.example"]
+
+
+def test_against_a_remote_server_with_a_token_and_no_database(db):
+    from labelcrew.cli import app
+    from labelcrew.services.accounts.users import issue_token
+    from tests.browser.conftest import Server
+
+    admin = create_user(db, None, username="admin", password="a-long-password", is_admin=True)
+    token = issue_token(db, None, user_id=admin.id)
+    config, export = FIXTURES / "boxes_config.xml", FIXTURES / "boxes.json"
+    runner = CliRunner()
+    with Server(db) as server:
+        args = ["import-labelstudio", "street", str(export), "--config", str(config)]
+        done = runner.invoke(app, [*args, "--url", server.url, "--token", token, "--json"])
+        assert done.exit_code == 0, done.output
+        assert json.loads(done.output)["annotations_created"] == 3
+        refused = runner.invoke(app, [*args, "--url", server.url, "--token", "lc_wrong"])
+    assert refused.exit_code == 1 and "invalid_token" in refused.output
+    assert len(labels_of(db, "street")) == 3
