@@ -30,6 +30,8 @@ INTERFACES = {
     "guidelines.versions": "the current guideline version and its rules",
     "metrics.weekly.snapshot": "the weekly snapshot, which published priorities link to",
     "escalations.counts": "escalation figures by ticket state, as the inbox lists them (metrics)",
+    "importing.labelstudio_mapping": "a project's Label Studio config mapping and its members'"
+    " e-mails there (the Label Studio export of releases)",
 }
 COMPOSITION_ROOTS = ("labelcrew.services.platform.jobs",)
 

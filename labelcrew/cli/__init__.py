@@ -34,6 +34,7 @@ from labelcrew.cli import (  # noqa: E402  (they add commands to `app` and `benc
     escalations,
     guidelines,
     importing,
+    labelstudio,
     metrics,
     platform,
     projects,
@@ -47,8 +48,8 @@ from labelcrew.cli import (  # noqa: E402  (they add commands to `app` and `benc
 # Modules that add commands, in the order `--help` lists them. Keep one line per module.
 COMMAND_MODULES = (
     review, escalations, teamops, platform, guidelines, calibration, releases, aggregate,
-    metrics, simulate, importing, bench_assign, bench_floors, bench_drift, bench_scan, bench_workspace,
-    agreement, server, projects, accounts,
+    metrics, simulate, importing, labelstudio, bench_assign, bench_floors, bench_drift,
+    bench_scan, bench_workspace, agreement, server, projects, accounts,
 )  # fmt: skip
 
 for _module in COMMAND_MODULES:

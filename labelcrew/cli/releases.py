@@ -6,6 +6,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -137,16 +138,27 @@ def diff(
     console.print(table)
 
 
+# The release formats as fixed choices, so `--format` is completed and checked by the shell.
+ReleaseFormat = StrEnum(  # type: ignore[misc]
+    "ReleaseFormat", {name.replace("-", "_"): name for name in releases_export.FORMATS}
+)
+
+
 def export(
     project: str,
     name: str,
-    format: str = typer.Option("jsonl", "--format", help="jsonl, csv, parquet or labelstudio."),
+    format: ReleaseFormat = typer.Option("jsonl", "--format", help="The file format."),
+    field: str = typer.Option(
+        None, "--field", help="coco, yolo, conll, spans-jsonl: the field (default: the first)."
+    ),
     out: Path = typer.Option(None, "--out", help="Output file (default: standard output)."),
 ) -> None:
     """Export a release (audited, like every export)."""
     try:
         with _database() as db:
-            file = releases_export.export_release(db, system_actor(db), project, name, format)
+            file = releases_export.export_release(
+                db, system_actor(db), project, name, str(format.value), field=field
+            )
     except LabelcrewError as exc:
         fail(exc)
     if out is None:

@@ -12,6 +12,7 @@ from labelcrew.db.models import (  # noqa: F401
     login,
     metrics,
     platform,
+    predictions,
     quality,
     releases,
     sessions,

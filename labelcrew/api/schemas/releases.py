@@ -235,7 +235,9 @@ class ReleaseDiffOut(Out):
 
 
 class LabelStudioResult(Out):
-    """One field of the label as a Label Studio result (choices, rating or textarea)."""
+    """One region of a label as a Label Studio result: choices, rating, number, textarea,
+    labels (spans, UTF-16 offsets), rectanglelabels (boxes in percent of the original
+    image size), ranker or pairwise."""
 
     id: str
     from_name: str
@@ -243,20 +245,42 @@ class LabelStudioResult(Out):
     type: str
     value: dict[str, Any]
     origin: str
+    original_width: float | None = None
+    original_height: float | None = None
+    image_rotation: float | None = None
+
+
+class LabelStudioUser(Out):
+    """Who made the annotation: the e-mail the member had in Label Studio, else
+    `<username>@labelcrew.local` (`consensus@labelcrew.local` for the consensus)."""
+
+    email: str
+    first_name: str
+    last_name: str
 
 
 class LabelStudioAnnotation(Out):
-    """The released label as a Label Studio annotation."""
+    """The consensus or one annotator's label as a Label Studio annotation."""
 
+    id: int | str
+    completed_by: LabelStudioUser
     result: list[LabelStudioResult]
     ground_truth: bool
     was_cancelled: bool
+    lead_time: float | None
+
+
+class LabelStudioPrediction(Out):
+    model_version: str
+    score: float | None
+    result: list[LabelStudioResult]
 
 
 class LabelStudioMeta(Out):
     """The release's columns of the item that Label Studio has no place for."""
 
     external_id: str
+    labelcrew_item_id: int
     release: str
     content_hash: str
     label: str | None  # None when the schema has no single-choice field
@@ -270,6 +294,8 @@ class LabelStudioMeta(Out):
     votes: dict[str, int]
     fields: dict[str, dict[str, Any]]  # each field's value, confidence, method, source
     annotations: list[dict[str, Any]]  # every live label by its annotator
+    # field -> why it is not in the results (a box without the image size to write percent)
+    not_exported: dict[str, str] | None = None
 
 
 class LabelStudioTask(Out):
@@ -278,4 +304,5 @@ class LabelStudioTask(Out):
     id: int
     data: dict[str, Any]
     annotations: list[LabelStudioAnnotation]
+    predictions: list[LabelStudioPrediction]
     meta: LabelStudioMeta

@@ -14,13 +14,15 @@ annotator, beside the consensus).
   two columns per schema field, ``field.<name>`` (its value, JSON for lists) and
   ``field.<name>.confidence``, so a spreadsheet reads each field's consensus without parsing.
 - Parquet: versions are ``list<int64>``; value, votes, data, fields and annotations are JSON
-  strings (their shape differs per project), then ``field.<name>`` (JSON) and
-  ``field.<name>.confidence`` (double) per field; the release name and hash are in the file's
-  schema metadata.
-- Label Studio: a JSON list of tasks ``{"id", "data", "annotations": [{"result": [...]}],
-  "meta"}``. Choice fields become ``choices`` results, ratings ``rating`` and text fields
-  ``textarea``; ``to_name`` is the payload key ``text`` when present, else its first key.
-  Other field kinds (spans, boxes, rankings) stay in ``meta.value`` only.
+  strings (their shape differs per project); then typed columns (`ml_format`): ``field.<name>``
+  in the field kind's Arrow type, ``field.<name>.confidence`` (double) and ``data.<key>``;
+  the release name and hash are in the file's schema metadata. ``parquet-annotations`` has one
+  row per live label (annotator, annotation id) with the same typed field columns.
+- crowd-kit, COCO, YOLO, CoNLL and spans JSONL: see `ml_format`.
+- Label Studio (`labelstudio_format`): a JSON list of tasks; `labelstudio` holds the consensus
+  and then every annotator's label as annotations, `labelstudio-consensus` and
+  `labelstudio-annotators` one of the two; every field kind is a result region (spans,
+  boxes, rankings included) and the release's columns are in ``meta``.
 """
 
 from __future__ import annotations
@@ -37,9 +39,11 @@ import pyarrow.parquet as pq
 from labelcrew.db.models.releases import Release
 from labelcrew.errors import ValidationFailed
 from labelcrew.services.accounts.users import Actor
+from labelcrew.services.importing.labelstudio_mapping import LOCAL_DOMAIN, people
 from labelcrew.services.platform.events import audit
 from labelcrew.services.projects.projects import load_project
 from labelcrew.services.projects.schemas import schema_for
+from labelcrew.services.releases import labelstudio_format, ml_format
 from labelcrew.services.releases.publish import load_release, release_rows
 from labelcrew.services.teamops import privacy
 from labelcrew.services.uow import Database
@@ -49,6 +53,9 @@ FORMATS = {
     "csv": ("text/csv", "csv"),
     "parquet": ("application/vnd.apache.parquet", "parquet"),
     "labelstudio": ("application/json", "json"),
+    "labelstudio-annotators": ("application/json", "json"),
+    "labelstudio-consensus": ("application/json", "json"),
+    **ml_format.FORMATS,
 }
 COLUMNS = (
     "item_id",
@@ -67,7 +74,6 @@ COLUMNS = (
     "annotations",
 )
 JSON_COLUMNS = ("value", "votes", "data", "fields", "annotations")
-LS_TYPES = {"single_choice": "choices", "multi_choice": "choices", "rating": "rating"}
 
 
 @dataclass(frozen=True)
@@ -78,7 +84,11 @@ class ReleaseFile:
     rows: int
 
 
-def export_release(db: Database, actor: Actor, ref: int | str, name: str, fmt: str) -> ReleaseFile:
+def export_release(
+    db: Database, actor: Actor, ref: int | str, name: str, fmt: str, *, field: str | None = None
+) -> ReleaseFile:
+    """The release as a file; `field` picks the field of a one-field format (COCO, YOLO:
+    boxes; CoNLL, spans JSONL: spans), by default the schema's first of that kind."""
     if fmt not in FORMATS:
         raise ValidationFailed(f"format {fmt!r} is not one of {', '.join(FORMATS)}", field="format")
     with db.uow() as uow:
@@ -107,7 +117,20 @@ def export_release(db: Database, actor: Actor, ref: int | str, name: str, fmt: s
                 "rows": len(rows),
             },
         )
-        content = RENDER[fmt](release, rows, kinds)
+        if fmt.startswith("labelstudio"):
+            view = fmt.removeprefix("labelstudio").removeprefix("-") or "both"
+            content = labelstudio_format.release_tasks(uow, project, release, rows, COLUMNS, view)
+        elif fmt in ml_format.RENDER or fmt == "parquet":
+            who = {
+                user_id: email.removesuffix(f"@{LOCAL_DOMAIN}")
+                for user_id, (email, _) in people(
+                    uow, [a["annotator_id"] for r in rows for a in r.get("annotations") or []]
+                ).items()
+            }
+            shown = ml_format.ReleaseView(release, rows, schema, who, field)
+            content = _parquet(shown) if fmt == "parquet" else ml_format.RENDER[fmt](shown)
+        else:
+            content = RENDER[fmt](release, rows, kinds)
         uow.commit()
     media, ext = FORMATS[fmt]
     return ReleaseFile(content, media, f"{project.slug}-{release.name}.{ext}", len(rows))
@@ -143,99 +166,39 @@ def _csv(release: Release, rows: list[dict[str, Any]], kinds: dict[str, str]) ->
     return out.getvalue().encode()
 
 
-def _parquet(release: Release, rows: list[dict[str, Any]], kinds: dict[str, str]) -> bytes:
-    schema = pa.schema(
-        [
-            ("item_id", pa.int64()),
-            ("external_id", pa.string()),
-            ("label", pa.string()),
-            ("confidence", pa.float64()),
-            ("source", pa.string()),
-            ("method", pa.string()),
-            ("n_labels", pa.int64()),
-            ("guideline_versions", pa.list_(pa.int64())),
-            ("schema_versions", pa.list_(pa.int64())),
-            ("value", pa.string()),
-            ("votes", pa.string()),
-            ("data", pa.string()),
-            ("fields", pa.string()),
-            ("annotations", pa.string()),
-            *(
-                column
-                for n in kinds
-                for column in ((f"field.{n}", pa.string()), (f"field.{n}.confidence", pa.float64()))
-            ),
-        ],
-        metadata={
-            "labelcrew.release": release.name,
-            "labelcrew.content_hash": release.content_hash,
-            "labelcrew.method": release.method,
-        },
-    )
+def _parquet(view: ml_format.ReleaseView) -> bytes:
+    rows = view.rows
     columns = {
-        k: [orjson.dumps(r[k]).decode() if k in JSON_COLUMNS else r[k] for r in rows]
-        for k in COLUMNS
+        "item_id": pa.array([r["item_id"] for r in rows], type=pa.int64()),
+        "external_id": pa.array([r["external_id"] for r in rows], type=pa.string()),
+        "label": pa.array([r["label"] for r in rows], type=pa.string()),
+        "confidence": pa.array([r["confidence"] for r in rows], type=pa.float64()),
+        "source": pa.array([r["source"] for r in rows], type=pa.string()),
+        "method": pa.array([r["method"] for r in rows], type=pa.string()),
+        "n_labels": pa.array([r["n_labels"] for r in rows], type=pa.int64()),
+        "guideline_versions": pa.array(
+            [r["guideline_versions"] for r in rows], type=pa.list_(pa.int64())
+        ),
+        "schema_versions": pa.array(
+            [r["schema_versions"] for r in rows], type=pa.list_(pa.int64())
+        ),
+        # Their shape differs per project: kept whole as JSON beside the typed columns.
+        **{
+            k: pa.array([orjson.dumps(r[k]).decode() for r in rows], type=pa.string())
+            for k in JSON_COLUMNS
+        },
     }
-    for n in kinds:
-        cells = [_field_cells(r, n) for r in rows]
-        columns[f"field.{n}"] = [None if v is None else str(v) for v, _ in cells]
-        columns[f"field.{n}.confidence"] = [c for _, c in cells]
-    table = pa.Table.from_pydict(columns, schema=schema)
+    columns.update(ml_format.typed_field_columns(view))
+    table = pa.table(columns).replace_schema_metadata(
+        {
+            "labelcrew.release": view.release.name,
+            "labelcrew.content_hash": view.release.content_hash,
+            "labelcrew.method": view.release.method,
+        }
+    )
     sink = io.BytesIO()
     pq.write_table(table, sink)
     return sink.getvalue()
 
 
-def _ls_result(value: dict[str, Any], kinds: dict[str, str], to_name: str) -> list[Any]:
-    result = []
-    for name, v in value.items():
-        kind = kinds.get(name)
-        if v is None or kind not in (*LS_TYPES, "text"):  # spans, boxes, rankings: issue 18
-            continue
-        if kind == "text":
-            ls_type, ls_value = "textarea", {"text": [v]}
-        elif kind == "rating":
-            ls_type, ls_value = "rating", {"rating": v}
-        else:
-            ls_type, ls_value = "choices", {"choices": v if isinstance(v, list) else [v]}
-        result.append(
-            {
-                "id": f"{name}",
-                "from_name": name,
-                "to_name": to_name,
-                "type": ls_type,
-                "value": ls_value,
-                "origin": "manual",
-            }
-        )
-    return result
-
-
-def _labelstudio(release: Release, rows: list[dict[str, Any]], kinds: dict[str, str]) -> bytes:
-    tasks = []
-    for r in rows:
-        data = r["data"]
-        to_name = "text" if "text" in data else next(iter(data), "text")
-        tasks.append(
-            {
-                "id": r["item_id"],
-                "data": data,
-                "annotations": [
-                    {
-                        "result": _ls_result(r["value"], kinds, to_name),
-                        "ground_truth": False,
-                        "was_cancelled": False,
-                    }
-                ],
-                "meta": {
-                    "external_id": r["external_id"],
-                    "release": release.name,
-                    "content_hash": release.content_hash,
-                    **{k: r[k] for k in COLUMNS if k not in ("item_id", "external_id", "data")},
-                },
-            }
-        )
-    return orjson.dumps(tasks)
-
-
-RENDER = {"jsonl": _jsonl, "csv": _csv, "parquet": _parquet, "labelstudio": _labelstudio}
+RENDER = {"jsonl": _jsonl, "csv": _csv}
