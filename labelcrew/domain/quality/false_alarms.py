@@ -25,7 +25,7 @@ from scipy import stats
 
 DRIFT_BENCH = "labelcrew bench drift --steady 3000 --steady-gold 300 (bench/RESULTS.md)"
 # Measured 2026-12-04, the highest of the calibration runs (bench/RESULTS.md, drift calibration)
-ACCURACY_DROP_MEASURED = 0.76
+ACCURACY_DROP_MEASURED = 0.91
 CONFUSION_MEASURED = 0.23  # per 10,000 gold answers at 3 % per-pair confusion (confusion.py)
 HONEYPOT_WINDOW, HONEYPOT_ALERT = 10, 2
 
