@@ -30,16 +30,18 @@ def list_events(
         if action is not None:
             query = query.where(AuditEvent.action == action)
         rows = uow.session.execute(query.order_by(AuditEvent.id.desc()).limit(limit))
-        return [
-            {
-                "id": e.id,
-                "at": e.at.isoformat(),
-                "actor": name,
-                "action": e.action,
-                "entity_type": e.entity_type,
-                "entity_id": e.entity_id,
-                "before": e.before,
-                "after": e.after,
-            }
-            for e, name in rows
-        ]
+        return [event_dict(e, name) for e, name in rows]
+
+
+def event_dict(e: AuditEvent, actor: str | None) -> dict[str, Any]:
+    """One audit event as the log and an item's history show it."""
+    return {
+        "id": e.id,
+        "at": e.at.isoformat(),
+        "actor": actor,
+        "action": e.action,
+        "entity_type": e.entity_type,
+        "entity_id": e.entity_id,
+        "before": e.before,
+        "after": e.after,
+    }

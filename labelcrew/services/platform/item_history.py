@@ -15,6 +15,7 @@ from sqlalchemy import and_, or_, select
 from labelcrew.db.models.core import Annotation, Assignment, AuditEvent, Item, User
 from labelcrew.db.models.feedback import Comment, Escalation, Review, ReviewTask
 from labelcrew.errors import NotFound, ValidationFailed
+from labelcrew.services.platform.audit_log import event_dict
 from labelcrew.services.uow import Database
 
 DEPENDANTS: tuple[tuple[str, Any], ...] = (
@@ -53,16 +54,4 @@ def item_history(
             .order_by(AuditEvent.id.desc())
             .limit(limit)
         )
-        return [
-            {
-                "id": e.id,
-                "at": e.at.isoformat(),
-                "actor": name,
-                "action": e.action,
-                "entity_type": e.entity_type,
-                "entity_id": e.entity_id,
-                "before": e.before,
-                "after": e.after,
-            }
-            for e, name in rows
-        ]
+        return [event_dict(e, name) for e, name in rows]

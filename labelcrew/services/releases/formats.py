@@ -34,7 +34,6 @@ from typing import Any
 
 import orjson
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from labelcrew.db.models.releases import Release
 from labelcrew.errors import ValidationFailed
@@ -189,16 +188,7 @@ def _parquet(view: ml_format.ReleaseView) -> bytes:
         },
     }
     columns.update(ml_format.typed_field_columns(view))
-    table = pa.table(columns).replace_schema_metadata(
-        {
-            "labelcrew.release": view.release.name,
-            "labelcrew.content_hash": view.release.content_hash,
-            "labelcrew.method": view.release.method,
-        }
-    )
-    sink = io.BytesIO()
-    pq.write_table(table, sink)
-    return sink.getvalue()
+    return ml_format.parquet_bytes(view, columns)
 
 
 RENDER = {"jsonl": _jsonl, "csv": _csv}

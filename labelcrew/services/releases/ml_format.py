@@ -131,16 +131,7 @@ def parquet_table(
         columns[f"field.{f.name}"] = pa.array(
             [_typed(f, (v or {}).get(f.name)) for v in values], type=arrow_type(f)
         )
-    table = pa.table(columns).replace_schema_metadata(
-        {
-            "labelcrew.release": view.release.name,
-            "labelcrew.content_hash": view.release.content_hash,
-            "labelcrew.method": view.release.method,
-        }
-    )
-    sink = io.BytesIO()
-    pq.write_table(table, sink)
-    return sink.getvalue()
+    return parquet_bytes(view, columns)
 
 
 def typed_field_columns(view: ReleaseView) -> dict[str, pa.Array]:
@@ -243,3 +234,17 @@ RENDER = {
     "spans-jsonl": _spans,
     "parquet-annotations": _annotations_parquet,
 }
+
+
+def parquet_bytes(view: ReleaseView, columns: dict[str, Any]) -> bytes:
+    """A Parquet file of ``columns`` that names the release, its hash and method."""
+    table = pa.table(columns).replace_schema_metadata(
+        {
+            "labelcrew.release": view.release.name,
+            "labelcrew.content_hash": view.release.content_hash,
+            "labelcrew.method": view.release.method,
+        }
+    )
+    sink = io.BytesIO()
+    pq.write_table(table, sink)
+    return sink.getvalue()
