@@ -8,6 +8,8 @@ listed are `formats.FORMATS`, so a new format shows up here without a page chang
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
@@ -15,8 +17,10 @@ from labelcrew.domain.permissions import Action
 from labelcrew.domain.releases.rows import METHODS
 from labelcrew.errors import ValidationFailed
 from labelcrew.http.auth import db_of
-from labelcrew.services.releases import formats
+from labelcrew.services.projects import projects
+from labelcrew.services.releases import formats, ml_format
 from labelcrew.services.releases import publish as releases
+from labelcrew.services.uow import Database
 from labelcrew.web.render import Page, PageRoute, project_page, redirect, render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -95,5 +99,12 @@ def release_page(
         excluded=releases.excluded_items(db, project_id, name)
         if page.can(Action.RELEASE_ITEMS_READ)
         else None,
-        formats=list(formats.FORMATS),
+        formats=ml_format.fitting(list(formats.FORMATS), _kinds(db, project_id, release)),
     )
+
+
+def _kinds(db: Database, project_id: int, release: dict[str, Any]) -> set[str]:
+    """The field kinds of the schema the release was made under."""
+    version = release["manifest"].get("schema_version")
+    schema = projects.get_schema(db, project_id, version)
+    return {f["kind"] for f in schema["definition"]["fields"]}

@@ -111,16 +111,16 @@ def test_admin_builds_a_schema_with_a_live_preview_and_creates_the_project(db, o
     first = page.get_by_test_id("builder-field-0")
     first.get_by_label("Field name").fill("topic")
     first.get_by_label("Options").fill("sport\nnews, politics\nweather")
-    first.get_by_label("Hotkeys").fill("s, n")
+    first.get_by_label("Hotkeys").fill("p, e")
     error = page.get_by_test_id("preview-error")
     error.wait_for()
     assert (
         "fields[0].hotkeys" in error.inner_text() and "2 keys for 3 options" in error.inner_text()
     )
-    first.get_by_label("Hotkeys").fill("s, n, w")
+    first.get_by_label("Hotkeys").fill("p, e, w")
     topic = page.get_by_test_id("preview-topic")
     topic.wait_for()
-    assert topic.locator("kbd").all_inner_texts() == ["s", "n", "w"]
+    assert topic.locator("kbd").all_inner_texts() == ["p", "e", "w"]
     page.get_by_test_id("add-rating").click()
     stars = page.get_by_test_id("builder-field-1")
     stars.get_by_label("Field name").fill("stars")
@@ -138,7 +138,7 @@ def test_admin_builds_a_schema_with_a_live_preview_and_creates_the_project(db, o
     definition = projects_schema(db, pid)
     assert [f["name"] for f in definition["fields"]] == ["topic", "stars", "text"]
     assert definition["fields"][0]["options"] == ["sport", "news, politics", "weather"]
-    keys = {"sport": "s", "news, politics": "n", "weather": "w"}
+    keys = {"sport": "p", "news, politics": "e", "weather": "w"}
     assert definition["fields"][0]["hotkeys"] == keys
     assert definition["fields"][2]["required"] is False
 

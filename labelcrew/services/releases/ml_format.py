@@ -56,6 +56,13 @@ FORMATS = {
     "spans-jsonl": ("application/x-ndjson", "jsonl"),
     "parquet-annotations": ("application/vnd.apache.parquet", "parquet"),
 }
+NEEDS = {"coco": "bbox", "yolo": "bbox", "conll": "spans", "spans-jsonl": "spans"}
+
+
+def fitting(names: list[str], kinds: set[str]) -> list[str]:
+    """The formats of ``names`` a schema with fields of ``kinds`` can be written in (COCO and
+    YOLO need a box field, CoNLL and span JSONL a span field)."""
+    return [n for n in names if NEEDS.get(n) is None or NEEDS[n] in kinds]
 
 
 @dataclass(frozen=True)

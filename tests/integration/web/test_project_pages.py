@@ -15,7 +15,7 @@ SCHEMA = {
             "name": "topic",
             "kind": "single_choice",
             "options": ["sport", "news"],
-            "hotkeys": ["s", "n"],
+            "hotkeys": ["p", "e"],
         },
         {"name": "stars", "kind": "rating", "min": 1, "max": 5, "step": 1},
         {"name": "who", "kind": "spans", "labels": ["PERSON"]},
@@ -32,7 +32,7 @@ def test_the_preview_draws_the_workspace_widgets(db):
     )
     assert shown.status_code == 200
     html = shown.text
-    assert 'data-testid="preview-topic"' in html and "<kbd>s</kbd> sport" in html
+    assert 'data-testid="preview-topic"' in html and "<kbd>p</kbd> sport" in html
     assert html.count('class="opt"') == 2 + 5  # two options, five rating buttons
     assert 'data-text="Ada met Bob"' in html  # the span field marks the sample's text
 
@@ -70,8 +70,8 @@ def test_admin_creates_a_project_with_its_lead_and_goes_on_to_import(db):
     pid = int(made.headers["location"].split("/")[2])
     assert made.headers["location"] == f"/projects/{pid}/import"
     assert projects.get_schema(db, pid)["definition"]["fields"][0]["hotkeys"] == {
-        "sport": "s",
-        "news": "n",
+        "sport": "p",
+        "news": "e",
     }
     roles = {m["username"]: set(m["roles"]) for m in projects.list_members(db, pid)}
     assert roles["maria"] == {"lead", "guideline_owner"}
