@@ -14,7 +14,8 @@ from rich.table import Table
 from labelcrew.db.engine import make_engine
 from labelcrew.db.migrate import upgrade
 from labelcrew.services.uow import Database
-from labelcrew.sim.run import SimConfig, run
+from labelcrew.sim.config import SimConfig
+from labelcrew.sim.run import run
 
 console = Console(stderr=True)
 

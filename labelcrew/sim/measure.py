@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from sqlalchemy import select
@@ -21,9 +21,7 @@ from labelcrew.services.quality import drift_scan
 from labelcrew.services.quality.confusion_scan import confusion_findings
 from labelcrew.services.uow import Database
 from labelcrew.sim.annotators import SimAnnotator
-
-if TYPE_CHECKING:
-    from labelcrew.sim.run import SimConfig
+from labelcrew.sim.config import SimConfig
 
 SCHEMA_OPTIONS = "abcdefghijklmnopqrstuvwxyz"
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -25,26 +24,9 @@ from labelcrew.services.guidelines import versions as guidelines
 from labelcrew.services.projects import projects
 from labelcrew.services.uow import Database
 from labelcrew.services.work import assignment, submission
-from labelcrew.sim.annotators import DRIFT_KINDS, SimAnnotator, make_team
+from labelcrew.sim.annotators import SimAnnotator, make_team
+from labelcrew.sim.config import SimConfig
 from labelcrew.sim.measure import SCHEMA_OPTIONS, SimResult, measure
-
-
-@dataclass
-class SimConfig:
-    annotators: int = 50
-    items: int = 20000
-    drifters: int = 5
-    spammers: int = 2
-    classes: int = 5
-    overlap: int = 3
-    dynamic: bool = False
-    gold_rate: float = 0.1
-    gold_share: float = 0.05
-    honeypot_share: float = 0.01  # of the items; honeypots are gold of their own kind
-    inattentive: int = 1  # honest members who rush: they miss honeypots, not gold
-    drift_kinds: tuple[str, ...] = DRIFT_KINDS
-    seed: int = 1
-    slug: str = "sim"
 
 
 def _setup(

@@ -220,8 +220,9 @@ def _gold_in_step(
     # Honeypots at their own rate: the offer was drawn at gold + honeypot rate, and this draw
     # says which kind it prefers (the other kind if the step has none of it).
     offered = _gold_rate(project, member) + honeypot_rate
-    want_honeypot = honeypot_rate > 0 and rng.random() < honeypot_rate / offered
-    ranked = sorted(rows, key=lambda r: (r[3] != want_honeypot, not r[2], rng.random()))
+    want = None if honeypot_rate <= 0 else rng.random() < honeypot_rate / offered
+    # at a honeypot rate of 0 honeypots come with the gold: neither kind is preferred
+    ranked = sorted(rows, key=lambda r: (want is not None and r[3] != want, not r[2], rng.random()))
     for gold_id, required, _, _ in ranked:
         if required and not skills_match(required, member.skills):
             continue

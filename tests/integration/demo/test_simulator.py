@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from labelcrew.sim.run import SimConfig, run
+from labelcrew.sim.config import SimConfig
+from labelcrew.sim.run import run
 
 
 def test_simulated_team_is_measured(db):
