@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import typer
 from rich.console import Console
 
@@ -37,15 +40,29 @@ def serve(
     demo: bool = typer.Option(False, help="Seed a demo project with a team and history first."),
     host: str = typer.Option(None, help="Bind address (default LABELCREW_HOST or 127.0.0.1)."),
     port: int = typer.Option(None, help="Port (default LABELCREW_PORT or 8000)."),
+    workers: int = typer.Option(
+        1, "--workers", min=1, help="Server processes behind the one port (PostgreSQL only)."
+    ),
 ) -> None:
-    """Upgrade the database and serve the API and web UI."""
+    """Upgrade the database and serve the API and web UI.
+
+    With `--workers N` the processes share the port (uvicorn's supervisor restarts any that
+    dies) and `/metrics` adds their figures up: their samples go to PROMETHEUS_MULTIPROC_DIR
+    (default `<data_dir>/metrics`, emptied at start)."""
     import uvicorn
 
-    from labelcrew.app import create_app, freeze_startup_objects
     from labelcrew.config import get_settings
+    from labelcrew.http.request_log import configure_logging
 
     settings = get_settings()
-    db = get_db()
+    configure_logging()
+    db = get_db()  # migrations run once here, under a lock other replicas wait on
+    if workers > 1 and db.is_sqlite:
+        raise typer.BadParameter(
+            "several server processes need PostgreSQL: set LABELCREW_DATABASE_URL "
+            "(on SQLite one process with its threads is the fastest setup)",
+            param_hint="--workers",
+        )
     if demo:
         from labelcrew.demo import sentiment as demo_service
 
@@ -55,15 +72,35 @@ def serve(
             f"{summary['admin']} / {summary['password']} (every demo user has this "
             "password)"
         )
+    bind_host, bind_port = host or settings.host, port or settings.port
+    if workers > 1:
+        _share_metrics(settings.data_dir)
+        db.engine.dispose()  # each process opens its own pool
+        uvicorn.run(
+            "labelcrew.app:create_server_app",
+            factory=True,
+            workers=workers,
+            host=bind_host,
+            port=bind_port,
+            log_level="warning",
+            access_log=False,
+        )
+        return
+    from labelcrew.app import create_app, freeze_startup_objects
+
     app = create_app(db=db, settings=settings)
     freeze_startup_objects()
-    uvicorn.run(
-        app,
-        host=host or settings.host,
-        port=port or settings.port,
-        log_level="warning",
-        access_log=False,
-    )
+    uvicorn.run(app, host=bind_host, port=bind_port, log_level="warning", access_log=False)
+
+
+def _share_metrics(data_dir: Path) -> None:
+    """Point every server process at one sample directory (set before they start: it
+    decides how prometheus_client stores values when first imported)."""
+    from labelcrew.http.metrics import MULTIPROC_ENV, prepare_multiprocess_dir
+
+    path = Path(os.environ.get(MULTIPROC_ENV) or data_dir / "metrics")
+    prepare_multiprocess_dir(path)
+    os.environ[MULTIPROC_ENV] = str(path.resolve())
 
 
 @db_app.command("upgrade")
