@@ -28,7 +28,9 @@ webhook_app = typer.Typer(help="Project webhooks (signed, retried, logged).", no
 
 def worker(
     once: bool = typer.Option(False, "--once", help="One full pass, then exit."),
-    interval: float = typer.Option(2.0, "--interval", help="Seconds between passes."),
+    interval: float = typer.Option(
+        2.0, "--interval", envvar="LABELCREW_WORKER_INTERVAL", help="Seconds between passes."
+    ),
     metrics_port: int = typer.Option(
         0, "--metrics-port", help="Serve Prometheus metrics on this port (0: none)."
     ),

@@ -69,6 +69,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname.lower(),
             "logger": record.name,
             "msg": record.getMessage(),
+            "pid": record.process,  # which of `serve --workers N`'s processes
         }
         out.update(current())
         extra = getattr(record, "fields", None)
