@@ -112,6 +112,37 @@ def db_upgrade() -> None:
     console.print(f"database at revision {', '.join(current_revisions(db.engine))}")
 
 
+@db_app.command("backup")
+def db_backup(
+    target: Path = typer.Argument(..., help="File to write (must not exist)."),
+) -> None:
+    """Copy a SQLite database while the server runs (SQLite's online backup: a consistent
+    snapshot, writers wait only for each page batch). PostgreSQL: use pg_dump."""
+    import sqlite3
+
+    from sqlalchemy.engine import make_url
+
+    from labelcrew.config import get_settings
+
+    url = make_url(get_settings().resolved_database_url)
+    if url.get_backend_name() != "sqlite" or not url.database:
+        raise typer.BadParameter(
+            "the database is PostgreSQL: back it up with `pg_dump --format=custom "
+            '--file=labelcrew.dump "$LABELCREW_DATABASE_URL"`',
+            param_hint="LABELCREW_DATABASE_URL",
+        )
+    if target.exists():
+        raise typer.BadParameter(f"{target} exists; give a new file", param_hint="TARGET")
+    source = sqlite3.connect(f"file:{url.database}?mode=ro", uri=True)
+    copy = sqlite3.connect(target)
+    try:
+        source.backup(copy, pages=1024)
+    finally:
+        copy.close()
+        source.close()
+    console.print(f"backed up {url.database} to {target}")
+
+
 def register(app: typer.Typer, bench: typer.Typer) -> None:
     app.command("init")(init)
     app.command("serve")(serve)
