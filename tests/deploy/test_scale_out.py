@@ -122,7 +122,6 @@ def _access_lines(text: str) -> list[dict[str, Any]]:
 
 
 def test_two_servers_and_two_workers_on_one_postgres(tmp_path: Path) -> None:
-    started = time.monotonic()
     api_command, worker_command, replicas, settings = topology()
     assert "--workers" in api_command and api_command[api_command.index("--workers") + 1] == "2"
     assert replicas == 2
@@ -204,4 +203,3 @@ def test_two_servers_and_two_workers_on_one_postgres(tmp_path: Path) -> None:
     # SIGTERM: the workers stop cleanly (uvicorn re-raises the signal after its clean stop).
     assert codes[1:] == [0, 0], outputs
     assert all("worker stopped" in outputs[f"worker{i}.log"] for i in range(2))
-    assert time.monotonic() - started < 60
