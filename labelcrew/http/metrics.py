@@ -78,9 +78,20 @@ class HttpMetrics:
         )
         self.process = ProcessMetrics(registry)
 
+        # The labelled children, looked up once per (method, route, status class): `labels()`
+        # costs as much as the observation itself, twice per request on the hot path.
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
-        self.latency.labels(method, route).observe(seconds)
-        self.requests.labels(method, route, f"{status // 100}xx").inc()
+        key = (method, route, status // 100)
+        children = self._children.get(key)
+        if children is None:
+            children = self._children[key] = (
+                self.latency.labels(method, route),
+                self.requests.labels(method, route, f"{key[2]}xx"),
+            )
+        children[0].observe(seconds)
+        children[1].inc()
         self.process.refresh_if_due()
 
 

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sys
 import time
-import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -122,9 +122,7 @@ class RequestLog:
             await self.app(scope, receive, send)
             return
         given = dict(scope["headers"]).get(REQUEST_ID_HEADER)
-        request_id = (
-            given.decode() if given and GIVEN_ID.fullmatch(given) else uuid.uuid4().hex[:16]
-        )
+        request_id = given.decode() if given and GIVEN_ID.fullmatch(given) else os.urandom(8).hex()
         record: dict[str, Any] = {"request_id": request_id}
         token = _current.set(record)
         start = time.perf_counter()
