@@ -88,7 +88,10 @@ def serve(
         return
     from labelcrew.app import create_app, freeze_startup_objects
 
-    app = create_app(db=db, settings=settings)
+    # The app opens its own pool, of LABELCREW_DB_POOL_SIZE: the migration engine's default
+    # 10 connections once served 32 annotators here (they queued for connections).
+    db.engine.dispose()
+    app = create_app(settings=settings)
     freeze_startup_objects()
     uvicorn.run(app, host=bind_host, port=bind_port, log_level="warning", access_log=False)
 

@@ -65,3 +65,24 @@ def test_jobs_list_and_requeue(tmp_path, monkeypatch) -> None:
         assert listed.exit_code == 0 and "failures in a row" in listed.output
     finally:
         get_settings.cache_clear()
+
+
+def test_serve_builds_its_app_with_the_configured_pool(tmp_path, monkeypatch) -> None:
+    """`labelcrew serve` once served with the migration engine's pool of 10 connections,
+    whatever LABELCREW_DB_POOL_SIZE said."""
+    import uvicorn
+
+    _env(tmp_path, monkeypatch)
+    monkeypatch.setenv("LABELCREW_DB_POOL_SIZE", "7")
+    monkeypatch.setenv("LABELCREW_INPROCESS_WORKER", "false")
+    get_settings.cache_clear()
+    served = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **_: served.append(app))
+    try:
+        done = CliRunner().invoke(app, ["serve"])
+        assert done.exit_code == 0, done.output
+        [server_app] = served
+        assert server_app.state.db.engine.pool.size() == 7
+        server_app.state.db.engine.dispose()
+    finally:
+        get_settings.cache_clear()
