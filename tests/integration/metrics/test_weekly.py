@@ -18,7 +18,10 @@ from labelcrew.services.quality import alerts
 from tests.integration.metrics.test_metrics import label
 from tests.integration.team import add_items, build
 
-SAMPLE = re.compile(r'^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_]\w*="[^"]*",?)*\})? -?[0-9.e+]+$')
+# Values as prometheus_client writes them: 3.0, 1.7e+09, 8.2e-05.
+SAMPLE = re.compile(
+    r'^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_]\w*="[^"]*",?)*\})? -?[0-9.]+(e[+-]?[0-9]+)?$'
+)
 
 
 def two_weeks(db, clock):
