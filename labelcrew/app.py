@@ -32,6 +32,8 @@ from labelcrew.api.routes import (
 )
 from labelcrew.config import Settings, get_settings
 from labelcrew.db.engine import make_engine
+from labelcrew.http import metrics as http_metrics
+from labelcrew.http.request_log import RequestLog, configure_logging
 from labelcrew.services.platform.jobs import PERIODIC_JOBS
 from labelcrew.services.platform.worker import embedded_worker
 from labelcrew.services.uow import Database
@@ -52,8 +54,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Size the thread pool that runs blocking handlers, then run the embedded worker."""
     limiter = anyio.to_thread.current_default_thread_limiter()
     limiter.total_tokens = app.state.settings.worker_threads
-    async with embedded_worker(app, PERIODIC_JOBS):
-        yield
+    try:
+        async with embedded_worker(app, PERIODIC_JOBS):
+            yield
+    finally:
+        http_metrics.process_exited()
 
 
 def create_app(db: Database | None = None, settings: Settings | None = None) -> FastAPI:
@@ -81,6 +86,9 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
     # route reads a byte, and every answer, refusals included, carries the security headers.
     body_limits.install(app)
     app.add_middleware(SecurityHeaders)
+    # Outermost of all: every answer, refusals included, carries its request id, and every
+    # log line of the request names it.
+    app.add_middleware(RequestLog)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:
@@ -95,6 +103,7 @@ def create_server_app() -> FastAPI:
     After the imports and the app are built, their ~200,000 objects are moved out of the
     garbage collector's view (`gc.freeze`): otherwise every full collection walks them again,
     which showed up as a 160-260 ms pause in about one request in a hundred."""
+    configure_logging()
     app = create_app()
     freeze_startup_objects()
     return app

@@ -1,9 +1,14 @@
-"""Prometheus `GET /metrics`: request latency, queue depth, items labelled, open alerts.
+"""Prometheus `GET /metrics`: request latency, queue depth, backlogs, alerts, processes.
 
-Written in the text exposition format (version 0.0.4) without a client library. Request
-latency comes from a small ASGI middleware that times each HTTP request into fixed buckets
-per method and route template (never the raw path, so ids do not multiply the series); the
-other figures are read from the database at scrape time.
+Exposed with prometheus_client. The request and process metrics are the server process's own
+(`labelcrew.http.metrics`; added up over every process under `labelcrew serve --workers N`,
+prometheus_client's multiprocess mode), the worker's counters come from an embedded worker
+when there is one (a standalone worker serves its own on `--metrics-port`), and everything
+else is read from the database at scrape time, so it is the same whichever process answers:
+
+- per project: open items and labels they still need (queue depth), labels submitted,
+  open alerts, lapsed leases, webhook deliveries pending and dead;
+- the outbox backlog (events no worker has taken yet) and periodic jobs by state.
 
 Access: the page names every project, so it is not public. With `LABELCREW_METRICS_TOKEN`
 set, a scrape needs `Authorization: Bearer <token>` from any address. Without a token, only a
@@ -16,32 +21,28 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-import threading
-import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Iterator
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import Response
+from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from labelcrew.api import errors
-from labelcrew.db.models.core import Annotation, Item, Project
+from labelcrew.db.models.core import Annotation, Assignment, Item, OutboxEvent, Project
 from labelcrew.db.models.metrics import MetricsDaily, MetricsRollupState
+from labelcrew.db.models.platform import Webhook, WebhookDelivery, WorkerJob
 from labelcrew.db.models.quality import Alert
 from labelcrew.errors import Forbidden, Unauthenticated
+from labelcrew.http import metrics as http_metrics
 from labelcrew.http.auth import db_of
 from labelcrew.services.metrics import sql as metrics_sql
 from labelcrew.services.uow import Database
 
-BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-ASGIApp = Callable[
-    [Scope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]
-]
 
 
 class MetricsSettings(BaseSettings):
@@ -49,70 +50,39 @@ class MetricsSettings(BaseSettings):
     metrics_token: str = ""
 
 
-class LatencyHistogram:
-    """Cumulative histogram per (method, route); one lock, a few additions per request."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._series: dict[tuple[str, str], list[float]] = {}
-
-    def observe(self, method: str, route: str, seconds: float) -> None:
-        with self._lock:
-            row = self._series.get((method, route))
-            if row is None:
-                row = self._series[(method, route)] = [0.0] * (len(BUCKETS) + 2)
-            for i, bound in enumerate(BUCKETS):
-                if seconds <= bound:
-                    row[i] += 1
-            row[-2] += 1  # count
-            row[-1] += seconds  # sum
-
-    def lines(self) -> list[str]:
-        name = "labelcrew_http_request_duration_seconds"
-        out = [
-            f"# HELP {name} HTTP request latency by method and route template.",
-            f"# TYPE {name} histogram",
-        ]
-        with self._lock:
-            items = sorted((k, list(v)) for k, v in self._series.items())
-        for (method, route), row in items:
-            labels = f'method="{_escape(method)}",route="{_escape(route)}"'
-            for bound, count in zip(BUCKETS, row, strict=False):
-                out.append(f'{name}_bucket{{{labels},le="{bound}"}} {count:g}')
-            out.append(f'{name}_bucket{{{labels},le="+Inf"}} {row[-2]:g}')
-            out.append(f"{name}_count{{{labels}}} {row[-2]:g}")
-            out.append(f"{name}_sum{{{labels}}} {row[-1]:.6f}")
-        return out
+def _labelled(uow: Any, slugs: dict[int, str]) -> dict[int, int]:
+    """Labels per project: the daily rollups up to their horizon plus the labels since then."""
+    horizon = dict(
+        uow.session.execute(
+            select(MetricsRollupState.project_id, MetricsRollupState.rolled_until)
+        ).all()
+    )
+    rolled = dict(
+        uow.session.execute(
+            select(MetricsDaily.project_id, func.sum(MetricsDaily.labels)).group_by(
+                MetricsDaily.project_id
+            )
+        ).all()
+    )
+    labelled: dict[int, int] = {}
+    for pid in slugs:
+        since = horizon.get(pid)
+        query = select(func.count()).where(Annotation.project_id == pid)
+        if since is not None:
+            query = query.where(
+                Annotation.created_at >= metrics_sql.day_start(metrics_sql.as_date(since))
+            )
+        base = int(rolled.get(pid) or 0) if since is not None else 0
+        labelled[pid] = base + int(uow.session.scalar(query) or 0)
+    return labelled
 
 
-class LatencyMiddleware:
-    def __init__(self, app: ASGIApp, histogram: LatencyHistogram) -> None:
-        self.app, self.histogram = app, histogram
-
-    async def __call__(
-        self,
-        scope: Scope,
-        receive: Callable[[], Awaitable[Message]],
-        send: Callable[[Message], Awaitable[None]],
-    ) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        start = time.perf_counter()
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            route = scope.get("route")
-            template = getattr(route, "path", None) or "unmatched"
-            self.histogram.observe(scope["method"], template, time.perf_counter() - start)
+def _per_project(uow: Any, query: Any) -> dict[int, int]:
+    return {pid: int(n or 0) for pid, n in uow.session.execute(query).all()}
 
 
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-
-
-def database_lines(db: Database) -> list[str]:
-    """Per project: open items and labels they still need, labels submitted, open alerts."""
+def database_families(db: Database) -> list[Metric]:
+    """The figures every process reads alike from the database, as metric families."""
     with db.uow(read_only=True) as uow:
         slugs = dict(uow.session.execute(select(Project.id, Project.slug)).all())
         missing = Item.overlap_target - Item.annotation_count
@@ -124,76 +94,135 @@ def database_lines(db: Database) -> list[str]:
                 .group_by(Item.project_id)
             )
         }
-        # Counted from the daily rollups up to their horizon plus the labels since then.
-        horizon = dict(
-            uow.session.execute(
-                select(MetricsRollupState.project_id, MetricsRollupState.rolled_until)
-            ).all()
+        labelled = _labelled(uow, slugs)
+        alerts = _per_project(
+            uow,
+            select(Alert.project_id, func.count())
+            .where(Alert.state == "open")
+            .group_by(Alert.project_id),
         )
-        rolled = dict(
-            uow.session.execute(
-                select(MetricsDaily.project_id, func.sum(MetricsDaily.labels)).group_by(
-                    MetricsDaily.project_id
+        # A lease lapses when its holder neither submits nor renews it in time: marked
+        # 'expired' when next seen, or still 'leased' past its end.
+        lapsed = _per_project(
+            uow,
+            select(Assignment.project_id, func.count())
+            .where(
+                or_(
+                    Assignment.state == "expired",
+                    (Assignment.state == "leased") & (Assignment.expires_at <= uow.now),
                 )
-            ).all()
+            )
+            .group_by(Assignment.project_id),
         )
-        labelled: dict[int, int] = {}
-        for pid in slugs:
-            since = horizon.get(pid)
-            query = select(func.count()).where(Annotation.project_id == pid)
-            if since is not None:
-                query = query.where(
-                    Annotation.created_at >= metrics_sql.day_start(metrics_sql.as_date(since))
-                )
-            base = int(rolled.get(pid) or 0) if since is not None else 0
-            labelled[pid] = base + int(uow.session.scalar(query) or 0)
-        alerts = dict(
-            uow.session.execute(
-                select(Alert.project_id, func.count())
-                .where(Alert.state == "open")
-                .group_by(Alert.project_id)
-            ).all()
+        deliveries: dict[str, dict[int, int]] = {"pending": {}, "dead": {}}
+        for pid, state, n in uow.session.execute(
+            select(Webhook.project_id, WebhookDelivery.state, func.count())
+            .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
+            .where(WebhookDelivery.state.in_(tuple(deliveries)))
+            .group_by(Webhook.project_id, WebhookDelivery.state)
+        ):
+            deliveries[state][pid] = int(n)
+        backlog = int(
+            uow.session.scalar(
+                select(func.count())
+                .select_from(OutboxEvent)
+                .where(OutboxEvent.processed_at.is_(None))
+            )
+            or 0
         )
-    out: list[str] = []
+        job_rows = uow.session.execute(select(WorkerJob.name, WorkerJob.state)).all()
 
-    def family(name: str, kind: str, help_text: str, values: dict[int, Any]) -> None:
-        out.extend([f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"])
+    def family(
+        kind: type[GaugeMetricFamily] | type[CounterMetricFamily],
+        name: str,
+        help_text: str,
+        values: dict[int, Any],
+    ) -> Metric:
+        metric = kind(name, help_text, labels=["project"])
         for pid, slug in sorted(slugs.items()):
-            out.append(f'{name}{{project="{_escape(slug)}"}} {int(values.get(pid, 0) or 0)}')
+            metric.add_metric([slug], int(values.get(pid, 0) or 0))
+        return metric
 
-    family(
-        "labelcrew_queue_open_items",
-        "gauge",
-        "Open non-gold items.",
-        {p: v[0] for p, v in depth.items()},
-    )
-    family(
-        "labelcrew_queue_labels_needed",
-        "gauge",
-        "Labels the open items still need under the overlap policy.",
-        {p: v[1] for p, v in depth.items()},
-    )
-    family("labelcrew_annotations_total", "counter", "Labels submitted.", labelled)
-    family("labelcrew_alerts_open", "gauge", "Open alerts.", alerts)
-    return out
+    jobs = GaugeMetricFamily(
+        "labelcrew_worker_jobs", "Periodic jobs by state (dead: parked after failing).",
+        labels=["job", "state"],
+    )  # fmt: skip
+    for name, state in sorted(job_rows):
+        jobs.add_metric([name, state], 1)
+    return [
+        family(
+            GaugeMetricFamily,
+            "labelcrew_queue_open_items",
+            "Open non-gold items.",
+            {p: v[0] for p, v in depth.items()},
+        ),
+        family(
+            GaugeMetricFamily,
+            "labelcrew_queue_labels_needed",
+            "Labels the open items still need under the overlap policy.",
+            {p: v[1] for p, v in depth.items()},
+        ),
+        family(CounterMetricFamily, "labelcrew_annotations", "Labels submitted.", labelled),
+        family(GaugeMetricFamily, "labelcrew_alerts_open", "Open alerts.", alerts),
+        family(
+            GaugeMetricFamily,
+            "labelcrew_leases_lapsed",
+            "Leases that ran out before a submit (expired, or past their end).",
+            lapsed,
+        ),
+        family(
+            GaugeMetricFamily,
+            "labelcrew_webhook_deliveries_pending",
+            "Webhook deliveries waiting to be sent or retried.",
+            deliveries["pending"],
+        ),
+        family(
+            GaugeMetricFamily,
+            "labelcrew_webhook_deliveries_dead",
+            "Webhook deliveries that failed every attempt (dead letters).",
+            deliveries["dead"],
+        ),
+        GaugeMetricFamily(
+            "labelcrew_outbox_backlog", "Outbox events no worker has taken yet.", value=backlog
+        ),
+        jobs,
+    ]
+
+
+class _Scrape:
+    """One scrape's collectors: the process metrics, the worker's, the database's."""
+
+    def __init__(self, parts: list[Any], database: list[Metric]) -> None:
+        self.parts, self.database = parts, database
+
+    def collect(self) -> Iterator[Metric]:
+        for part in self.parts:
+            yield from part.collect()
+        yield from self.database
 
 
 def install(app: FastAPI) -> None:
-    histogram = LatencyHistogram()
-    app.state.latency = histogram
-    app.add_middleware(LatencyMiddleware, histogram=histogram)
+    registry = CollectorRegistry(auto_describe=True)
+    measured = http_metrics.HttpMetrics(registry)
+    app.state.http_metrics = measured
+    app.add_middleware(http_metrics.MetricsMiddleware, metrics=measured)
 
     @app.get(
         "/metrics",
         tags=["ops"],
-        response_class=PlainTextResponse,
+        response_class=Response,
         # Refusals are JSON like every error, though the scrape itself is text.
         responses={status: errors.json_response(status) for status in (401, 403)},
     )
-    def prometheus_metrics(request: Request) -> PlainTextResponse:
+    def prometheus_metrics(request: Request) -> Response:
         check_access(request, MetricsSettings().metrics_token)
-        lines = database_lines(db_of(request)) + histogram.lines()
-        return PlainTextResponse("\n".join(lines) + "\n", media_type=CONTENT_TYPE)
+        database = database_families(db_of(request))
+        shared = http_metrics.registry_for_scrape(registry)
+        # One process: its registry plus the default one (an embedded worker's counters).
+        # Several: the shared files hold every process's samples, the worker's included.
+        parts = [shared] if shared is not registry else [registry, REGISTRY]
+        body = generate_latest(_Scrape(parts, database))
+        return Response(body, media_type=CONTENT_TYPE)
 
 
 def _is_loopback(host: str | None) -> bool:

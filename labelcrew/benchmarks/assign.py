@@ -163,28 +163,38 @@ def server(
     url: str,
     *,
     workers: int,
-    app: str = "labelcrew.app:create_server_app",
+    app: str | None = None,
     factory: bool = True,
 ) -> Iterator[tuple[str, int]]:
-    """A real uvicorn process on a free port, up once /healthz answers: (base URL, pid)."""
+    """A real server process on a free port, up once /healthz answers: (base URL, pid).
+
+    Without `app`: the production command, `labelcrew serve --workers N` (so N > 1 measures
+    the processes and shared metrics an operator runs); with one: that ASGI app under uvicorn.
+    """
     port = free_port()
-    env = {**os.environ, "LABELCREW_DATABASE_URL": url}
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        app,
-        *(["--factory"] if factory else []),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--log-level",
-        "warning",
-        "--no-access-log",
-    ]
+    scratch = tempfile.TemporaryDirectory(prefix="lc-bench-serve-")
+    env = {**os.environ, "LABELCREW_DATABASE_URL": url, "LABELCREW_DATA_DIR": scratch.name}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # `serve` gives its processes their own
+    if app is None:
+        command = [sys.executable, "-m", "labelcrew.cli", "serve", "--workers", str(workers)]
+        command += ["--host", "127.0.0.1", "--port", str(port)]
+    else:
+        command = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            app,
+            *(["--factory"] if factory else []),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ]
     proc = subprocess.Popen(command, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -209,6 +219,7 @@ def server(
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        scratch.cleanup()
 
 
 def check(url: str, project_id: int, overlap: int) -> dict[str, int]:

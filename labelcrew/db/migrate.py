@@ -8,9 +8,12 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# Key of the PostgreSQL advisory lock that serialises `upgrade` across processes (any fixed
+# 64-bit number; this one spells "lcmigr").
+MIGRATION_LOCK = 0x6C636D696772
 
 
 def alembic_config() -> Config:
@@ -25,6 +28,13 @@ def upgrade(engine: Engine, revision: str = "heads") -> None:
     config = alembic_config()
     # Migrations run in the driver's own transaction handling; BEGIN IMMEDIATE is for services.
     with engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            # Several servers started at once on a fresh database each ran every migration and
+            # all but one died on the duplicate `alembic_version` row. The lock is held by the
+            # migrations' own transaction (PostgreSQL DDL is transactional) and released by its
+            # commit: the next process then finds the schema at its heads and does nothing.
+            # SQLite needs none: `upgrade`'s first write takes the database's write lock.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
         connection.commit()

@@ -15,6 +15,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from labelcrew.domain.permissions import Action, allowed
 from labelcrew.errors import Forbidden, NotFound, Unauthenticated
+from labelcrew.http.request_log import note_caller
 from labelcrew.services.accounts import sessions
 from labelcrew.services.accounts import users as accounts
 from labelcrew.services.accounts.users import Actor
@@ -113,9 +114,9 @@ def bearer_token(request: Request) -> str | None:
 def current_actor(request: Request) -> Actor:
     db = db_of(request)
     token = bearer_token(request)
-    if token is not None:
-        return accounts.actor_for_token(db, token)
-    return _session(request, None)[0]
+    actor = accounts.actor_for_token(db, token) if token is not None else _session(request, None)[0]
+    note_caller(user_id=actor.user_id)
+    return actor
 
 
 def authorize(request: Request, action: Action) -> Ctx:
@@ -157,6 +158,7 @@ def _admin_sees_project(
 
 def permit(actor: Actor, project_id: int, roles: frozenset[str] | None, action: Action) -> Ctx:
     """The table's answer for a known caller: a non-member sees no project at all."""
+    note_caller(user_id=actor.user_id, project_id=project_id)
     if roles is None and not actor.is_admin:
         # Not a member: the project is invisible rather than forbidden.
         raise NotFound(f"no project {project_id}", code="project_not_found", field="project_id")

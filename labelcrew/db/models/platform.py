@@ -38,6 +38,8 @@ class WebhookDelivery(Base):
     event_id: Mapped[int] = mapped_column(Integer)
     event_type: Mapped[str] = mapped_column(String(80))
     body: Mapped[str] = mapped_column(Text)
+    # pending -> delivered, or dead once `max_attempts` failed (a dead letter, kept with its
+    # last answer until requeued).
     state: Mapped[str] = mapped_column(String(20), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime]
@@ -57,3 +59,7 @@ class WorkerJob(Base):
     last_finished_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     runs: Mapped[int] = mapped_column(Integer, default=0)
+    # 'active', or 'dead' after too many failures in a row (see services/platform/periodic.py).
+    state: Mapped[str] = mapped_column(String(20), default="active", server_default="active")
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_run_at: Mapped[datetime | None]

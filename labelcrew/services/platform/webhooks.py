@@ -240,3 +240,30 @@ def list_deliveries(
             query = query.where(WebhookDelivery.state == state)
         rows = uow.session.scalars(query.order_by(WebhookDelivery.id.desc()).limit(limit))
         return [delivery_dict(d) for d in rows]
+
+
+def requeue_dead(db: Database, actor: Actor, project_id: int, webhook_id: int) -> int:
+    """Send a webhook's dead letters again (after the receiver is fixed): due now, with a fresh
+    attempt count. Returns how many."""
+    with db.uow() as uow:
+        _load(uow, project_id, webhook_id)
+        dead = list(
+            uow.session.scalars(
+                select(WebhookDelivery).where(
+                    WebhookDelivery.webhook_id == webhook_id, WebhookDelivery.state == "dead"
+                )
+            )
+        )
+        for d in dead:
+            d.state, d.attempts, d.next_attempt_at, d.claimed_until = "pending", 0, uow.now, None
+        audit(
+            uow,
+            actor_id=actor.user_id,
+            action="webhook.requeue",
+            entity_type="webhook",
+            entity_id=webhook_id,
+            project_id=project_id,
+            after={"requeued": len(dead)},
+        )
+        uow.commit()
+        return len(dead)

@@ -8,23 +8,25 @@ One pass (`drain`):
    and event), mark the rows processed, commit;
 2. send: claim due deliveries by setting a short `claimed_until` lease (same locking), commit,
    POST each signed body outside any transaction, then record the outcome: delivered on 2xx,
-   else retry after `backoff_base * 2**(attempts-1)` seconds (capped), failed after
-   `max_attempts`;
-3. periodic jobs: each `PeriodicJob(name, every_seconds, fn)` the caller passes (the list is
-   `services.platform.jobs.PERIODIC_JOBS`) runs when its shared `worker_jobs` row says it is
-   due, so one worker in the fleet runs it.
+   else retry after `backoff_base * 2**(attempts-1)` seconds (capped, with jitter), and dead
+   (a dead letter, never sent again unless requeued) after `max_attempts`;
+3. periodic jobs (`services.platform.periodic`): each `PeriodicJob(name, every_seconds, fn)`
+   the caller passes (the list is `services.platform.jobs.PERIODIC_JOBS`) runs when its shared
+   `worker_jobs` row says it is due, so one worker in the fleet runs it.
 
 Delivery is at least once (a worker that dies after sending but before recording lets the
 lease lapse and the delivery is retried); receivers dedupe on the event id in the body.
+A stop request (`stop`, set on SIGTERM by `labelcrew worker`) is honoured between steps: the
+deliveries already sent are recorded, the claimed ones not yet sent are released at once (no
+waiting out their lease), a running periodic job finishes and no other starts.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, NamedTuple
 
@@ -32,33 +34,19 @@ import httpx
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import or_, select, update
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError
 
 from labelcrew.db.models.core import OutboxEvent
-from labelcrew.db.models.platform import Webhook, WebhookDelivery, WorkerJob
+from labelcrew.db.models.platform import Webhook, WebhookDelivery
+from labelcrew.services.platform import worker_metrics as metrics
+from labelcrew.services.platform.periodic import PeriodicJob, run_periodic
+from labelcrew.services.platform.retry import WorkerConfig
 from labelcrew.services.platform.webhooks import SIGNATURE_HEADER, event_body, matches, sign
 from labelcrew.services.uow import Database
 
+# PeriodicJob, run_periodic and WorkerConfig have their own modules; callers import them here.
+__all__ = ["PeriodicJob", "WorkerConfig", "drain", "fan_out", "run", "run_periodic", "send_due"]
+
 log = logging.getLogger("labelcrew.worker")
-
-
-@dataclass(frozen=True)
-class WorkerConfig:
-    batch_size: int = 100
-    timeout: float = 10.0
-    max_attempts: int = 8
-    backoff_base: float = 10.0
-    backoff_cap: float = 6 * 3600.0
-    claim_seconds: float = 60.0
-
-    def backoff(self, attempts: int) -> float:
-        return float(min(self.backoff_cap, self.backoff_base * 2 ** (attempts - 1)))
-
-
-class PeriodicJob(NamedTuple):
-    name: str
-    every_seconds: float
-    fn: Callable[[Database], object]  # what it returns is ignored
 
 
 def fan_out(db: Database, config: WorkerConfig = WorkerConfig()) -> int:
@@ -114,6 +102,7 @@ def fan_out(db: Database, config: WorkerConfig = WorkerConfig()) -> int:
             .execution_options(synchronize_session=False)
         )
         uow.commit()
+        metrics.OUTBOX_TAKEN.inc(len(taken))
         return len(taken)
 
 
@@ -200,72 +189,55 @@ def _record(
             delivery.claimed_until = None
             if error is None:
                 delivery.state, delivery.delivered_at = "delivered", uow.now
+                outcome = "delivered"
             elif delivery.attempts >= config.max_attempts:
-                delivery.state = "failed"
-            else:
-                delivery.next_attempt_at = uow.now + timedelta(
-                    seconds=config.backoff(delivery.attempts)
+                delivery.state, outcome = "dead", "dead"
+                log.warning(
+                    "webhook delivery %s dead-lettered after %d attempts: %s",
+                    delivery.id,
+                    delivery.attempts,
+                    error,
                 )
+            else:
+                wait = config.delivery_wait(delivery.attempts, db.rng)
+                delivery.next_attempt_at = uow.now + timedelta(seconds=wait)
+                outcome = "retry"
+            metrics.WEBHOOK_ATTEMPTS.labels(outcome).inc()
         uow.commit()
 
 
-def send_due(db: Database, config: WorkerConfig, client: httpx.Client) -> dict[str, int]:
+def _release(db: Database, ids: list[int]) -> None:
+    """Give claimed deliveries back at once (a worker stopping before it sent them)."""
+    with db.uow() as uow:
+        uow.session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id.in_(ids), WebhookDelivery.state == "pending")
+            .values(claimed_until=None)
+            .execution_options(synchronize_session=False)
+        )
+        uow.commit()
+
+
+def send_due(
+    db: Database,
+    config: WorkerConfig,
+    client: httpx.Client,
+    stop: threading.Event | None = None,
+) -> dict[str, int]:
     """Send one batch of due deliveries; returns how many were sent and how many failed."""
     jobs = _claim_due(db, config)
-    outcomes = [(job.id, *_post(client, job)) for job in jobs]
+    outcomes = []
+    for i, job in enumerate(jobs):
+        if stop is not None and stop.is_set():
+            _release(db, [j.id for j in jobs[i:]])
+            break
+        outcomes.append((job.id, *_post(client, job)))
     if outcomes:
         _record(db, config, outcomes)
     return {
         "sent": sum(1 for _, _, error in outcomes if error is None),
         "errors": sum(1 for _, _, error in outcomes if error is not None),
     }
-
-
-def _claim_job(db: Database, job: PeriodicJob) -> bool:
-    with db.uow() as uow:
-        query = select(WorkerJob).where(WorkerJob.name == job.name)
-        if not db.is_sqlite:
-            query = query.with_for_update(skip_locked=True)
-        row = uow.session.scalar(query)
-        if row is None:
-            row = WorkerJob(name=job.name, runs=0)
-            uow.session.add(row)
-        elif (
-            row.last_started_at is not None
-            and row.last_started_at + timedelta(seconds=job.every_seconds) > uow.now
-        ):
-            return False
-        row.last_started_at, row.runs = uow.now, row.runs + 1
-        try:
-            uow.commit()
-        except IntegrityError:  # another worker created the row (and runs the job) first
-            return False
-        return True
-
-
-def _finish_job(db: Database, name: str, error: str | None) -> None:
-    with db.uow() as uow:
-        row = uow.session.get(WorkerJob, name)
-        if row is not None:
-            row.last_finished_at, row.last_error = uow.now, error
-            uow.commit()
-
-
-def run_periodic(db: Database, jobs: Sequence[PeriodicJob]) -> list[str]:
-    """Run the jobs that are due; a failing job is logged and recorded, the others still run."""
-    ran = []
-    for job in jobs:
-        if not _claim_job(db, job):
-            continue
-        error = None
-        try:
-            job.fn(db)
-        except Exception as exc:
-            log.exception("periodic job %s failed", job.name)
-            error = f"{type(exc).__name__}: {exc}"[:1000]
-        _finish_job(db, job.name, error)
-        ran.append(job.name)
-    return ran
 
 
 def drain(
@@ -275,8 +247,10 @@ def drain(
     client: httpx.Client | None = None,
     jobs: Sequence[PeriodicJob] = (),
     max_rounds: int = 100,
+    stop: threading.Event | None = None,
 ) -> dict[str, Any]:
     """One full pass: fan out every pending event, send every due delivery, run due jobs."""
+    stopping = stop.is_set if stop is not None else lambda: False
     own = client is None
     http = client or httpx.Client(timeout=config.timeout)
     totals: dict[str, Any] = {"events": 0, "sent": 0, "errors": 0}
@@ -284,10 +258,12 @@ def drain(
         for _ in range(max_rounds):
             taken = fan_out(db, config)
             totals["events"] += taken
-            if taken < config.batch_size:
+            if taken < config.batch_size or stopping():
                 break
         for _ in range(max_rounds):
-            sent = send_due(db, config, http)
+            if stopping():
+                break
+            sent = send_due(db, config, http, stop)
             totals["sent"] += sent["sent"]
             totals["errors"] += sent["errors"]
             if sent["sent"] + sent["errors"] < config.batch_size:
@@ -295,7 +271,8 @@ def drain(
     finally:
         if own:
             http.close()
-    totals["jobs"] = run_periodic(db, jobs)
+    totals["jobs"] = run_periodic(db, jobs, config, stop)
+    metrics.LAST_PASS.set_to_current_time()
     return totals
 
 
@@ -315,15 +292,16 @@ def run(
     stop = stop or threading.Event()
     last: dict[str, Any] = {}
     with httpx.Client(timeout=config.timeout) as client:
-        while True:
+        while not stop.is_set():
             try:
-                last = drain(db, config, client=client, jobs=jobs)
+                last = drain(db, config, client=client, jobs=jobs, stop=stop)
             except Exception:  # a database hiccup must not kill the loop
                 if once:
                     raise
                 log.exception("worker pass failed; retrying in %.1f s", interval)
             if once or stop.wait(interval):
                 return last
+    return last
 
 
 class WorkerSettings(BaseSettings):

@@ -18,7 +18,10 @@ from labelcrew.services.quality import alerts
 from tests.integration.metrics.test_metrics import label
 from tests.integration.team import add_items, build
 
-SAMPLE = re.compile(r'^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_]\w*="[^"]*",?)*\})? -?[0-9.e+]+$')
+# Values as prometheus_client writes them: 3.0, 1.7e+09, 8.2e-05.
+SAMPLE = re.compile(
+    r'^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_]\w*="[^"]*",?)*\})? -?[0-9.]+(e[+-]?[0-9]+)?$'
+)
 
 
 def two_weeks(db, clock):
@@ -152,13 +155,11 @@ def test_prometheus_exposition_parses(db, clock):
     text = client.get("/metrics").text
     samples = [line for line in text.splitlines() if line and not line.startswith("#")]
     assert samples and all(SAMPLE.match(line) for line in samples), text
-    assert 'labelcrew_queue_open_items{project="demo"} 3' in samples
-    assert 'labelcrew_queue_labels_needed{project="demo"} 6' in samples
-    assert 'labelcrew_annotations_total{project="demo"} 10' in samples
-    assert 'labelcrew_alerts_open{project="demo"} 1' in samples
-    assert any(
-        s.startswith(
-            'labelcrew_http_request_duration_seconds_count{method="GET",route="/healthz"} 1'
-        )
-        for s in samples
+    assert 'labelcrew_queue_open_items{project="demo"} 3.0' in samples
+    assert 'labelcrew_queue_labels_needed{project="demo"} 6.0' in samples
+    assert 'labelcrew_annotations_total{project="demo"} 10.0' in samples
+    assert 'labelcrew_alerts_open{project="demo"} 1.0' in samples
+    assert (
+        'labelcrew_http_request_duration_seconds_count{method="GET",route="/healthz"} 1.0'
+        in samples
     )

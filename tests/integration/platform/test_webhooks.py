@@ -122,7 +122,7 @@ def test_a_signed_event_reaches_a_real_receiver(db, receiver):
 
 def test_failures_retry_with_exponential_backoff_then_give_up(db, clock):
     team = build(db, annotators=1, items=3)
-    config = worker.WorkerConfig(backoff_base=10, max_attempts=3)
+    config = worker.WorkerConfig(backoff_base=10, max_attempts=3, jitter=0)
     with Receiver([500, 500, 200, 503, 503, 503]) as r:
         hook = webhooks.create_webhook(
             db, team.lead, team.project_id, url=r.url, events=["*"], secret=SECRET
@@ -160,7 +160,7 @@ def test_failures_retry_with_exponential_backoff_then_give_up(db, clock):
         for wait in (0, 10, 20):
             clock.advance(wait)
             worker.drain(db, config, jobs=())
-        failed = webhooks.list_deliveries(db, team.project_id, hook["id"], state="failed")
+        failed = webhooks.list_deliveries(db, team.project_id, hook["id"], state="dead")
         assert len(failed) == 1 and failed[0]["attempts"] == 3
         assert failed[0]["last_status"] == 503 and "HTTP 503" in failed[0]["last_error"]
         clock.advance(3600)
