@@ -93,6 +93,23 @@ class TextFormatter(logging.Formatter):
         return line + "".join(f" {k}={v}" for k, v in ids.items()) if ids else line
 
 
+class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever `sys.stderr` is when a record arrives, not the stream of the moment
+    logging was configured (a test runner's captured stream may be closed by then)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._fixed: Any = None  # a stream given by `setStream` (tests), else stderr
+
+    @property
+    def stream(self) -> Any:
+        return getattr(self, "_fixed", None) or sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        self._fixed = value
+
+
 def configure_logging(settings: LogSettings | None = None) -> None:
     """Route the `labelcrew` loggers to stderr in the configured format (idempotent)."""
     settings = settings or LogSettings()
@@ -102,7 +119,7 @@ def configure_logging(settings: LogSettings | None = None) -> None:
     level = logging.getLevelName(settings.log_level.upper())
     if not isinstance(level, int):
         raise ValueError(f"LABELCREW_LOG_LEVEL {settings.log_level!r} is not a logging level")
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _Stderr()
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     root = logging.getLogger("labelcrew")
     root.handlers = [handler]
