@@ -27,7 +27,7 @@ from labelcrew.domain.permissions import Action
 from labelcrew.domain.text_rules import NUL_JSON, NUL_MESSAGE, find_nul
 from labelcrew.http.auth import Ctx, Deferred, db_of, require, require_in_handler
 from labelcrew.services.uow import Database
-from labelcrew.services.work import assignment, progress, submission
+from labelcrew.services.work import assignment, progress, returns, submission
 
 router = APIRouter(prefix="/api/v1/projects/{project_id}", tags=["work"])
 
@@ -143,7 +143,7 @@ def skip(
     ctx: Ctx = Depends(require(Action.TASK_WORK)),
 ) -> Any:
     reason = body.reason if body else None
-    return assignment.give_back(
+    return returns.give_back(
         db_of(request), ctx.actor, project_id, item_id, skip=True, reason=reason
     )
 
@@ -152,14 +152,14 @@ def skip(
 def release(
     project_id: int, item_id: int, request: Request, ctx: Ctx = Depends(require(Action.TASK_WORK))
 ) -> Any:
-    return assignment.give_back(db_of(request), ctx.actor, project_id, item_id, skip=False)
+    return returns.give_back(db_of(request), ctx.actor, project_id, item_id, skip=False)
 
 
 @router.post("/batches/{batch_id}/release-claim", response_model=BatchClaimReleasedOut)
 def release_claim(
     project_id: int, batch_id: int, request: Request, ctx: Ctx = Depends(require(Action.TASK_WORK))
 ) -> Any:
-    return assignment.release_batch(db_of(request), ctx.actor, project_id, batch_id)
+    return returns.release_batch(db_of(request), ctx.actor, project_id, batch_id)
 
 
 @router.get("/my/progress", response_model=MyProgressOut)

@@ -11,7 +11,7 @@ from labelcrew.errors import NotFound, ValidationFailed
 from labelcrew.services.projects import projects
 from labelcrew.services.teamops import capacity
 from labelcrew.services.teamops import settings as teamops_settings
-from labelcrew.services.work import assignment, submission
+from labelcrew.services.work import assignment, returns, submission
 from labelcrew.services.work import difficulty_hooks as routing
 from tests.integration.team import add_items, build
 
@@ -66,7 +66,7 @@ def test_skip_and_disagreement_raise_difficulty(db):
     with db.uow() as uow:
         uow.session.execute(update(Item).values(difficulty="easy"))
         uow.commit()
-    assignment.give_back(db, a, pid, item_id, skip=True)
+    returns.give_back(db, a, pid, item_id, skip=True)
     assert _difficulty(db, item_id) == "normal"
     for who, label in ((b, "positive"), (c, "negative")):
         lease = assignment.next_item(db, who, pid)

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from labelcrew.db.models.core import Annotation, AuditEvent, Item, OutboxEvent
 from labelcrew.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from labelcrew.services.guidelines import versions as guidelines
-from labelcrew.services.work import assignment, submission
+from labelcrew.services.work import assignment, returns, submission
 from tests.integration.team import build
 
 VALUE = {"sentiment": "positive"}
@@ -130,10 +130,10 @@ def test_skip_and_release(db):
     team = build(db, annotators=1, items=2)
     a = team.annotators[0]
     first = assignment.next_item(db, a, team.project_id)["item"]["id"]
-    assignment.give_back(db, a, team.project_id, first, skip=True)
+    returns.give_back(db, a, team.project_id, first, skip=True)
     second = assignment.next_item(db, a, team.project_id)["item"]["id"]
     assert second != first
-    assignment.give_back(db, a, team.project_id, second, skip=False)
+    returns.give_back(db, a, team.project_id, second, skip=False)
     # released items come back (to anyone, this annotator included); skipped ones do not
     assert assignment.next_item(db, a, team.project_id)["item"]["id"] == second
 

@@ -4,7 +4,7 @@ skips and the batches they hold, over HTTP; other members' work does not count."
 from __future__ import annotations
 
 from labelcrew.services.projects import batches
-from labelcrew.services.work import assignment, submission
+from labelcrew.services.work import assignment, returns, submission
 from tests.integration.feedback_team import client
 from tests.integration.team import add_items, build
 
@@ -27,7 +27,7 @@ def test_my_progress_counts_my_own_work(db, clock):
     item = assignment.next_item(db, ann0, pid)["item"]["id"]
     submission.submit(db, ann0, pid, item, {"sentiment": "negative"}, idempotency_key="b")
     item = assignment.next_item(db, ann0, pid)["item"]["id"]
-    assignment.give_back(db, ann0, pid, item, skip=True, reason="not English")
+    returns.give_back(db, ann0, pid, item, skip=True, reason="not English")
     add_items(db, pid, 1, start=100)  # the claimed batch is ann0's: ann1 works outside it
     other = assignment.next_item(db, ann1, pid)["item"]["id"]
     submission.submit(db, ann1, pid, other, {"sentiment": "neutral"}, idempotency_key="c")
